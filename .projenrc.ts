@@ -1,0 +1,264 @@
+import { awscdk, github, javascript, JsonFile, TextFile } from 'projen';
+
+// Versions of the libraries we are built and tested against. Peer floors are versions that were
+// actually published (checked against the npm registry when they were set).
+const CDK_VERSION = '2.276.0';
+const CDK8S_VERSION = '2.70.106';
+const CDK8S_PLUS = 'cdk8s-plus-34@^2.0.54';
+// The kubectl layer of the default Kubernetes minor (src/core/versions.ts DEFAULT_KUBERNETES_VERSION).
+const KUBECTL_LAYER_DEFAULT = '@aws-cdk/lambda-layer-kubectl-v35@^2.2.2';
+// Layers of the other supported minors: loaded on demand, so users install only the one they run.
+const KUBECTL_LAYERS_OTHER = ['@aws-cdk/lambda-layer-kubectl-v34@^2.2.2', '@aws-cdk/lambda-layer-kubectl-v36@^2.0.1'];
+const PACMAK_TARGETS = ['python', 'java', 'dotnet', 'go'];
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: '@fx-orleans/platform',
+  description: 'Fx: a complete, production-grade application platform on AWS (EKS, RDS PostgreSQL, observability, microservices) in a few lines of CDK.',
+  author: 'Fx platform maintainers',
+  authorAddress: 'maintainers@users.noreply.github.com',
+  authorOrganization: true,
+  license: 'Apache-2.0',
+  copyrightOwner: 'Fx platform maintainers',
+  repositoryUrl: 'https://github.com/fx-orleans/platform.git',
+  homepage: 'https://github.com/fx-orleans/platform#readme',
+  keywords: ['awscdk', 'cdk8s', 'eks', 'kubernetes', 'platform', 'traefik', 'postgresql', 'observability'],
+  stability: 'experimental',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  peerDeps: [`cdk8s@^${CDK8S_VERSION}`, CDK8S_PLUS, KUBECTL_LAYER_DEFAULT],
+  devDeps: [
+    ...KUBECTL_LAYERS_OTHER,
+    'aws-cdk@^2.1148.1',
+    'cdk-nag@^3.0.2',
+    'kubernetes-models@^5.1.0',
+    '@kubernetes-models/traefik@^2.0.0',
+    '@kubernetes-models/external-secrets@^2.0.0',
+    '@kubernetes-models/prometheus-operator@^6.0.0',
+    '@kubernetes-models/cert-manager@^6.0.0',
+    'semantic-release@^24.2.9',
+    '@semantic-release/commit-analyzer@^13.0.1',
+    '@semantic-release/release-notes-generator@^14.1.1',
+    '@semantic-release/changelog@^6.0.3',
+    '@semantic-release/npm@^12.0.2',
+    '@semantic-release/github@^11.0.6',
+    '@semantic-release/exec@^7.1.0',
+    'conventional-changelog-conventionalcommits@^8.0.0',
+  ],
+
+  // jsii targets: bindings are generated with `jsii-pacmak --code-only` in CI (no PyPI/Maven/NuGet/Go here).
+  publishToPypi: { distName: 'fx-orleans.platform', module: 'fx_orleans.platform' },
+  publishToMaven: {
+    javaPackage: 'io.github.fxorleans.platform',
+    mavenGroupId: 'io.github.fx-orleans',
+    mavenArtifactId: 'platform',
+  },
+  publishToNuget: { dotNetNamespace: 'FxOrleans.Platform', packageId: 'FxOrleans.Platform' },
+  publishToGo: { moduleName: 'github.com/fx-orleans/platform-go', packageName: 'fxplatform' },
+
+  // Releases are made by semantic-release (.releaserc.json below), not projen's bump/release flow.
+  release: false,
+  buildWorkflow: false,
+  githubOptions: { mergify: false, pullRequestLint: true },
+  pullRequestTemplateContents: [
+    '## What and why',
+    '',
+    '<!-- The PR title is a conventional commit (feat:, fix:, docs:, test:, chore:); it becomes the squash commit. -->',
+    '',
+    '## Checklist',
+    '- [ ] `npm install && npx projen ci` passes locally',
+    '- [ ] tests cover the change (Template assertions, schema validation of every new manifest)',
+    '- [ ] `API.md` and projen-managed files regenerated (`npx projen`)',
+    '- [ ] breaking changes are called out with `BREAKING CHANGE:` in the commit body',
+  ],
+  depsUpgradeOptions: {
+    workflowOptions: { schedule: javascript.UpgradeDependenciesSchedule.WEEKLY },
+  },
+  workflowNodeVersion: '22.x',
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 120_000,
+      coverageReporters: ['text-summary', 'cobertura'],
+    },
+  },
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'build-tools', 'projenrc'] },
+  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.bench/', 'dist/'],
+  npmIgnoreOptions: { ignorePatterns: ['examples/', 'build-tools/', '.ci/', 'cdk.out/', '.releaserc.json', 'test-reports/', 'coverage/'] },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Type checking: ts-jest transpiles test files in isolation, so tests and examples are
+// type-checked explicitly (one tsc per tree) before jest runs.
+new JsonFile(project, 'examples/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..' },
+    include: ['**/*.ts'],
+    exclude: ['node_modules', '**/cdk.out'],
+  },
+});
+new JsonFile(project, 'build-tools/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..' },
+    include: ['**/*.ts'],
+    exclude: ['node_modules'],
+  },
+});
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check tests, examples and build tools (jest only transpiles)',
+  steps: [
+    { exec: 'tsc -p test/tsconfig.json' },
+    { exec: 'tsc -p examples/tsconfig.json' },
+    { exec: 'tsc -p build-tools/tsconfig.json' },
+  ],
+});
+project.testTask.prependSpawn(typecheck);
+
+// ---------------------------------------------------------------------------------------------
+// Packaging: npm tarball plus code-only bindings for every jsii target (no foreign toolchains here).
+const pacmakCodeOnly = project.addTask('package:code-only', {
+  description: 'Generate Python, Java, .NET and Go bindings without their toolchains (proves the API translates)',
+  exec: `jsii-pacmak --code-only --outdir dist/code-only ${PACMAK_TARGETS.map((t) => `--target ${t}`).join(' ')}`,
+});
+for (const name of ['package', 'package-all']) {
+  const task = project.tasks.tryFind(name)!;
+  task.reset();
+  task.spawn(project.tasks.tryFind('package:js')!);
+  task.spawn(pacmakCodeOnly);
+}
+// `npm ci` rejects projen's lockfile on this machine (DESIGN section 7).
+project.tasks.tryFind('install:ci')!.reset('npm install --no-audit --no-fund');
+
+// ---------------------------------------------------------------------------------------------
+// Example apps: synthesized offline with the cdk CLI (ts-node transpile-only: tsc type-checks them).
+const EXAMPLE = 'examples/cluster/main.ts';
+const synthExample = project.addTask('synth:example', {
+  description: 'Synthesize the largest example platform into cdk.out and print a summary',
+  steps: [
+    { exec: `cdk synth --quiet --app "ts-node --transpile-only --project examples/tsconfig.json ${EXAMPLE}" --output cdk.out` },
+    { exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/summary.ts cdk.out' },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// Release: semantic-release on pushes to main. The prepare step writes the version, then
+// recompiles so the .jsii assembly, API.md and the resource version tag carry the release version.
+const PREPARE_CMD = 'npx projen release:prepare ${nextRelease.version}';
+new JsonFile(project, '.releaserc.json', {
+  obj: {
+    branches: ['main'],
+    tagFormat: 'v${version}',
+    plugins: [
+      ['@semantic-release/commit-analyzer', { preset: 'conventionalcommits' }],
+      ['@semantic-release/release-notes-generator', { preset: 'conventionalcommits' }],
+      ['@semantic-release/changelog', { changelogFile: 'CHANGELOG.md' }],
+      ['@semantic-release/npm', { npmPublish: true }],
+      ['@semantic-release/exec', { prepareCmd: PREPARE_CMD }],
+      ['@semantic-release/github', { assets: [{ path: 'dist/js/*.tgz', label: 'npm package' }] }],
+    ],
+  },
+});
+const releasePrepare = project.addTask('release:prepare', {
+  description: 'semantic-release prepare step: set the version, rebuild the jsii assembly and API.md, pack',
+  receiveArgs: true,
+  steps: [
+    { exec: 'npm pkg set version=$@', receiveArgs: true },
+    { spawn: 'compile' },
+    { spawn: 'post-compile' },
+    { spawn: 'package:js' },
+  ],
+});
+project.addTask('release:verify', {
+  description: 'Proves the release prepare step: runs it with a test version in a throw-away copy and checks the assembly',
+  exec: 'bash build-tools/verify-release-prepare.sh',
+});
+void releasePrepare;
+
+// ---------------------------------------------------------------------------------------------
+// The CI entry point: the one command the README gives for running every test.
+const ci = project.addTask('ci', {
+  description: 'Everything CI proves: build (typecheck, jest --ci, eslint, bindings), no projen drift, example synth, release prepare',
+});
+ci.spawn(project.buildTask);
+ci.exec('git diff --exit-code -- . ":(exclude)package-lock.json" || (echo "projen-generated files or API.md are out of date: run npx projen build and commit" && exit 1)');
+ci.spawn(synthExample);
+ci.exec('node ../shared/tools/check-helm-values.mjs cdk.out --manifests');
+ci.spawn(project.tasks.tryFind('release:verify')!);
+
+project.addTask('bench', {
+  description: 'Synthesis benchmark (time, peak memory, resources and template bytes per stack)',
+  exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bench.ts',
+  receiveArgs: true,
+});
+
+// ---------------------------------------------------------------------------------------------
+// GitHub: PR build runs exactly .ci/run (the README's test command) and uploads test reports.
+const gh = project.github!;
+const buildWf = gh.addWorkflow('build');
+buildWf.on({ pullRequest: {}, workflowDispatch: {} });
+buildWf.addJobs({
+  build: {
+    runsOn: ['ubuntu-latest'],
+    permissions: { contents: github.workflows.JobPermission.READ },
+    steps: [
+      { name: 'Checkout', uses: 'actions/checkout@v4', with: { 'path': 'main', 'fetch-depth': 0 } },
+      { name: 'Checkout shared chart data', uses: 'actions/checkout@v4', with: { repository: '${{ github.repository_owner }}/shared', path: 'shared' } },
+      { name: 'Setup Node.js', uses: 'actions/setup-node@v4', with: { 'node-version': '22.x' } },
+      { name: 'CI (install, build, tests, drift check)', run: 'bash .ci/run', workingDirectory: 'main', env: { CI: 'true' } },
+      {
+        name: 'Upload test reports',
+        if: 'always()',
+        uses: 'actions/upload-artifact@v4',
+        with: { name: 'test-reports', path: 'main/test-reports/\nmain/coverage/' },
+      },
+    ],
+  },
+});
+
+const releaseWf = gh.addWorkflow('release');
+releaseWf.on({ push: { branches: ['main'] } });
+releaseWf.addJobs({
+  release: {
+    runsOn: ['ubuntu-latest'],
+    permissions: {
+      contents: github.workflows.JobPermission.WRITE,
+      issues: github.workflows.JobPermission.WRITE,
+      pullRequests: github.workflows.JobPermission.WRITE,
+      idToken: github.workflows.JobPermission.WRITE,
+    },
+    steps: [
+      { name: 'Checkout', uses: 'actions/checkout@v4', with: { 'fetch-depth': 0 } },
+      { name: 'Setup Node.js', uses: 'actions/setup-node@v4', with: { 'node-version': '22.x', 'registry-url': 'https://registry.npmjs.org' } },
+      { name: 'Install', run: 'npm install --no-audit --no-fund' },
+      { name: 'Build', run: 'npx projen build', env: { CI: 'true' } },
+      {
+        name: 'Release',
+        run: 'npx semantic-release',
+        env: {
+          GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
+          NPM_TOKEN: '${{ secrets.NPM_TOKEN }}',
+          NPM_CONFIG_PROVENANCE: 'true',
+        },
+      },
+    ],
+  },
+});
+
+new TextFile(project, '.github/CODEOWNERS', {
+  lines: [
+    '# Reviews required by the main branch ruleset come from these owners.',
+    '*                   @fx-orleans/platform-maintainers',
+    '/src/database/      @fx-orleans/platform-maintainers @fx-orleans/data',
+    '/.github/           @fx-orleans/platform-maintainers',
+  ],
+});
+
+project.synth();
