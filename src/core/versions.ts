@@ -114,8 +114,8 @@ const COMMON_IMAGES = {
 const CLUSTER_AUTOSCALER = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 const POSTGRES = '17.6';
 
-const TABLE: Record<string, FxComponentVersions> = {
-  '1.34': {
+const ROWS: FxComponentVersions[] = [
+  {
     kubernetesVersion: '1.34',
     kubectlLayerPackage: '@aws-cdk/lambda-layer-kubectl-v34',
     charts: CHARTS,
@@ -132,7 +132,7 @@ const TABLE: Record<string, FxComponentVersions> = {
     },
     postgresEngineVersion: POSTGRES,
   },
-  '1.35': {
+  {
     kubernetesVersion: '1.35',
     kubectlLayerPackage: '@aws-cdk/lambda-layer-kubectl-v35',
     charts: CHARTS,
@@ -149,7 +149,7 @@ const TABLE: Record<string, FxComponentVersions> = {
     },
     postgresEngineVersion: POSTGRES,
   },
-  '1.36': {
+  {
     kubernetesVersion: '1.36',
     kubectlLayerPackage: '@aws-cdk/lambda-layer-kubectl-v36',
     charts: CHARTS,
@@ -166,7 +166,9 @@ const TABLE: Record<string, FxComponentVersions> = {
     },
     postgresEngineVersion: POSTGRES,
   },
-};
+];
+// Keyed by minor string; built from a list so keys like '1.30' are never read as numbers.
+const TABLE: Record<string, FxComponentVersions> = Object.fromEntries(ROWS.map((row) => [row.kubernetesVersion, row]));
 
 /**
  * The versions table: every Helm chart, container image and EKS add-on version the platform

@@ -1,0 +1,111 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { check } from '../core/errors';
+import { tagPlatform } from '../core/tags';
+
+const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+const STS_AUDIENCE = 'sts.amazonaws.com';
+const NAME = 'FxGithubDeployRole';
+
+/** Props of `FxGithubDeployRole`. */
+export interface FxGithubDeployRoleProps {
+  /** The GitHub repository allowed to deploy, as `owner/name`. */
+  readonly repository: string;
+  /**
+   * GitHub environments whose jobs may assume the role. Environments carry protection rules
+   * (required reviewers, branch restrictions), so they are the default gate.
+   *
+   * @default ['production']
+   */
+  readonly environments?: string[];
+  /**
+   * Branches whose jobs may assume the role without an environment. Leave empty to require an environment.
+   *
+   * @default - none
+   */
+  readonly branches?: string[];
+  /**
+   * An existing GitHub OIDC provider of the account (there can only be one per account).
+   *
+   * @default - a new provider for token.actions.githubusercontent.com
+   */
+  readonly oidcProvider?: iam.IOidcProvider;
+  /**
+   * Qualifier of the CDK bootstrap stack whose roles the deploy role may assume.
+   *
+   * @default 'hnb659fds' (the CDK default)
+   */
+  readonly cdkQualifier?: string;
+  /**
+   * Longest session the workflow gets.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxSessionDuration?: Duration;
+  /**
+   * Platform name for the `fx:platform` tag.
+   *
+   * @default - the stack name
+   */
+  readonly platformName?: string;
+}
+
+/**
+ * A role that GitHub Actions assumes through OIDC to run `cdk deploy`, with no long-lived keys.
+ *
+ * The trust policy admits only the given repository's jobs in the given environments (or branches).
+ * The role itself can do nothing but assume the CDK bootstrap roles of this account and region,
+ * which is exactly what the CDK CLI needs: CloudFormation runs with the bootstrap execution role.
+ */
+export class FxGithubDeployRole extends Construct {
+  /** The role workflows assume (`aws-actions/configure-aws-credentials` `role-to-assume`). */
+  public readonly role: iam.Role;
+  /** The GitHub OIDC provider trusted by the role. */
+  public readonly oidcProvider: iam.IOidcProvider;
+
+  constructor(scope: Construct, id: string, props: FxGithubDeployRoleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const environments = props.environments ?? ['production'];
+    const branches = props.branches ?? [];
+    const qualifier = props.cdkQualifier ?? 'hnb659fds';
+    const maxSession = props.maxSessionDuration ?? Duration.hours(1);
+
+    check(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(props.repository), NAME, 'repository', props.repository, "a GitHub repository as 'owner/name'");
+    check(environments.length + branches.length > 0, NAME, 'environments', environments, 'at least one environment or branch');
+    environments.forEach((env, i) =>
+      check(/^[A-Za-z0-9._ -]+$/.test(env) && !env.includes('*'), NAME, `environments[${i}]`, env, 'a GitHub environment name (no wildcards)'));
+    branches.forEach((branch, i) =>
+      check(/^[A-Za-z0-9._/-]+$/.test(branch), NAME, `branches[${i}]`, branch, 'a branch name (no wildcards)'));
+    check(/^[a-z0-9]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier, 'the bootstrap qualifier: up to 10 lowercase letters or digits');
+    check(maxSession.toSeconds() >= 3600 && maxSession.toSeconds() <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
+
+    this.oidcProvider = props.oidcProvider ?? new iam.OidcProviderNative(this, 'Provider', {
+      url: GITHUB_OIDC_URL,
+      clientIds: [STS_AUDIENCE],
+    });
+
+    const subjects = [
+      ...environments.map((env) => `repo:${props.repository}:environment:${env}`),
+      ...branches.map((branch) => `repo:${props.repository}:ref:refs/heads/${branch}`),
+    ];
+    this.role = new iam.Role(this, 'Resource', {
+      description: `GitHub Actions deploy role for ${props.repository} (assumes the CDK bootstrap roles only)`,
+      maxSessionDuration: maxSession,
+      assumedBy: new iam.WebIdentityPrincipal(this.oidcProvider.oidcProviderArn, {
+        // Exact subjects only (no wildcards): a fork or another branch never matches.
+        StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE, [`${GITHUB_OIDC_HOST}:sub`]: subjects },
+      }),
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'AssumeCdkBootstrapRoles',
+      actions: ['sts:AssumeRole', 'sts:TagSession'],
+      resources: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map((kind) =>
+        `arn:${stack.partition}:iam::${stack.account}:role/cdk-${qualifier}-${kind}-role-${stack.account}-${stack.region}`),
+    }));
+
+    tagPlatform(this, props.platformName ?? stack.stackName, 'delivery');
+  }
+}

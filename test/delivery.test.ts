@@ -1,0 +1,91 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { FxGithubDeployRole, FxGithubDeployRoleProps } from '../src';
+
+const ENV = { account: '123456789012', region: 'us-east-1' };
+
+function synth(props: FxGithubDeployRoleProps, configure?: (stack: Stack) => Partial<FxGithubDeployRoleProps>): Template {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Deploy', { env: ENV });
+  new FxGithubDeployRole(stack, 'Github', { ...props, ...configure?.(stack) });
+  return Template.fromStack(stack);
+}
+
+describe('FxGithubDeployRole', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth({ repository: 'fx-orleans/platform' });
+  });
+
+  test('creates the GitHub OIDC provider for the STS audience', () => {
+    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
+  });
+
+  test('trusts only the repository production environment', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Statement: [{
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Effect: 'Allow',
+          Principal: { Federated: { Ref: Match.anyValue() } },
+          Condition: {
+            StringEquals: {
+              'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+              'token.actions.githubusercontent.com:sub': ['repo:fx-orleans/platform:environment:production'],
+            },
+          },
+        }],
+      },
+    });
+  });
+
+  test('may only assume the CDK bootstrap roles of its account and region', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Action).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    const resources = JSON.stringify(statements[0].Resource);
+    for (const kind of ['deploy', 'file-publishing', 'image-publishing', 'lookup']) {
+      expect(resources).toContain(`:role/cdk-hnb659fds-${kind}-role-123456789012-us-east-1`);
+    }
+    expect(resources).not.toContain('*');
+  });
+
+  test('tags its resources with the platform and version', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Tags: Match.arrayWith([{ Key: 'fx:component', Value: 'delivery' }, { Key: 'fx:platform', Value: 'Deploy' }]),
+    });
+  });
+
+  test('adds branch subjects and reuses an existing provider', () => {
+    const t = synth({ repository: 'o/r', environments: ['staging'], branches: ['main'], maxSessionDuration: Duration.hours(2) }, (stack) => ({
+      oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(stack, 'Existing', 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'),
+    }));
+    t.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    t.hasResourceProperties('AWS::IAM::Role', {
+      MaxSessionDuration: 7200,
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({
+          Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com' },
+          Condition: { StringEquals: Match.objectLike({ 'token.actions.githubusercontent.com:sub': ['repo:o/r:environment:staging', 'repo:o/r:ref:refs/heads/main'] }) },
+        })],
+      },
+    });
+  });
+
+  test.each([
+    [{ repository: 'platform' }, /FxGithubDeployRole: invalid repository 'platform'; allowed: a GitHub repository as 'owner\/name'/],
+    [{ repository: 'o/r', environments: [] }, /invalid environments \[\]; allowed: at least one environment or branch/],
+    [{ repository: 'o/r', environments: ['prod*'] }, /invalid environments\[0\] 'prod\*'; allowed: a GitHub environment name/],
+    [{ repository: 'o/r', branches: ['feature/*'] }, /invalid branches\[0\] 'feature\/\*'/],
+    [{ repository: 'o/r', cdkQualifier: 'Not-Valid' }, /invalid cdkQualifier 'Not-Valid'/],
+    [{ repository: 'o/r', maxSessionDuration: Duration.hours(24) }, /invalid maxSessionDuration '1 day'; allowed: 1 to 12 hours/],
+  ])('fails when props are %j', (props, message) => {
+    expect(() => synth(props as FxGithubDeployRoleProps)).toThrow(message);
+  });
+});
