@@ -1,0 +1,79 @@
+"""Service configuration, read from environment variables only (12-factor)."""
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the environment is incomplete or inconsistent."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    jwt_secret: Optional[str] = None
+    jwt_secret_file: Optional[str] = None
+    jwt_audience: Optional[str] = None
+    jwt_issuer: Optional[str] = None
+    jwt_leeway_seconds: int = 30
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 10
+    db_timeout_seconds: float = 5.0
+    readiness_timeout_seconds: float = 2.0
+    log_level: str = "INFO"
+    service_name: str = "orders-api"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is required")
+        if not self.jwt_secret and not self.jwt_secret_file:
+            raise ConfigError("one of JWT_SECRET or JWT_SECRET_FILE is required")
+        if self.jwt_secret and self.jwt_secret_file:
+            raise ConfigError("set only one of JWT_SECRET and JWT_SECRET_FILE")
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise ConfigError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("DATABASE_URL", ""),
+            jwt_secret=env.get("JWT_SECRET") or None,
+            jwt_secret_file=env.get("JWT_SECRET_FILE") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
+            db_pool_min_size=_int(env, "DB_POOL_MIN_SIZE", 1, 0),
+            db_pool_max_size=_int(env, "DB_POOL_MAX_SIZE", 10, 1),
+            db_timeout_seconds=_float(env, "DB_TIMEOUT_SECONDS", 5.0),
+            readiness_timeout_seconds=_float(env, "READINESS_TIMEOUT_SECONDS", 2.0),
+            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            service_name=env.get("OTEL_SERVICE_NAME") or env.get("SERVICE_NAME") or "orders-api",
+        )

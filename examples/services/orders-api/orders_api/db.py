@@ -1,0 +1,142 @@
+"""PostgreSQL access through psycopg 3 and a connection pool."""
+
+import logging
+from typing import Any, Dict, List, Optional
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .config import Settings
+from .migrate import discover_migrations
+from .models import FINAL_STATUSES
+
+log = logging.getLogger(__name__)
+
+ORDER_COLUMNS = (
+    "id, customer_id, sku, quantity, unit_price, currency, status, created_by, created_at, updated_at"
+)
+UPDATABLE = ("quantity", "unit_price", "status")
+
+
+class OrderFinal(Exception):
+    """The order is shipped or cancelled and can no longer change."""
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool = ConnectionPool(
+            settings.database_url,
+            min_size=settings.db_pool_min_size,
+            max_size=settings.db_pool_max_size,
+            timeout=settings.db_timeout_seconds,
+            name="orders-api",
+            kwargs={"row_factory": dict_row, "application_name": settings.service_name},
+            # Do not block start-up on the database: /readyz reports it instead.
+            open=False,
+        )
+        self._expected_versions = {m.version for m in discover_migrations()}
+
+    def open(self) -> None:
+        self.pool.open(wait=False)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # -- health ------------------------------------------------------------
+
+    def readiness(self) -> Optional[str]:
+        """None when ready, otherwise a short reason."""
+        try:
+            with self.pool.connection(timeout=self.settings.readiness_timeout_seconds) as conn:
+                tracked = conn.execute(
+                    "SELECT to_regclass('schema_migrations') IS NOT NULL AS tracked"
+                ).fetchone()
+                if not tracked or not tracked["tracked"]:
+                    return "migrations pending"
+                rows = conn.execute("SELECT version FROM schema_migrations").fetchall()
+        except PoolTimeout:
+            return "database unreachable"
+        except psycopg.Error as exc:
+            log.warning("readiness check failed", extra={"error": str(exc)})
+            return "database error"
+        missing = self._expected_versions - {r["version"] for r in rows}
+        if missing:
+            return "migrations pending"
+        return None
+
+    # -- orders --------------------------------------------------------------
+
+    def create_order(self, data: Dict[str, Any], created_by: str) -> Dict[str, Any]:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"""
+                INSERT INTO orders (customer_id, sku, quantity, unit_price, currency, created_by)
+                VALUES (%(customer_id)s, %(sku)s, %(quantity)s, %(unit_price)s, %(currency)s,
+                        %(created_by)s)
+                RETURNING {ORDER_COLUMNS}
+                """,
+                {**data, "created_by": created_by},
+            ).fetchone()
+        assert row is not None
+        return row
+
+    def get_order(self, order_id: UUID) -> Optional[Dict[str, Any]]:
+        with self.pool.connection() as conn:
+            return conn.execute(
+                f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = %s", (order_id,)
+            ).fetchone()
+
+    def list_orders(
+        self,
+        limit: int,
+        offset: int,
+        status: Optional[str] = None,
+        customer_id: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
+        where, params = [], {"limit": limit, "offset": offset}
+        if status is not None:
+            where.append("status = %(status)s")
+            params["status"] = status
+        if customer_id is not None:
+            where.append("customer_id = %(customer_id)s")
+            params["customer_id"] = customer_id
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self.pool.connection() as conn:
+            return conn.execute(
+                f"""
+                SELECT {ORDER_COLUMNS} FROM orders {clause}
+                ORDER BY created_at DESC, id DESC
+                LIMIT %(limit)s OFFSET %(offset)s
+                """,
+                params,
+            ).fetchall()
+
+    def update_order(self, order_id: UUID, changes: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The updated row, None when absent; raises OrderFinal for a closed order."""
+        unknown = set(changes) - set(UPDATABLE)
+        if unknown or not changes:
+            raise ValueError(f"cannot update {sorted(unknown) or 'nothing'}")
+        assignments = ", ".join(f"{col} = %({col})s" for col in UPDATABLE if col in changes)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"""
+                UPDATE orders SET {assignments}, updated_at = now()
+                WHERE id = %(id)s AND status <> ALL(%(final)s)
+                RETURNING {ORDER_COLUMNS}
+                """,
+                {**changes, "id": order_id, "final": list(FINAL_STATUSES)},
+            ).fetchone()
+            if row is not None:
+                return row
+            exists = conn.execute("SELECT 1 FROM orders WHERE id = %s", (order_id,)).fetchone()
+        if exists:
+            raise OrderFinal()
+        return None
+
+    def delete_order(self, order_id: UUID) -> bool:
+        with self.pool.connection() as conn:
+            cur = conn.execute("DELETE FROM orders WHERE id = %s", (order_id,))
+            return cur.rowcount == 1
