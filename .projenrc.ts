@@ -192,6 +192,10 @@ ci.exec('git diff --exit-code -- . ":(exclude)package-lock.json" || (echo "proje
 ci.spawn(synthExample);
 ci.exec('node ../shared/tools/check-helm-values.mjs cdk.out --manifests');
 ci.spawn(project.tasks.tryFind('release:verify')!);
+ci.spawn(project.addTask('test:services', {
+  description: 'pytest suites of the sample services against a real PostgreSQL (installs Debian packages if missing)',
+  exec: 'bash examples/services/orders-api/run-tests.sh',
+}));
 
 project.addTask('bench', {
   description: 'Synthesis benchmark (time, peak memory, resources and template bytes per stack)',
