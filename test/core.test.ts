@@ -46,6 +46,7 @@ describe('FxVersions', () => {
   test.each(rows)('Kubernetes %s: kubectl layer and cluster-autoscaler image follow the minor', (minor, row) => {
     expect(row.kubectlLayerPackage).toBe(`@aws-cdk/lambda-layer-kubectl-v${minor.replace('1.', '')}`);
     expect(row.images.clusterAutoscaler.tag).toMatch(new RegExp(`^v${minor.replace('.', '\\.')}\\.\\d+$`));
+    expect(row.images.kubectl.tag).toBe(`v${minor}.0`);
     expect(row.addons.kubeProxy).toMatch(new RegExp(`^v${minor.replace('.', '\\.')}\\.\\d+-eksbuild\\.\\d+$`));
     for (const addon of Object.values(row.addons)) expect(addon).toMatch(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
   });

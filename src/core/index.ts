@@ -1,2 +1,3 @@
 export * from './profile';
 export * from './versions';
+export { FxCapability } from './install-order';

@@ -52,6 +52,8 @@ export interface FxImageVersions {
   readonly elasticsearch: FxImageVersion;
   /** Kibana (ECK `version`). */
   readonly kibana: FxImageVersion;
+  /** kubectl (waits for migration Jobs); its minor follows the Kubernetes minor. */
+  readonly kubectl: FxImageVersion;
 }
 
 /** Every EKS managed add-on the platform installs, with its exact `eksbuild` version. */
@@ -113,13 +115,14 @@ const COMMON_IMAGES = {
 };
 const CLUSTER_AUTOSCALER = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 const POSTGRES = '17.6';
+const KUBECTL = 'registry.k8s.io/kubectl';
 
 const ROWS: FxComponentVersions[] = [
   {
     kubernetesVersion: '1.34',
     kubectlLayerPackage: '@aws-cdk/lambda-layer-kubectl-v34',
     charts: CHARTS,
-    images: { ...COMMON_IMAGES, clusterAutoscaler: { repository: CLUSTER_AUTOSCALER, tag: 'v1.34.2' } },
+    images: { ...COMMON_IMAGES, clusterAutoscaler: { repository: CLUSTER_AUTOSCALER, tag: 'v1.34.2' }, kubectl: { repository: KUBECTL, tag: 'v1.34.0' } },
     addons: {
       vpcCni: 'v1.20.4-eksbuild.2',
       coreDns: 'v1.12.4-eksbuild.1',
@@ -136,7 +139,7 @@ const ROWS: FxComponentVersions[] = [
     kubernetesVersion: '1.35',
     kubectlLayerPackage: '@aws-cdk/lambda-layer-kubectl-v35',
     charts: CHARTS,
-    images: { ...COMMON_IMAGES, clusterAutoscaler: { repository: CLUSTER_AUTOSCALER, tag: 'v1.35.0' } },
+    images: { ...COMMON_IMAGES, clusterAutoscaler: { repository: CLUSTER_AUTOSCALER, tag: 'v1.35.0' }, kubectl: { repository: KUBECTL, tag: 'v1.35.0' } },
     addons: {
       vpcCni: 'v1.20.4-eksbuild.2',
       coreDns: 'v1.13.1-eksbuild.1',
@@ -153,7 +156,7 @@ const ROWS: FxComponentVersions[] = [
     kubernetesVersion: '1.36',
     kubectlLayerPackage: '@aws-cdk/lambda-layer-kubectl-v36',
     charts: CHARTS,
-    images: { ...COMMON_IMAGES, clusterAutoscaler: { repository: CLUSTER_AUTOSCALER, tag: 'v1.36.0' } },
+    images: { ...COMMON_IMAGES, clusterAutoscaler: { repository: CLUSTER_AUTOSCALER, tag: 'v1.36.0' }, kubectl: { repository: KUBECTL, tag: 'v1.36.0' } },
     addons: {
       vpcCni: 'v1.21.1-eksbuild.1',
       coreDns: 'v1.14.3-eksbuild.1',

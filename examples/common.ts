@@ -1,0 +1,20 @@
+// Shared by the example apps: a fixed account and region, and the context `cdk synth` would
+// otherwise look up, so every example synthesizes offline.
+import { App, AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+
+export const EXAMPLE_ENV = { account: '123456789012', region: 'us-east-1' };
+
+/** An App with pinned lookups and cdk-nag AwsSolutions registered: synth fails on any unacknowledged error. */
+export function exampleApp(props: AppProps = {}): App {
+  const { account, region } = EXAMPLE_ENV;
+  const app = new App({
+    ...props,
+    context: {
+      [`availability-zones:account=${account}:region=${region}`]: [`${region}a`, `${region}b`, `${region}c`],
+      ...props.context,
+    },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}

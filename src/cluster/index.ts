@@ -1,0 +1,3 @@
+export * from './cluster';
+export * from './nodegroup-options';
+export * from './props';

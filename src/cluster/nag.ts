@@ -1,0 +1,64 @@
+import { CfnCondition, Stack, Validations } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct, IConstruct } from 'constructs';
+
+/**
+ * cdk-nag (AwsSolutions) findings on resources aws-eks-v2 creates for us and we cannot shape,
+ * each acknowledged on the one construct it is about, with the reason.
+ *
+ * @internal
+ */
+export function acknowledgeClusterFindings(_scope: Construct, cluster: eks.Cluster, nodeGroups: eks.Nodegroup[]): void {
+  ack(cluster.node.defaultChild!, 'CloudFormation-Validate::W9009',
+    'aws-eks-v2 writes EncryptionConfig.Resources: [secrets], which EKS still requires for secrets envelope encryption.');
+  ack(cluster.role, managed('AmazonEKSClusterPolicy'),
+    'The EKS service role must carry AmazonEKSClusterPolicy; EKS documents no customer-managed equivalent.');
+
+  for (const nodegroup of nodeGroups) {
+    const reason = 'Managed node group role: EKS requires AmazonEKSWorkerNodePolicy and AmazonEC2ContainerRegistryReadOnly to join '
+      + 'nodes and pull images, and AmazonEKS_CNI_Policy for the VPC CNI daemon on the node. Pods cannot use these credentials '
+      + '(IMDSv2 hop limit 1) and get their own access through Pod Identity.';
+    for (const policy of ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly']) {
+      ack(nodegroup.role, managed(policy), reason);
+    }
+  }
+
+  const provider = cluster.node.tryFindChild('KubectlProvider');
+  if (!provider) return;
+  const handler = provider.node.tryFindChild('Handler') as lambda.Function | undefined;
+  if (handler) {
+    const role = handler.role!;
+    const reason = 'aws-eks-v2 kubectl handler role: Lambda logging, ENIs in the VPC and pulling the kubectl/helm images are '
+      + 'granted by the AWS managed policies aws-eks-v2 attaches; its cluster access is an EKS access entry.';
+    for (const policy of ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole', 'AmazonEC2ContainerRegistryReadOnly']) {
+      ack(role, managed(policy), reason);
+    }
+    const condition = role.node.scope?.node.tryFindChild('HasEcrPublic') as CfnCondition | undefined;
+    if (condition) {
+      const conditionId = Stack.of(condition).resolve(condition.logicalId);
+      ack(role, `AwsSolutions-IAM4[Policy::{"Fn::If":["${conditionId}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
+        'aws-eks-v2 attaches AmazonElasticContainerRegistryPublicReadOnly (aws partition only) so the handler can pull public images.');
+    }
+    ack(handler, 'AwsSolutions-L1',
+      'The kubectl handler runtime is chosen by aws-eks-v2 to match its bundled kubectl/helm code; it moves with aws-cdk-lib upgrades.');
+
+    const onEvent = provider.node.tryFindChild('Provider')?.node.tryFindChild('framework-onEvent') as lambda.Function | undefined;
+    if (onEvent) {
+      const handlerArn = Stack.of(handler).resolve((handler.node.defaultChild as lambda.CfnFunction).logicalId);
+      const frameworkReason = 'Custom resource framework Lambda of the kubectl provider (aws-eks-v2): logging and VPC ENIs via AWS '
+        + 'managed policies; it may invoke only the kubectl handler function and its versions (`<arn>:*`).';
+      ack(onEvent.role!, managed('service-role/AWSLambdaBasicExecutionRole'), frameworkReason);
+      ack(onEvent.role!, managed('service-role/AWSLambdaVPCAccessExecutionRole'), frameworkReason);
+      ack(onEvent.role!, `AwsSolutions-IAM5[Resource::<${handlerArn}.Arn>:*]`, frameworkReason);
+    }
+  }
+}
+
+function managed(policy: string): string {
+  return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy}]`;
+}
+
+function ack(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}

@@ -1,0 +1,139 @@
+import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { check, isIpv4Cidr } from '../core/errors';
+
+const WHO = 'FxCluster';
+
+/** Subnet group names of the platform VPC (other constructs select subnets by these names). */
+export const SUBNET_PUBLIC = 'Public';
+export const SUBNET_PRIVATE = 'Private';
+export const SUBNET_ISOLATED = 'Isolated';
+
+/** @internal */
+export interface NetworkProps {
+  readonly vpcCidr: string;
+  readonly natGateways: number;
+  readonly availabilityZones?: string[];
+  readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The platform VPC: 3 AZs, public / private (NAT egress) / isolated subnets, flow logs to a
+ * KMS-encrypted log group, an S3 gateway endpoint and optional interface endpoints.
+ * Load-balancer subnet tags are applied by aws-eks-v2's Cluster (`kubernetes.io/role/elb`,
+ * `kubernetes.io/role/internal-elb`).
+ *
+ * @internal
+ */
+export class FxNetwork extends Construct {
+  public readonly vpc: ec2.Vpc;
+  public readonly flowLogGroup: logs.LogGroup;
+  public readonly logKey: kms.Key;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    validateNetworkProps(props);
+
+    this.vpc = new ec2.Vpc(this, 'Resource', {
+      ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
+      maxAzs: props.availabilityZones ? undefined : 3,
+      availabilityZones: props.availabilityZones,
+      natGateways: props.natGateways,
+      restrictDefaultSecurityGroup: true,
+      subnetConfiguration: [
+        { name: SUBNET_PUBLIC, subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+        // Large private subnets: VPC CNI prefix delegation hands out /28 blocks per node.
+        { name: SUBNET_PRIVATE, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
+        { name: SUBNET_ISOLATED, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+    });
+    this.acknowledgeRestrictDefaultSecurityGroupHandler();
+
+    this.logKey = this.createLogKey(props.removalPolicy);
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.logRetention,
+      encryptionKey: this.logKey,
+      removalPolicy: props.removalPolicy,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    props.interfaceEndpoints.forEach((service, i) => {
+      this.vpc.addInterfaceEndpoint(`Endpoint${i}`, {
+        service,
+        privateDnsEnabled: true,
+        subnets: { subnetGroupName: SUBNET_PRIVATE },
+      });
+    });
+  }
+
+  /** A customer key for the platform's CloudWatch log groups (flow logs, control-plane logs). */
+  private createLogKey(removalPolicy: RemovalPolicy): kms.Key {
+    const key = new kms.Key(this, 'LogKey', {
+      description: 'Fx platform: encrypts VPC flow logs and EKS control-plane logs',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const region = Stack.of(this).region;
+    const account = Stack.of(this).account;
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogs',
+      principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Stack.of(this).partition}:logs:${region}:${account}:log-group:*` },
+      },
+    }));
+    return key;
+  }
+
+  /**
+   * `restrictDefaultSecurityGroup` is implemented by a CDK-provided custom resource whose Lambda
+   * uses the AWS managed basic execution policy and the runtime CDK chooses.
+   */
+  private acknowledgeRestrictDefaultSecurityGroupHandler(): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (!provider) return;
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'CDK-provided singleton handler that removes the rules of the default security group; it only writes its own logs.',
+    });
+  }
+}
+
+function validateNetworkProps(props: NetworkProps): void {
+  check(isIpv4Cidr(props.vpcCidr) && prefixOf(props.vpcCidr) <= 18, WHO, 'vpcCidr', props.vpcCidr,
+    'an IPv4 CIDR block of size /16 to /18 (three /19 private subnets plus public and isolated /24s must fit)');
+  check(Number.isInteger(props.natGateways) && props.natGateways >= 1 && props.natGateways <= 3, WHO, 'natGateways', props.natGateways,
+    'an integer from 1 to 3 (one per AZ at most; private subnets need egress)');
+  if (props.availabilityZones && !Token.isUnresolved(props.availabilityZones)) {
+    check(props.availabilityZones.length === 3 && new Set(props.availabilityZones).size === 3, WHO, 'availabilityZones',
+      props.availabilityZones, 'exactly 3 distinct availability zones');
+  }
+}
+
+function prefixOf(cidr: string): number {
+  return Number(cidr.split('/')[1]);
+}
+
+/**
+ * Checks an imported VPC: EKS needs private subnets in at least two AZs.
+ * @internal
+ */
+export function validateImportedVpc(vpc: ec2.IVpc): void {
+  const azs = vpc.privateSubnets.map((s) => s.availabilityZone);
+  if (azs.some((az) => Token.isUnresolved(az))) return;
+  const distinct = [...new Set(azs)];
+  check(distinct.length >= 2, WHO, 'vpc.privateSubnets', distinct.length === 0 ? 'none' : `${azs.length} subnet(s) in ${distinct.join(', ')}`,
+    'private subnets in at least 2 availability zones');
+}

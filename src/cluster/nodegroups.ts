@@ -1,0 +1,117 @@
+import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
+import { check } from '../core/errors';
+import { FxProfile } from '../core/profile';
+
+const WHO = 'FxCluster';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
+const SMALL_SIZES = new Set(['nano', 'micro', 'small', 'medium']);
+
+/**
+ * Whether an instance type has at least 2 vCPU and 4 GiB. EC2 sizes are uniform across families:
+ * `large` and up always qualify; `medium` only for burstable T families (t3/t3a/t4g.medium are
+ * 2 vCPU / 4 GiB, whereas m6g/c6g.medium are 1 vCPU).
+ */
+export function isAtLeastT3Medium(instanceType: string): boolean {
+  const [family, size] = instanceType.split('.');
+  if (!family || !size) return false;
+  if (!SMALL_SIZES.has(size)) return true;
+  return size === 'medium' && /^t\d/.test(family);
+}
+
+/** Validates every node group and returns them with profile defaults applied. @internal */
+export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, profile: FxProfile): FxNodeGroupOptions[] {
+  const s = profile.settings;
+  const list = groups ?? [{ name: 'default' }];
+  check(list.length > 0, WHO, 'nodeGroups', [], 'at least one node group');
+  const seen = new Set<string>();
+  return list.map((g, i) => {
+    const p = `nodeGroups[${i}]`;
+    check(NAME.test(g.name), WHO, `${p}.name`, g.name, 'letters, digits, - and _, starting with a letter or digit, up to 63 characters');
+    check(!seen.has(g.name), WHO, `${p}.name`, g.name, 'a name not used by another node group');
+    seen.add(g.name);
+
+    const instanceTypes = g.instanceTypes ?? [s.nodeInstanceType];
+    const capacityType = g.capacityType ?? eks.CapacityType.ON_DEMAND;
+    check(instanceTypes.length > 0, WHO, `${p}.instanceTypes`, [], 'at least one instance type');
+    for (const t of instanceTypes) {
+      const name = t.toString();
+      if (Token.isUnresolved(name)) continue;
+      check(isAtLeastT3Medium(name), WHO, `${p}.instanceTypes`, name,
+        'instance types of at least t3.medium (2 vCPU, 4 GiB): burstable t*.medium or larger, other families .large or larger');
+    }
+    if (capacityType === eks.CapacityType.SPOT) {
+      check(instanceTypes.length >= 2, WHO, `${p}.instanceTypes`, instanceTypes.map(String),
+        'at least two instance types for a spot node group (spot capacity is reclaimed per instance pool)');
+    }
+    const archs = new Set(instanceTypes.filter((t) => !Token.isUnresolved(t.toString())).map((t) => t.architecture));
+    check(archs.size <= 1, WHO, `${p}.instanceTypes`, instanceTypes.map(String), 'instance types of a single CPU architecture');
+
+    const minSize = g.minSize ?? Math.min(s.nodeMinSize, g.maxSize ?? s.nodeMinSize);
+    const maxSize = g.maxSize ?? Math.max(s.nodeMaxSize, minSize);
+    const desiredSize = g.desiredSize ?? Math.min(Math.max(s.nodeDesiredSize, minSize), maxSize);
+    check(Number.isInteger(minSize) && minSize >= 0, WHO, `${p}.minSize`, minSize, 'an integer of 0 or more');
+    check(Number.isInteger(maxSize) && maxSize >= 1 && maxSize >= minSize, WHO, `${p}.maxSize`, maxSize,
+      `an integer of at least 1 and at least minSize (${minSize})`);
+    check(Number.isInteger(desiredSize) && desiredSize >= minSize && desiredSize <= maxSize, WHO, `${p}.desiredSize`, desiredSize,
+      `an integer between minSize and maxSize (${minSize}..${maxSize})`);
+
+    const diskSize = g.diskSize ?? Size.gibibytes(50);
+    const gib = diskSize.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
+    check(gib >= 20 && gib <= 16384, WHO, `${p}.diskSize`, `${gib} GiB`, 'from 20 to 16384 GiB');
+
+    for (const [j, taint] of (g.taints ?? []).entries()) {
+      check(!!taint.key && !!taint.effect, WHO, `${p}.taints[${j}]`, taint, 'a taint with a key and an effect');
+    }
+    return { ...g, instanceTypes, capacityType, minSize, desiredSize, maxSize, diskSize, image: g.image ?? FxNodeImage.AL2023 };
+  });
+}
+
+/**
+ * Creates one managed node group with its launch template: IMDSv2 required with hop limit 1 (pods
+ * cannot reach the node role's credentials) and encrypted gp3 volumes.
+ * @internal
+ */
+export function createNodeGroup(scope: Construct, cluster: eks.Cluster, g: FxNodeGroupOptions, subnets: ec2.SubnetSelection): eks.Nodegroup {
+  const group = new Construct(scope, g.name);
+  const bottlerocket = g.image === FxNodeImage.BOTTLEROCKET;
+  const volume = (size: number) => ec2.BlockDeviceVolume.ebs(size, {
+    encrypted: true,
+    volumeType: ec2.EbsDeviceVolumeType.GP3,
+    deleteOnTermination: true,
+  });
+  const gib = g.diskSize!.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
+  const launchTemplate = new ec2.LaunchTemplate(group, 'LaunchTemplate', {
+    requireImdsv2: true,
+    httpPutResponseHopLimit: 1,
+    httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+    blockDevices: bottlerocket
+      // Bottlerocket: small OS volume, containers and images on the data volume.
+      ? [{ deviceName: '/dev/xvda', volume: volume(4) }, { deviceName: '/dev/xvdb', volume: volume(gib) }]
+      : [{ deviceName: '/dev/xvda', volume: volume(gib) }],
+  });
+  const arm = g.instanceTypes![0].architecture === ec2.InstanceArchitecture.ARM_64;
+  const amiType = bottlerocket
+    ? (arm ? eks.NodegroupAmiType.BOTTLEROCKET_ARM_64 : eks.NodegroupAmiType.BOTTLEROCKET_X86_64)
+    : (arm ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD : eks.NodegroupAmiType.AL2023_X86_64_STANDARD);
+
+  return new eks.Nodegroup(group, 'Resource', {
+    cluster,
+    nodegroupName: g.name,
+    subnets,
+    amiType,
+    instanceTypes: g.instanceTypes,
+    capacityType: g.capacityType,
+    minSize: g.minSize,
+    desiredSize: g.desiredSize,
+    maxSize: g.maxSize,
+    labels: { 'fx.platform/node-group': g.name, ...g.labels },
+    taints: g.taints,
+    launchTemplateSpec: { id: launchTemplate.launchTemplateId!, version: launchTemplate.latestVersionNumber },
+    enableNodeAutoRepair: true,
+  });
+}

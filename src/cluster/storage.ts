@@ -1,0 +1,118 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { platformLabels } from '../core/tags';
+
+/** Names of the StorageClasses and VolumeSnapshotClass every FxCluster has. */
+export const STORAGE_CLASS_GP3 = 'gp3';
+export const STORAGE_CLASS_EFS = 'efs-sc';
+export const VOLUME_SNAPSHOT_CLASS_EBS = 'ebs-snapshots';
+
+/** @internal */
+export interface SharedFileSystemProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly clusterSecurityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * The cluster's shared EFS file system: encrypted at rest and in transit, in the private subnets,
+ * NFS open only to the cluster security group (which EKS attaches to every managed node), daily
+ * AWS Backup, and retained when the stack is deleted.
+ *
+ * @internal
+ */
+export function createSharedFileSystem(scope: Construct, id: string, props: SharedFileSystemProps): efs.FileSystem {
+  const securityGroup = new ec2.SecurityGroup(scope, `${id}SecurityGroup`, {
+    vpc: props.vpc,
+    description: 'Fx platform: NFS to the shared EFS file system from cluster nodes only',
+    allowAllOutbound: false,
+  });
+  const fileSystem = new efs.FileSystem(scope, id, {
+    vpc: props.vpc,
+    vpcSubnets: props.subnets,
+    securityGroup,
+    encrypted: true,
+    enableAutomaticBackups: true,
+    performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+    throughputMode: efs.ThroughputMode.ELASTIC,
+    lifecyclePolicy: efs.LifecyclePolicy.AFTER_30_DAYS,
+    allowAnonymousAccess: false,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  fileSystem.connections.allowDefaultPortFrom(props.clusterSecurityGroup, 'NFS from EKS cluster nodes');
+  fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyUnencryptedTransport',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'],
+    // In a file system policy '*' is the file system itself (its own ARN would be a circular reference).
+    resources: ['*'],
+    conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+  }));
+  return fileSystem;
+}
+
+/** @internal */
+export interface StorageChartProps {
+  readonly platformName: string;
+  readonly fileSystem: efs.IFileSystem;
+  readonly retainVolumes: boolean;
+}
+
+/**
+ * The cluster's storage objects in one cdk8s chart: gp3 (encrypted, expandable, the default
+ * StorageClass), efs-sc (one EFS access point per volume) and the EBS VolumeSnapshotClass.
+ *
+ * @internal
+ */
+export function createStorageChart(props: StorageChartProps): cdk8s.Chart {
+  const reclaimPolicy = props.retainVolumes ? 'Retain' : 'Delete';
+  const chart = new cdk8s.Chart(new cdk8s.App(), 'fx-storage', {
+    labels: platformLabels(props.platformName, 'storage'),
+  });
+  new cdk8s.ApiObject(chart, 'Gp3', {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {
+      name: STORAGE_CLASS_GP3,
+      annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+    },
+    provisioner: 'ebs.csi.aws.com',
+    parameters: { type: 'gp3', encrypted: 'true', fsType: 'ext4' },
+    reclaimPolicy,
+    allowVolumeExpansion: true,
+    volumeBindingMode: 'WaitForFirstConsumer',
+  } as cdk8s.ApiObjectProps);
+  new cdk8s.ApiObject(chart, 'Efs', {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: STORAGE_CLASS_EFS },
+    provisioner: 'efs.csi.aws.com',
+    parameters: {
+      provisioningMode: 'efs-ap',
+      fileSystemId: props.fileSystem.fileSystemId,
+      directoryPerms: '700',
+      gidRangeStart: '50000',
+      gidRangeEnd: '60000',
+      basePath: '/dynamic',
+    },
+    reclaimPolicy,
+    allowVolumeExpansion: true,
+    volumeBindingMode: 'Immediate',
+  } as cdk8s.ApiObjectProps);
+  new cdk8s.ApiObject(chart, 'EbsSnapshots', {
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshotClass',
+    metadata: {
+      name: VOLUME_SNAPSHOT_CLASS_EBS,
+      annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' },
+    },
+    driver: 'ebs.csi.aws.com',
+    deletionPolicy: reclaimPolicy,
+  } as cdk8s.ApiObjectProps);
+  return chart;
+}

@@ -1,0 +1,32 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+/**
+ * A PostgreSQL database a workload can be wired to (implemented by FxDatabase).
+ */
+export interface IFxWorkloadDatabase {
+  /**
+   * Secrets Manager secret with the standard RDS keys (`username`, `password`, `host`, `port`, `dbname`)
+   * that workloads read through External Secrets.
+   */
+  readonly credentialsSecret: secretsmanager.ISecret;
+  /** Port the database listens on. */
+  readonly databasePort: number;
+  /** CIDR blocks the database lives in (egress NetworkPolicy target). */
+  readonly databaseCidrs: string[];
+  /**
+   * Lets a workload connect: IAM database authentication for its role and read access to the
+   * credentials for the External Secrets Operator.
+   */
+  grantConnect(grantee: iam.IGrantable): void;
+}
+
+/**
+ * An observability stack workloads report to (implemented by FxObservability).
+ */
+export interface IFxWorkloadObservability {
+  /** OTLP/gRPC endpoint for traces, e.g. `http://otel-collector.observability:4317`. */
+  readonly otlpEndpoint: string;
+  /** Registers a service for a request-rate/errors/duration dashboard. */
+  addServiceDashboard(namespace: string, serviceName: string): void;
+}

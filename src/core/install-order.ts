@@ -1,0 +1,115 @@
+import { IConstruct } from 'constructs';
+import { check } from './errors';
+
+/**
+ * Named things one part of the platform installs and others wait for.
+ *
+ * A capability is a plain string: `crd:<api group>` for CRDs, `webhook:<component>` for admission
+ * webhooks that must answer before objects are accepted, or a component name. These constants are
+ * the names the library itself uses; any string matching `[a-z0-9][a-z0-9.:/-]*` is accepted.
+ */
+export class FxCapability {
+  /** Worker nodes exist (managed node groups are active): anything that schedules pods. */
+  public static readonly NODES = 'nodes';
+  /** The EKS Pod Identity agent runs: Pod Identity associations work. */
+  public static readonly POD_IDENTITY = 'pod-identity';
+  /** The EBS CSI driver is installed (`ebs.csi.aws.com`). */
+  public static readonly EBS_CSI = 'csi:ebs.csi.aws.com';
+  /** The EFS CSI driver is installed (`efs.csi.aws.com`). */
+  public static readonly EFS_CSI = 'csi:efs.csi.aws.com';
+  /** Volume snapshot CRDs and the snapshot controller. */
+  public static readonly SNAPSHOT_CRDS = 'crd:snapshot.storage.k8s.io';
+  /** The cluster's StorageClasses (gp3 default, efs-sc) and VolumeSnapshotClass. */
+  public static readonly STORAGE_CLASSES = 'storage-classes';
+  /** The resource metrics API (`metrics.k8s.io`), served by metrics-server: HPAs work. */
+  public static readonly METRICS_API = 'api:metrics.k8s.io';
+  /** AWS Load Balancer Controller (its webhook mutates Services and its CRDs). */
+  public static readonly AWS_LOAD_BALANCER_CONTROLLER = 'aws-load-balancer-controller';
+  /** Traefik CRDs (IngressRoute, Middleware, TLSOption). */
+  public static readonly TRAEFIK_CRDS = 'crd:traefik.io';
+  /** External Secrets Operator CRDs. */
+  public static readonly EXTERNAL_SECRETS_CRDS = 'crd:external-secrets.io';
+  /** External Secrets Operator validating webhook. */
+  public static readonly EXTERNAL_SECRETS_WEBHOOK = 'webhook:external-secrets';
+  /** cert-manager CRDs. */
+  public static readonly CERT_MANAGER_CRDS = 'crd:cert-manager.io';
+  /** cert-manager webhook. */
+  public static readonly CERT_MANAGER_WEBHOOK = 'webhook:cert-manager';
+  /** Prometheus operator CRDs (ServiceMonitor, PrometheusRule). */
+  public static readonly PROMETHEUS_OPERATOR_CRDS = 'crd:monitoring.coreos.com';
+  /** Velero CRDs. */
+  public static readonly VELERO_CRDS = 'crd:velero.io';
+
+  private constructor() {}
+}
+
+const CAPABILITY = /^[a-z0-9][a-z0-9.:/-]*$/;
+
+/**
+ * The install-order registry of one cluster.
+ *
+ * Providers register the capabilities they install (`provide`); consumers declare what they need
+ * (`require`). Each consumer gets `node.addDependency` on every provider of every capability it
+ * needs, whichever of the two registers first, so CloudFormation creates providers first and
+ * deletes them last. A capability that is needed but never provided fails synthesis with a
+ * validation error on the consumer.
+ *
+ * Synchronous and local to one cluster: there is no global ordering metadata.
+ */
+export class InstallOrder {
+  private readonly providers = new Map<string, IConstruct[]>();
+  private readonly consumers = new Map<string, IConstruct[]>();
+
+  constructor(private readonly who: string) {}
+
+  /** Records that `construct` installs each of `capabilities`. */
+  public provide(construct: IConstruct, ...capabilities: string[]): void {
+    for (const capability of capabilities) {
+      this.validate(capability);
+      push(this.providers, capability, construct);
+      for (const consumer of this.consumers.get(capability) ?? []) {
+        if (consumer !== construct) consumer.node.addDependency(construct);
+      }
+    }
+  }
+
+  /** Makes `construct` wait for every provider of each of `capabilities`. */
+  public require(construct: IConstruct, ...capabilities: string[]): void {
+    for (const capability of capabilities) {
+      this.validate(capability);
+      const first = !this.consumers.get(capability)?.includes(construct);
+      push(this.consumers, capability, construct);
+      for (const provider of this.providers.get(capability) ?? []) {
+        if (provider !== construct) construct.node.addDependency(provider);
+      }
+      if (first) {
+        construct.node.addValidation({
+          validate: () => this.providers.has(capability)
+            ? []
+            : [`${this.who}: ${construct.node.path} needs '${capability}' but nothing on this cluster provides it; install the component that provides it`],
+        });
+      }
+    }
+  }
+
+  /** The constructs that provide a capability (empty when none does). */
+  public providersOf(capability: string): IConstruct[] {
+    return [...(this.providers.get(capability) ?? [])];
+  }
+
+  /** Whether some construct provides the capability. */
+  public isProvided(capability: string): boolean {
+    return this.providers.has(capability);
+  }
+
+  private validate(capability: string): void {
+    check(CAPABILITY.test(capability), this.who, 'capability', capability,
+      "a name like 'crd:traefik.io', 'webhook:external-secrets' or 'aws-load-balancer-controller' (lowercase letters, digits, '.', ':', '/', '-')");
+  }
+}
+
+function push(map: Map<string, IConstruct[]>, key: string, value: IConstruct): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
