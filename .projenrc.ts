@@ -190,7 +190,8 @@ const ci = project.addTask('ci', {
 ci.spawn(project.buildTask);
 ci.exec('git diff --exit-code -- . ":(exclude)package-lock.json" || (echo "projen-generated files or API.md are out of date: run npx projen build and commit" && exit 1)');
 ci.spawn(synthExample);
-ci.exec('node ../shared/tools/check-helm-values.mjs cdk.out --manifests');
+// realpath: the checker only runs when invoked by its real path (it compares argv[1] with import.meta.url).
+ci.exec('node "$(realpath ../shared/tools/check-helm-values.mjs)" cdk.out --manifests');
 ci.spawn(project.tasks.tryFind('release:verify')!);
 ci.spawn(project.addTask('test:services', {
   description: 'pytest suites of the sample services against a real PostgreSQL (installs Debian packages if missing)',
