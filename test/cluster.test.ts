@@ -508,11 +508,13 @@ describe('identity and install order', () => {
   test('addHelmChart pins the table version and orders after what it needs', () => {
     const { stack } = newStack();
     const cluster = new FxCluster(stack, 'Cluster');
-    const crds = cluster.addHelmChart('Traefik', { chart: cluster.versions.charts.traefik, namespace: 'traefik', provides: [FxCapability.TRAEFIK_CRDS] });
-    const routes = cluster.addManifest('Routes', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'routes' } });
-    cluster.installAfter(routes, FxCapability.TRAEFIK_CRDS);
-    expect(crds.version).toBe(ROW.charts.traefik.version);
-    expect(routes.node.dependencies).toContain(crds);
+    // Traefik and ESO are installed by FxCluster itself; an operator it does not install shows the mechanism.
+    const crds = cluster.addHelmChart('EckOperator', { chart: cluster.versions.charts.eckOperator, namespace: 'elastic-system', provides: ['crd:k8s.elastic.co'] });
+    const stackObjects = cluster.addManifest('Elastic', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'logging' } });
+    cluster.installAfter(stackObjects, 'crd:k8s.elastic.co');
+    expect(crds.version).toBe(ROW.charts.eckOperator.version);
+    expect(stackObjects.node.dependencies).toContain(crds);
+    expect(cluster.hasCapability('crd:k8s.elastic.co')).toBe(true);
     expect(cluster.hasCapability(FxCapability.TRAEFIK_CRDS)).toBe(true);
     expect(cluster.hasCapability(FxCapability.CERT_MANAGER_CRDS)).toBe(false);
   });

@@ -6,15 +6,24 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { ManagedAddons } from './addons';
+import { CertManagerAddon } from './addons/cert-manager';
+import { ClusterAutoscalerAddon } from './addons/cluster-autoscaler';
+import { ExternalSecretsAddon } from './addons/external-secrets';
+import { LoadBalancerControllerAddon } from './addons/load-balancer-controller';
+import { ManagedAddons } from './addons/managed';
+import { defaultIpAllowlist, TraefikAddon } from './addons/traefik';
+import { VeleroAddon } from './addons/velero';
 import { acknowledgeClusterFindings } from './nag';
 import { FxNetwork, SUBNET_PRIVATE, validateImportedVpc } from './network';
 import { FxNodeGroupOptions } from './nodegroup-options';
 import { createNodeGroup, resolveNodeGroups } from './nodegroups';
-import { FxAccessLevel, FxClusterProps, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
+import { FxAccessLevel, FxAutoscalerExpander, FxClusterProps, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
 import { createSharedFileSystem, createStorageChart } from './storage';
+import { FxTls, FxTlsMode } from './tls';
 import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { FxProfile } from '../core/profile';
@@ -69,9 +78,40 @@ export class FxCluster extends Construct {
   public readonly metricsServer: eks.HelmChart;
   /** Whether volumes outlive their claims (Retain reclaim policy). */
   public readonly retainVolumes: boolean;
+  /** The TLS path of the public endpoint, when a domain is configured. */
+  public readonly tls?: FxTls;
+  /** The platform domain (e.g. `fx.example.com`), when TLS/domain is configured. */
+  public readonly domainName?: string;
+  /**
+   * Whether Traefik terminates TLS (Let's Encrypt path): routes then use the 'websecure' entry
+   * point with the default TLSOption. False on the ACM path (the ALB terminates TLS) and without a
+   * domain: routes use the 'web' entry point.
+   */
+  public readonly tlsTerminatedByTraefik: boolean;
+  /** The AWS Load Balancer Controller release. */
+  public readonly loadBalancerController: eks.HelmChart;
+  /** The Traefik release (ingress controller; provides the Traefik CRDs). */
+  public readonly traefik: eks.HelmChart;
+  /** The manifest with the default TLSOption and the shared Traefik middlewares. */
+  public readonly traefikShared: eks.KubernetesManifest;
+  /** The External Secrets Operator release (provides its CRDs and webhook). */
+  public readonly externalSecretsChart: eks.HelmChart;
+  /** The `fx-secrets-manager` ClusterSecretStore manifest. */
+  public readonly clusterSecretStore: eks.KubernetesManifest;
+  /** The cert-manager release (Let's Encrypt path only). */
+  public readonly certManager?: eks.HelmChart;
+  /** The cluster-autoscaler release, unless switched off. */
+  public readonly clusterAutoscaler?: eks.HelmChart;
+  /** The Velero release, unless switched off. */
+  public readonly velero?: eks.HelmChart;
+  /** The S3 bucket Velero writes cluster backups to (retained). */
+  public readonly backupBucket?: s3.IBucket;
+  /** DNS name of the public load balancer (resolved at deploy time), when a domain is configured. */
+  public readonly loadBalancerDnsName?: string;
 
   private readonly installOrder = new InstallOrder(WHO);
   private readonly addons: ManagedAddons;
+  private readonly externalSecrets: ExternalSecretsAddon;
 
   constructor(scope: Construct, id: string, props: FxClusterProps = {}) {
     super(scope, id);
@@ -144,6 +184,38 @@ export class FxCluster extends Construct {
     });
     this.storageManifest.node.addDependency(this.fileSystem.mountTargetsAvailable);
     this.metricsServer = this.installMetricsServer();
+
+
+    // Platform add-ons: each declares what it needs and provides; see addons/*.ts.
+    this.tls = props.tls;
+    this.domainName = props.tls?.domainName;
+    this.tlsTerminatedByTraefik = props.tls?.mode === FxTlsMode.LETS_ENCRYPT;
+    this.loadBalancerController = new LoadBalancerControllerAddon(this).chart;
+    const traefik = new TraefikAddon(this, {
+      tls: props.tls,
+      replicas: props.ingressReplicas ?? settings.ingressReplicas,
+      rateLimit: props.ingressRateLimit ?? { average: 100, burst: 200 },
+      ipAllowlist: props.ingressIpAllowlist ?? defaultIpAllowlist(this),
+    });
+    this.traefik = traefik.chart;
+    this.traefikShared = traefik.sharedManifest;
+    this.loadBalancerDnsName = traefik.loadBalancerDnsName;
+    if (props.tls?.mode === FxTlsMode.LETS_ENCRYPT) {
+      this.certManager = new CertManagerAddon(this, props.tls).chart;
+    }
+    this.externalSecrets = new ExternalSecretsAddon(this);
+    this.externalSecretsChart = this.externalSecrets.chart;
+    this.clusterSecretStore = this.externalSecrets.clusterSecretStore;
+    if (props.clusterAutoscaler ?? true) {
+      this.clusterAutoscaler = new ClusterAutoscalerAddon(this, clusterName, props.autoscalerExpander ?? FxAutoscalerExpander.LEAST_WASTE).chart;
+    } else {
+      check(props.autoscalerExpander === undefined, WHO, 'autoscalerExpander', props.autoscalerExpander, 'no expander when clusterAutoscaler is false');
+    }
+    if (props.velero ?? true) {
+      const velero = new VeleroAddon(this, props.clusterBackupRetentionDays ?? settings.clusterBackupRetentionDays);
+      this.velero = velero.chart;
+      this.backupBucket = velero.bucket;
+    }
 
     acknowledgeClusterFindings(this, this.cluster, this.nodeGroups);
   }
@@ -221,6 +293,17 @@ export class FxCluster extends Construct {
     });
     this.installOrder.require(account, FxCapability.POD_IDENTITY, ...(options.needs ?? []));
     return account;
+  }
+
+  /**
+   * Lets the External Secrets Operator read one Secrets Manager secret (`GetSecretValue`,
+   * `DescribeSecret` on its ARN, `kms:Decrypt` through Secrets Manager on its key if it has one).
+   * Secrets named `<platformName>/...` are readable without a grant.
+   *
+   * @param secret the secret ExternalSecrets will sync
+   */
+  public grantExternalSecretRead(secret: secretsmanager.ISecret): void {
+    this.externalSecrets.grantRead(secret);
   }
 
   /**

@@ -1,3 +1,4 @@
 export * from './cluster';
 export * from './nodegroup-options';
 export * from './props';
+export * from './tls';

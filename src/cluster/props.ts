@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { FxNodeGroupOptions } from './nodegroup-options';
+import { FxTls } from './tls';
 import { FxProfile } from '../core/profile';
 import { FxHelmChartVersion } from '../core/versions';
 
@@ -120,6 +121,67 @@ export interface FxClusterProps {
    * @default - from the profile: true in production
    */
   readonly retainVolumes?: boolean;
+  /**
+   * Public HTTPS endpoint of the platform: `FxTls.acm()` (ALB + ACM certificate) or
+   * `FxTls.letsEncrypt()` (NLB + cert-manager).
+   * @default - no domain: Traefik behind an internet-facing ALB on HTTP only (entry point 'web')
+   */
+  readonly tls?: FxTls;
+  /**
+   * Traefik replicas (at least 2 in production, spread across zones, with a PodDisruptionBudget).
+   * @default - from the profile: 2 in production, 1 in development
+   */
+  readonly ingressReplicas?: number;
+  /**
+   * Limits of the shared `fx-rate-limit` Traefik middleware (per client IP).
+   * @default - 100 requests per second on average, bursts of 200
+   */
+  readonly ingressRateLimit?: FxRateLimit;
+  /**
+   * Source CIDR blocks of the shared `fx-ip-allowlist` Traefik middleware.
+   * @default - the VPC CIDR only (the middleware is for internal routes)
+   */
+  readonly ingressIpAllowlist?: string[];
+  /**
+   * Install cluster-autoscaler (auto-discovery of the managed node groups).
+   * @default true
+   */
+  readonly clusterAutoscaler?: boolean;
+  /**
+   * How cluster-autoscaler picks the node group to grow.
+   * @default FxAutoscalerExpander.LEAST_WASTE
+   */
+  readonly autoscalerExpander?: FxAutoscalerExpander;
+  /**
+   * Install Velero with a retained S3 bucket and a daily backup of all namespaces.
+   * @default true
+   */
+  readonly velero?: boolean;
+  /**
+   * Days Velero keeps each daily backup.
+   * @default - from the profile: 30 in production, 7 in development
+   */
+  readonly clusterBackupRetentionDays?: number;
+}
+
+/** Limits of a Traefik rate-limit middleware, per client IP. */
+export interface FxRateLimit {
+  /** Requests per second allowed on average (positive integer). */
+  readonly average: number;
+  /** Requests allowed in one burst (positive integer, at least `average`). */
+  readonly burst: number;
+}
+
+/** cluster-autoscaler's expander: which node group grows when several could fit the pending pods. */
+export enum FxAutoscalerExpander {
+  /** The group that leaves the least idle CPU (then memory) after the scale-up. */
+  LEAST_WASTE = 'least-waste',
+  /** The group that can schedule the most pending pods. */
+  MOST_PODS = 'most-pods',
+  /** A random group. */
+  RANDOM = 'random',
+  /** The group with the fewest nodes (keeps groups balanced). */
+  LEAST_NODES = 'least-nodes',
 }
 
 /** A Helm release on an FxCluster, at a version pinned by the versions table. */

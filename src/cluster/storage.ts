@@ -110,6 +110,8 @@ export function createStorageChart(props: StorageChartProps): cdk8s.Chart {
     metadata: {
       name: VOLUME_SNAPSHOT_CLASS_EBS,
       annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' },
+      // Velero's CSI backups snapshot volumes with the class carrying this label.
+      labels: { 'velero.io/csi-volumesnapshot-class': 'true' },
     },
     driver: 'ebs.csi.aws.com',
     deletionPolicy: reclaimPolicy,

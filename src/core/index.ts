@@ -1,3 +1,4 @@
 export * from './profile';
 export * from './versions';
 export { FxCapability } from './install-order';
+export * from './contracts';

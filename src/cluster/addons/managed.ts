@@ -2,8 +2,8 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { FxCapability, InstallOrder } from '../core/install-order';
-import { FxAddonVersions } from '../core/versions';
+import { FxCapability, InstallOrder } from '../../core/install-order';
+import { FxAddonVersions } from '../../core/versions';
 
 /** EKS managed add-on names as the EKS API spells them. */
 export const ADDON_NAMES = {
