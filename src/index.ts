@@ -1,3 +1,6 @@
 export * from './core';
 export * from './delivery';
 export * from './cluster';
+export * from './database';
+export * from './observability';
+export * from './microservice';

@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,7 +7,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAutoscalerExpander, FxCapability, FxCluster, FxClusterProps, FxProfile, FxTls, FxVersions } from '../src';
 import { k8sErrors } from './util/k8s';
-import { sharedFile } from './util/shared';
+import { checkHelmValues } from './util/shared';
 import { TLS12_CIPHER_SUITES } from '../src/cluster/addons/traefik';
 import { WIRING } from '../src/core/wiring';
 
@@ -129,13 +128,6 @@ function findCycle(resources: Record<string, any>): string[] | undefined {
     if (cycle) return cycle;
   }
   return undefined;
-}
-
-function checkHelmValues(outdir: string): { status: number | null; stdout: string } {
-  const tool = sharedFile('tools', 'check-helm-values.mjs');
-  if (!tool) return { status: 0, stdout: 'skipped: shared tools missing' };
-  const run = spawnSync(process.execPath, [tool, outdir, '--manifests'], { encoding: 'utf8' });
-  return { status: run.status, stdout: run.stdout + run.stderr };
 }
 
 let acm: Scenario;

@@ -10,6 +10,8 @@ export interface IFxWorkloadDatabase {
    * that workloads read through External Secrets.
    */
   readonly credentialsSecret: secretsmanager.ISecret;
+  /** Name of the credentials secret, known at synth (the External Secrets remote key). */
+  readonly secretName: string;
   /** Port the database listens on. */
   readonly databasePort: number;
   /** CIDR blocks the database lives in (egress NetworkPolicy target). */

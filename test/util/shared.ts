@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -10,7 +11,8 @@ export const SHARED_DIR = path.resolve(__dirname, '..', '..', '..', 'shared');
  */
 export function sharedFile(...parts: string[]): string | undefined {
   const file = path.join(SHARED_DIR, ...parts);
-  if (fs.existsSync(file)) return file;
+  // The real path: tools such as check-helm-values.mjs only run when invoked by it.
+  if (fs.existsSync(file)) return fs.realpathSync(file);
   if (process.env.CI === 'true' || process.env.CI === '1') {
     throw new Error(`shared data file missing under CI: ${file}`);
   }
@@ -21,4 +23,17 @@ export function sharedFile(...parts: string[]): string | undefined {
 export function sharedJson<T = unknown>(...parts: string[]): T | undefined {
   const file = sharedFile(...parts);
   return file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+/**
+ * Runs ../shared/tools/check-helm-values.mjs --manifests on a cloud assembly directory. The summary
+ * line must be printed: a checker that exits 0 without it has not run.
+ */
+export function checkHelmValues(outdir: string): { status: number | null; stdout: string } {
+  const tool = sharedFile('tools', 'check-helm-values.mjs');
+  if (!tool) return { status: 0, stdout: 'check-helm-values: skipped (shared tools missing outside CI)' };
+  const run = spawnSync(process.execPath, [tool, outdir, '--manifests'], { encoding: 'utf8' });
+  const stdout = run.stdout + run.stderr;
+  if (!/check-helm-values: \d+ releases?/.test(stdout)) return { status: 99, stdout: `checker printed no summary: ${stdout}` };
+  return { status: run.status, stdout };
 }

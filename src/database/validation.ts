@@ -1,0 +1,192 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { check } from '../core/errors';
+import { FxVersions } from '../core/versions';
+
+/** Construct name in error messages. */
+export const WHO = 'FxDatabase';
+
+/** Lowercase PostgreSQL identifier, as RDS accepts it for DBName and MasterUsername. */
+const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+
+// PostgreSQL's reserved key words (SQL Key Words appendix, "reserved" and "reserved (can be function
+// or type)") plus the names RDS keeps for itself.
+const RESERVED = new Set([
+  'all', 'analyse', 'analyze', 'and', 'any', 'array', 'as', 'asc', 'asymmetric', 'authorization', 'binary', 'both',
+  'case', 'cast', 'check', 'collate', 'collation', 'column', 'concurrently', 'constraint', 'create', 'cross',
+  'current_catalog', 'current_date', 'current_role', 'current_schema', 'current_time', 'current_timestamp',
+  'current_user', 'default', 'deferrable', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'fetch',
+  'for', 'foreign', 'freeze', 'from', 'full', 'grant', 'group', 'having', 'ilike', 'in', 'initially', 'inner',
+  'intersect', 'into', 'is', 'isnull', 'join', 'lateral', 'leading', 'left', 'like', 'limit', 'localtime',
+  'localtimestamp', 'natural', 'not', 'notnull', 'null', 'offset', 'on', 'only', 'or', 'order', 'outer', 'overlaps',
+  'placing', 'primary', 'references', 'returning', 'right', 'select', 'session_user', 'similar', 'some', 'symmetric',
+  'system_user', 'table', 'tablesample', 'then', 'to', 'trailing', 'true', 'union', 'unique', 'user', 'using',
+  'variadic', 'verbose', 'when', 'where', 'window', 'with',
+]);
+const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1', 'rdsadmin']);
+const SYSTEM_USERS = new Set(['postgres', 'rdsadmin', 'rdsrepladmin', 'rds_superuser', 'rds_iam', 'rds_replication', 'public']);
+
+/** Instance families RDS for PostgreSQL offers as single-instance or Multi-AZ instance deployments. */
+const POSTGRES_FAMILIES = new Set([
+  't3', 't4g',
+  'm5', 'm5d', 'm6g', 'm6gd', 'm6i', 'm6id', 'm6idn', 'm6in', 'm7g', 'm7i', 'm8g',
+  'r5', 'r5b', 'r5d', 'r6g', 'r6gd', 'r6i', 'r6id', 'r6idn', 'r6in', 'r7g', 'r7i', 'r8g',
+  'x2g', 'x2idn', 'x2iedn',
+]);
+const BURSTABLE_SIZES = new Set(['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge']);
+const SMALL_SIZES = new Set(['nano', 'micro', 'small', 'medium', 'metal']);
+
+const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60];
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const BACKUP_WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
+const MAINTENANCE_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
+const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
+const SNAPSHOT_ID = /^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(snapshot|cluster-snapshot):)?((rds|awsbackup):)?[A-Za-z][A-Za-z0-9-]{0,254}$/;
+const NAME = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
+const GIB_MIN = 20;
+const GIB_MAX = 65536;
+
+/** A database name RDS and PostgreSQL accept unquoted. */
+export function validateDatabaseName(name: string): void {
+  check(IDENTIFIER.test(name), WHO, 'databaseName', name,
+    'a PostgreSQL identifier: lowercase letters, digits and _, starting with a letter, at most 63 characters');
+  check(!RESERVED.has(name) && !SYSTEM_DATABASES.has(name), WHO, 'databaseName', name,
+    'a name that is not a PostgreSQL reserved word or system database (postgres, template0, template1, rdsadmin)');
+}
+
+/** A master user name RDS accepts. */
+export function validateMasterUsername(name: string): void {
+  check(IDENTIFIER.test(name), WHO, 'masterUsername', name,
+    'lowercase letters, digits and _, starting with a letter, at most 63 characters');
+  check(!RESERVED.has(name) && !SYSTEM_USERS.has(name) && !name.startsWith('pg_') && !name.startsWith('rds'), WHO, 'masterUsername', name,
+    'a name that is not a PostgreSQL reserved word, a built-in role, or starting with pg_ or rds');
+}
+
+/** Short name of the database within the platform. */
+export function validateName(name: string): void {
+  check(NAME.test(name), WHO, 'name', name,
+    'lowercase letters, digits and -, starting with a letter, not ending with -, at most 40 characters');
+}
+
+/** An RDS DB instance identifier. */
+export function validateInstanceIdentifier(prop: string, id: string): void {
+  check(RDS_IDENTIFIER.test(id) && !id.endsWith('-'), WHO, prop, id,
+    '1 to 63 lowercase letters, digits and -, starting with a letter, no -- and no trailing -');
+}
+
+/** The engine version must be one the versions table pins; returns the major version. */
+export function validateEngineVersion(version: string): string {
+  const known = [...new Set(FxVersions.SUPPORTED_KUBERNETES_VERSIONS.map((k) => FxVersions.forKubernetes(k).postgresEngineVersion))];
+  check(known.includes(version), WHO, 'engineVersion', version, `a PostgreSQL version of the versions table: ${known.join(', ')}`);
+  return version.split('.')[0];
+}
+
+/** An instance class RDS for PostgreSQL offers. */
+export function validateInstanceType(prop: string, instanceType: ec2.InstanceType): void {
+  const name = instanceType.toString();
+  if (Token.isUnresolved(name)) return;
+  const [family, size] = name.split('.');
+  const burstable = family.startsWith('t');
+  const offered = POSTGRES_FAMILIES.has(family) && size !== undefined
+    && (burstable ? BURSTABLE_SIZES.has(size) : !SMALL_SIZES.has(size));
+  check(offered, WHO, prop, name,
+    'an instance class RDS for PostgreSQL offers: t3/t4g (micro to 2xlarge) or large and up of '
+    + 'm5, m5d, m6g, m6gd, m6i, m6id, m6idn, m6in, m7g, m7i, m8g, r5, r5b, r5d, r6g, r6gd, r6i, r6id, r6idn, r6in, r7g, r7i, r8g, x2g, x2idn, x2iedn');
+}
+
+/** Allocated and maximum storage in GiB. */
+export function validateStorage(allocated: number, maximum: number): void {
+  check(Number.isInteger(allocated) && allocated >= GIB_MIN && allocated <= GIB_MAX, WHO, 'allocatedStorage', `${allocated} GiB`,
+    `${GIB_MIN} to ${GIB_MAX} GiB of gp3 storage`);
+  check(Number.isInteger(maximum) && maximum > allocated && maximum <= GIB_MAX, WHO, 'maxAllocatedStorage', `${maximum} GiB`,
+    `more than allocatedStorage (${allocated} GiB) and at most ${GIB_MAX} GiB`);
+}
+
+/** Automated backup retention. */
+export function validateBackupRetention(retention: Duration): void {
+  const days = retention.toDays({ integral: false });
+  check(Number.isInteger(days) && days >= 1 && days <= 35, WHO, 'backupRetention', `${days} days`, '1 to 35 days');
+}
+
+/** AWS Backup retention of the daily and weekly rules. */
+export function validatePlanRetention(daily: Duration, weekly: Duration): void {
+  const d = daily.toDays({ integral: false });
+  const w = weekly.toDays({ integral: false });
+  check(Number.isInteger(d) && d >= 1, WHO, 'dailyBackupRetention', `${d} days`, 'a whole number of days, at least 1');
+  check(Number.isInteger(w) && w >= d && w >= 7, WHO, 'weeklyBackupRetention', `${w} days`,
+    `a whole number of days, at least 7 and at least dailyBackupRetention (${d} days)`);
+}
+
+/** TCP port RDS for PostgreSQL accepts. */
+export function validatePort(port: number): void {
+  check(Number.isInteger(port) && port >= 1150 && port <= 65535, WHO, 'port', port, 'an integer from 1150 to 65535');
+}
+
+/** Backup and maintenance windows: format, length, and no overlap. */
+export function validateWindows(backupWindow: string, maintenanceWindow: string): void {
+  const b = BACKUP_WINDOW.exec(backupWindow);
+  check(b !== null, WHO, 'preferredBackupWindow', backupWindow, 'a daily UTC window hh24:mi-hh24:mi such as 03:00-04:00');
+  const m = MAINTENANCE_WINDOW.exec(maintenanceWindow);
+  check(m !== null, WHO, 'preferredMaintenanceWindow', maintenanceWindow, 'a weekly UTC window ddd:hh24:mi-ddd:hh24:mi such as sun:06:00-sun:07:00');
+  if (!b || !m) return;
+  const bStart = Number(b[1]) * 60 + Number(b[2]);
+  const bLength = mod(Number(b[3]) * 60 + Number(b[4]) - bStart, 1440);
+  check(bLength >= 30, WHO, 'preferredBackupWindow', backupWindow, 'a window of at least 30 minutes');
+  const week = 7 * 1440;
+  const mStart = DAYS.indexOf(m[1]) * 1440 + Number(m[2]) * 60 + Number(m[3]);
+  const mLength = mod(DAYS.indexOf(m[4]) * 1440 + Number(m[5]) * 60 + Number(m[6]) - mStart, week);
+  check(mLength >= 30, WHO, 'preferredMaintenanceWindow', maintenanceWindow, 'a window of at least 30 minutes');
+  for (let day = 0; day < 7; day++) {
+    const start = day * 1440 + bStart;
+    check(!overlaps(start, bLength, mStart, mLength, week), WHO, 'preferredMaintenanceWindow', maintenanceWindow,
+      `a window that does not overlap the backup window ${backupWindow}`);
+  }
+}
+
+/** Enhanced monitoring interval. */
+export function validateMonitoringInterval(interval: Duration): void {
+  const seconds = interval.toSeconds({ integral: false });
+  check(MONITORING_INTERVALS.includes(seconds), WHO, 'monitoringInterval', `${seconds} seconds`, `one of ${MONITORING_INTERVALS.join(', ')} seconds`);
+}
+
+/** Master password rotation period. */
+export function validateRotation(schedule: Duration): void {
+  const days = schedule.toDays({ integral: false });
+  check(Number.isInteger(days) && days >= 1 && days <= 365, WHO, 'rotationSchedule', `${days} days`, 'a whole number of days from 1 to 365');
+}
+
+/** Extra parameters may add settings but not weaken the ones the construct enforces. */
+export function validateParameters(parameters: { [name: string]: string }): void {
+  const forceSsl = parameters['rds.force_ssl'];
+  if (forceSsl !== undefined) {
+    check(forceSsl === '1', WHO, "parameters['rds.force_ssl']", forceSsl, "'1' (TLS is required for every connection)");
+  }
+}
+
+/** Number of read replicas. */
+export function validateReplicas(count: number): void {
+  check(Number.isInteger(count) && count >= 0 && count <= 5, WHO, 'readReplicas', count, 'an integer from 0 to 5');
+}
+
+/** The snapshot identifier (or ARN) of a snapshot restore. */
+export function validateSnapshotIdentifier(id: string): void {
+  check(SNAPSHOT_ID.test(id) && !id.includes('--') && !id.endsWith('-'), WHO, 'restore.snapshotIdentifier', id,
+    'a DB snapshot identifier (letters, digits and -, starting with a letter, optionally rds: or awsbackup:) or a DB snapshot ARN');
+}
+
+/** The point of a point-in-time restore. */
+export function validateRestoreTime(time: Date, now: Date): void {
+  const ms = time.getTime();
+  check(!Number.isNaN(ms), WHO, 'restore.restoreTime', 'Invalid Date', 'a valid date (UTC)');
+  check(ms < now.getTime(), WHO, 'restore.restoreTime', time.toISOString(), 'a moment in the past (use toLatestRestorableTime for the newest data)');
+}
+
+function mod(n: number, m: number): number {
+  return ((n % m) + m) % m;
+}
+
+function overlaps(aStart: number, aLength: number, bStart: number, bLength: number, period: number): boolean {
+  // Two intervals on a circle overlap when either starts inside the other.
+  const inside = (x: number, start: number, length: number) => mod(x - start, period) < length;
+  return inside(aStart, bStart, bLength) || inside(bStart, aStart, aLength);
+}

@@ -1,0 +1,436 @@
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { addServiceObjects, EgressSpec, ExternalSecretSpec, RouteSpec, ServiceChartSpec } from './chart';
+import { FxImage } from './image';
+import {
+  FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
+} from './props';
+import { FxCluster } from '../cluster';
+import { IFxWorkloadDatabase, IFxWorkloadObservability } from '../core/contracts';
+import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
+import { FxCapability } from '../core/install-order';
+import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
+import { platformLabels, tagPlatform } from '../core/tags';
+
+const WHO = 'FxMicroservice';
+
+/** Props of `FxMicroservice`. */
+export interface FxMicroserviceProps {
+  /** The cluster the service runs on. */
+  readonly cluster: FxCluster;
+  /** The container image. */
+  readonly image: FxImage;
+  /**
+   * Name of the service (a DNS label, at most 40 characters): Deployment, Service and ECR repository names.
+   *
+   * @default - the construct id, lowercased
+   */
+  readonly serviceName?: string;
+  /**
+   * Namespace of the service.
+   *
+   * @default - a namespace of its own, named like the service
+   */
+  readonly namespace?: string;
+  /**
+   * Whether this service creates its namespace (with Pod Security labels, quota, limits and default-deny
+   * policy). Set false for a namespace shared with other services and created elsewhere.
+   *
+   * @default true
+   */
+  readonly createNamespace?: boolean;
+  /**
+   * Container port of the HTTP server.
+   *
+   * @default 8000
+   */
+  readonly port?: number;
+  /**
+   * Port serving Prometheus metrics.
+   *
+   * @default - the HTTP port
+   */
+  readonly metricsPort?: number;
+  /**
+   * Path of the Prometheus metrics endpoint.
+   *
+   * @default '/metrics'
+   */
+  readonly metricsPath?: string;
+  /**
+   * Replicas and autoscaling targets.
+   *
+   * @default - from the profile
+   */
+  readonly autoscaling?: FxAutoscaling;
+  /**
+   * CPU and memory of the container.
+   *
+   * @default - 250m/256Mi requested, 1 CPU/512Mi limit
+   */
+  readonly resources?: FxResources;
+  /**
+   * Probe paths.
+   *
+   * @default - /healthz (liveness, startup) and /readyz (readiness)
+   */
+  readonly probes?: FxProbes;
+  /**
+   * Plain environment variables.
+   *
+   * @default - none
+   */
+  readonly env?: Record<string, string>;
+  /**
+   * Secrets from Secrets Manager exposed as environment variables (synced by External Secrets).
+   *
+   * @default - none
+   */
+  readonly secretEnv?: FxSecretEnv[];
+  /**
+   * The public route through Traefik.
+   *
+   * @default - not exposed outside the cluster
+   */
+  readonly route?: FxRoute;
+  /**
+   * Database the service uses: credentials arrive as `DATABASE_URL` and `PG*` env vars, and the
+   * network policy lets the pods reach it.
+   *
+   * @default - no database
+   */
+  readonly database?: IFxWorkloadDatabase;
+  /**
+   * Observability stack: ServiceMonitor, alert rules, dashboard and OpenTelemetry env vars.
+   *
+   * @default - no scraping or alerts
+   */
+  readonly observability?: IFxWorkloadObservability;
+  /**
+   * Alert thresholds (when observability is given).
+   *
+   * @default - 5% errors, 1 s p99 latency
+   */
+  readonly alerts?: FxServiceAlerts;
+  /**
+   * Other services this one calls (egress network policy to their pods).
+   *
+   * @default - none
+   */
+  readonly dependsOn?: FxMicroservice[];
+  /**
+   * CIDR blocks the service may call on any port, e.g. a partner API.
+   *
+   * @default - none
+   */
+  readonly egressCidrs?: string[];
+  /**
+   * Migration Job run before the new version rolls out.
+   *
+   * @default - none
+   */
+  readonly migration?: FxMigration;
+  /**
+   * Time between SIGTERM and SIGKILL.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * Namespace quota (only when the service creates its namespace).
+   *
+   * @default - from the profile
+   */
+  readonly quota?: FxNamespaceQuota;
+  /**
+   * Images kept in the service's ECR repository.
+   *
+   * @default 30
+   */
+  readonly imagesToKeep?: number;
+}
+
+/**
+ * One containerised service on the platform, from image to HTTPS route, hardened by default.
+ *
+ * All Kubernetes objects (namespace, service account, Deployment, Service, HPA, PDB, network
+ * policies, ExternalSecrets, IngressRoute and middlewares, ServiceMonitor, PrometheusRule,
+ * migration Job) are one cdk8s chart applied as one manifest. AWS access goes through the
+ * service's Pod Identity role: the microservice is an `iam.IGrantable`, so `bucket.grantRead(service)` works.
+ */
+export class FxMicroservice extends Construct implements iam.IGrantable {
+  /** The service name. */
+  public readonly serviceName: string;
+  /** The namespace. */
+  public readonly namespace: string;
+  /** The container port. */
+  public readonly port: number;
+  /** Role the pods assume through EKS Pod Identity. */
+  public readonly role: iam.Role;
+  /** The service's own ECR repository (for CI pipelines that push images). */
+  public readonly repository: ecr.Repository;
+  /** The manifest holding every Kubernetes object of the service. */
+  public readonly manifest: eks.KubernetesManifest;
+  /** The cdk8s chart (already applied; for inspection). */
+  public readonly chart: cdk8s.Chart;
+  /** In-cluster DNS name of the service. */
+  public readonly internalHostname: string;
+  /** The principal to grant AWS permissions to (the Pod Identity role). */
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(scope: Construct, id: string, props: FxMicroserviceProps) {
+    super(scope, id);
+    const cluster = props.cluster;
+    const settings = cluster.profile.settings;
+    this.serviceName = props.serviceName ?? id.toLowerCase();
+    this.namespace = props.namespace ?? this.serviceName;
+    this.port = props.port ?? 8000;
+    const createNamespace = props.createNamespace ?? true;
+    const metricsPort = props.metricsPort ?? this.port;
+    const metricsPath = props.metricsPath ?? '/metrics';
+    const minReplicas = props.autoscaling?.minReplicas ?? settings.serviceMinReplicas;
+    const maxReplicas = props.autoscaling?.maxReplicas ?? Math.max(settings.serviceMaxReplicas, minReplicas);
+    const requests = { cpu: props.resources?.cpuRequest ?? '250m', memory: props.resources?.memoryRequest ?? '256Mi' };
+    const limits = { cpu: props.resources?.cpuLimit ?? '1', memory: props.resources?.memoryLimit ?? '512Mi' };
+    const probes = {
+      liveness: props.probes?.livenessPath ?? '/healthz',
+      readiness: props.probes?.readinessPath ?? '/readyz',
+      startup: props.probes?.startupPath ?? props.probes?.livenessPath ?? '/healthz',
+    };
+    const grace = props.terminationGracePeriod ?? Duration.seconds(30);
+
+    this.validate(props, { metricsPort, metricsPath, minReplicas, maxReplicas, requests, limits, probes });
+    check(grace.toSeconds() >= 0 && grace.toSeconds() <= 3600, WHO, 'terminationGracePeriod', grace.toSeconds(), '0 to 3600 seconds');
+    claimName(cluster, this.namespace, this.serviceName);
+    this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
+
+    this.repository = this.createRepository(props.imagesToKeep ?? 30);
+    this.role = this.createIdentity(cluster);
+    this.grantPrincipal = this.role;
+
+    const image = props.image.bind(this);
+    const canaryImage = props.route?.canary?.image.bind(new Construct(this, 'Canary'));
+    const externalSecrets: ExternalSecretSpec[] = [];
+    const envFromSecrets: string[] = [];
+    (props.secretEnv ?? []).forEach((s, i) => {
+      const name = `${this.serviceName}-env-${i}`;
+      externalSecrets.push({ name, remoteKey: s.secret.secretName, properties: s.keys ?? [] });
+      envFromSecrets.push(name);
+      cluster.grantExternalSecretRead(s.secret);
+    });
+    const egress: { cidrs: Array<{ cidr: string; port?: number }>; services: EgressSpec['services'] } = {
+      cidrs: (props.egressCidrs ?? []).map((cidr) => ({ cidr })),
+      services: (props.dependsOn ?? []).map((s) => ({ namespace: s.namespace, name: s.serviceName, port: s.port })),
+    };
+    if (props.database) {
+      this.wireDatabase(cluster, props.database, externalSecrets, envFromSecrets, egress.cidrs);
+    }
+    const env: Record<string, string> = { ...props.env };
+    if (props.observability) {
+      Object.assign(env, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: props.observability.otlpEndpoint,
+        OTEL_SERVICE_NAME: this.serviceName,
+        OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${this.namespace},deployment.environment=${cluster.profile.name}`,
+        LOG_FORMAT: 'json',
+      });
+      props.observability.addServiceDashboard(this.namespace, this.serviceName);
+    }
+    let basicAuthSecret: string | undefined;
+    if (props.route?.basicAuth) {
+      basicAuthSecret = `${this.serviceName}-basic-auth`;
+      externalSecrets.push({ name: basicAuthSecret, remoteKey: props.route.basicAuth.secret.secretName, properties: ['users'] });
+      cluster.grantExternalSecretRead(props.route.basicAuth.secret);
+    }
+    const migrationTimeout = props.migration?.timeout ?? Duration.minutes(10);
+
+    const spec: ServiceChartSpec = {
+      name: this.serviceName,
+      namespace: this.namespace,
+      createNamespace,
+      labels: platformLabels(cluster.platformName, 'microservice'),
+      image: image.imageUri,
+      imageVersion: image.version,
+      port: this.port,
+      metrics: { port: metricsPort, path: metricsPath },
+      minReplicas,
+      maxReplicas,
+      cpuTargetPercent: props.autoscaling?.cpuTargetPercent ?? 70,
+      memoryTargetPercent: props.autoscaling?.memoryTargetPercent ?? 80,
+      requests,
+      limits,
+      env,
+      envFromSecrets,
+      externalSecrets,
+      probes,
+      terminationGracePeriodSeconds: grace.toSeconds(),
+      serviceAccountName: this.serviceName,
+      quota: createNamespace ? {
+        cpu: props.quota?.cpu ?? (settings.production ? '16' : '4'),
+        memory: props.quota?.memory ?? (settings.production ? '32Gi' : '8Gi'),
+        pods: props.quota?.pods ?? 50,
+      } : undefined,
+      egress: { ...egress, apiServerCidr: props.migration ? cluster.vpc.vpcCidrBlock : undefined },
+      route: props.route ? this.routeSpec(props.route, basicAuthSecret) : undefined,
+      monitoring: props.observability ? {
+        errorRatioThreshold: props.alerts?.errorRatio ?? 0.05,
+        latencyP99Seconds: (props.alerts?.latencyP99 ?? Duration.seconds(1)).toMilliseconds() / 1000,
+        otlpEndpoint: props.observability.otlpEndpoint,
+      } : undefined,
+      migration: props.migration ? {
+        command: props.migration.command,
+        kubectlImage: `${cluster.versions.images.kubectl.repository}:${cluster.versions.images.kubectl.tag}`,
+        activeDeadlineSeconds: migrationTimeout.toSeconds(),
+      } : undefined,
+      canary: canaryImage && props.route?.canary ? { image: canaryImage.imageUri, weight: props.route.canary.weight } : undefined,
+      tlsTerminatedByTraefik: cluster.tlsTerminatedByTraefik,
+    };
+
+    this.chart = new cdk8s.Chart(new cdk8s.App(), this.serviceName);
+    addServiceObjects(this.chart, spec);
+    this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
+      cluster: cluster.cluster,
+      manifest: this.chart.toJson(),
+      overwrite: true,
+    });
+    const needs: string[] = [];
+    if (externalSecrets.length > 0) needs.push(FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK);
+    if (props.route) needs.push(FxCapability.TRAEFIK_CRDS);
+    if (props.observability) needs.push(FxCapability.PROMETHEUS_OPERATOR_CRDS);
+    cluster.installAfter(this.manifest, FxCapability.NODES, ...needs);
+    for (const other of props.dependsOn ?? []) this.manifest.node.addDependency(other.manifest);
+
+    tagPlatform(this, cluster.platformName, 'microservice');
+  }
+
+  private validate(props: FxMicroserviceProps, v: {
+    metricsPort: number;
+    metricsPath: string;
+    minReplicas: number;
+    maxReplicas: number;
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+    probes: { liveness: string; readiness: string; startup: string };
+  }): void {
+    check(isDnsLabel(this.serviceName, 40), WHO, 'serviceName', this.serviceName, 'a DNS-1123 label of at most 40 characters (lowercase letters, digits, -)');
+    check(isDnsLabel(this.namespace), WHO, 'namespace', this.namespace, 'a DNS-1123 label (lowercase letters, digits, -)');
+    for (const [prop, port] of [['port', this.port], ['metricsPort', v.metricsPort]] as const) {
+      check(Number.isInteger(port) && port >= 1 && port <= 65535, WHO, prop, port, 'an integer from 1 to 65535');
+    }
+    check(v.metricsPath.startsWith('/'), WHO, 'metricsPath', v.metricsPath, "a path starting with '/'");
+    check(Number.isInteger(v.minReplicas) && v.minReplicas >= 1, WHO, 'autoscaling.minReplicas', v.minReplicas, 'an integer of at least 1');
+    check(v.minReplicas <= v.maxReplicas, WHO, 'autoscaling.minReplicas', v.minReplicas, `at most autoscaling.maxReplicas (${v.maxReplicas})`);
+    for (const [prop, pct] of [['cpuTargetPercent', props.autoscaling?.cpuTargetPercent], ['memoryTargetPercent', props.autoscaling?.memoryTargetPercent]] as const) {
+      if (pct !== undefined) check(pct > 0 && pct <= 100, WHO, `autoscaling.${prop}`, pct, '1 to 100');
+    }
+    const quantities = [['cpuRequest', v.requests.cpu], ['memoryRequest', v.requests.memory], ['cpuLimit', v.limits.cpu], ['memoryLimit', v.limits.memory]] as const;
+    for (const [prop, q] of quantities) check(isQuantity(q), WHO, `resources.${prop}`, q, "a Kubernetes quantity such as '250m', '1', '512Mi'");
+    check(quantityValue(v.limits.cpu) >= quantityValue(v.requests.cpu), WHO, 'resources.cpuLimit', v.limits.cpu, `at least resources.cpuRequest (${v.requests.cpu})`);
+    check(quantityValue(v.limits.memory) >= quantityValue(v.requests.memory), WHO, 'resources.memoryLimit', v.limits.memory, `at least resources.memoryRequest (${v.requests.memory})`);
+    for (const [prop, path] of Object.entries(v.probes)) check(path.startsWith('/'), WHO, `probes.${prop}Path`, path, "a path starting with '/'");
+    for (const key of Object.keys(props.env ?? {})) check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), WHO, 'env', key, 'environment variable names ([A-Za-z_][A-Za-z0-9_]*)');
+    (props.egressCidrs ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `egressCidrs[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
+    if (props.migration) check(props.migration.command.length > 0, WHO, 'migration.command', props.migration.command, 'a non-empty command');
+    const keep = props.imagesToKeep;
+    if (keep !== undefined) check(Number.isInteger(keep) && keep >= 1 && keep <= 1000, WHO, 'imagesToKeep', keep, 'an integer from 1 to 1000');
+    if (props.route) this.validateRoute(props.route);
+  }
+
+  private validateRoute(route: FxRoute): void {
+    const hosts = [route.host, ...(route.additionalHosts ?? [])];
+    hosts.forEach((h, i) => check(isHostname(h), WHO, i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`, h, 'a lowercase fully qualified host name such as api.example.com'));
+    const prefix = route.pathPrefix ?? '/';
+    check(prefix.startsWith('/') && !/[\s`]/.test(prefix), WHO, 'route.pathPrefix', prefix, "a path starting with '/' (no spaces or backticks)");
+    if (route.rateLimit) {
+      check(Number.isInteger(route.rateLimit.average) && route.rateLimit.average > 0, WHO, 'route.rateLimit.average', route.rateLimit.average, 'a positive integer (requests per second)');
+      check(Number.isInteger(route.rateLimit.burst) && route.rateLimit.burst > 0, WHO, 'route.rateLimit.burst', route.rateLimit.burst, 'a positive integer');
+    }
+    (route.ipAllowList ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
+    if (route.retryAttempts !== undefined) check(Number.isInteger(route.retryAttempts) && route.retryAttempts >= 0 && route.retryAttempts <= 10, WHO, 'route.retryAttempts', route.retryAttempts, 'an integer from 0 to 10');
+    if (route.forwardAuthUrl !== undefined) check(/^https?:\/\/[^\s]+$/.test(route.forwardAuthUrl), WHO, 'route.forwardAuthUrl', route.forwardAuthUrl, 'an http(s) URL');
+    if (route.canary) check(Number.isInteger(route.canary.weight) && route.canary.weight >= 1 && route.canary.weight <= 99, WHO, 'route.canary.weight', route.canary.weight, 'an integer percentage from 1 to 99');
+  }
+
+  private routeSpec(route: FxRoute, basicAuthSecret: string | undefined): RouteSpec {
+    return {
+      hosts: [route.host, ...(route.additionalHosts ?? [])],
+      pathPrefix: route.pathPrefix ?? '/',
+      stripPrefix: route.stripPrefix ?? false,
+      rateLimit: route.rateLimit,
+      ipAllowList: route.ipAllowList ?? [],
+      retryAttempts: route.retryAttempts ?? 2,
+      circuitBreakerExpression: route.circuitBreaker,
+      basicAuthSecret,
+      forwardAuthAddress: route.forwardAuthUrl,
+    };
+  }
+
+  private createRepository(imagesToKeep: number): ecr.Repository {
+    return new ecr.Repository(this, 'Repository', {
+      repositoryName: `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }).toLowerCase()}`,
+      imageScanOnPush: true,
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      encryption: ecr.RepositoryEncryption.KMS,
+      lifecycleRules: [{ description: `keep the last ${imagesToKeep} images`, maxImageCount: imagesToKeep }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  private createIdentity(cluster: FxCluster): iam.Role {
+    const role = new iam.Role(this, 'Role', {
+      description: `Pod Identity role of ${this.namespace}/${this.serviceName}`,
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+    });
+    const association = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
+      clusterName: cluster.cluster.clusterName,
+      namespace: this.namespace,
+      serviceAccount: this.serviceName,
+      roleArn: role.roleArn,
+    });
+    cluster.installAfter(association, FxCapability.POD_IDENTITY);
+    return role;
+  }
+
+  private wireDatabase(
+    cluster: FxCluster,
+    database: IFxWorkloadDatabase,
+    externalSecrets: ExternalSecretSpec[],
+    envFromSecrets: string[],
+    cidrs: Array<{ cidr: string; port?: number }>,
+  ): void {
+    database.grantConnect(this);
+    cluster.grantExternalSecretRead(database.credentialsSecret);
+    const name = `${this.serviceName}-database`;
+    externalSecrets.push({
+      name,
+      remoteKey: database.secretName,
+      properties: ['username', 'password', 'host', 'port', 'dbname'],
+      templates: {
+        DATABASE_URL: 'postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}?sslmode=require',
+        PGHOST: '{{ .host }}',
+        PGPORT: '{{ .port }}',
+        PGDATABASE: '{{ .dbname }}',
+        PGUSER: '{{ .username }}',
+        PGPASSWORD: '{{ .password }}',
+        PGSSLMODE: 'require',
+      },
+    });
+    envFromSecrets.push(name);
+    for (const cidr of database.databaseCidrs) cidrs.push({ cidr, port: database.databasePort });
+  }
+}
+
+const NAMES = new WeakMap<FxCluster, Set<string>>();
+
+function claimName(cluster: FxCluster, namespace: string, name: string): void {
+  const taken = NAMES.get(cluster) ?? new Set<string>();
+  NAMES.set(cluster, taken);
+  const key = `${namespace}/${name}`;
+  if (taken.has(key)) {
+    throw new FxValidationError(WHO, 'serviceName', name, `a name not already used in namespace ${namespace} on this cluster`);
+  }
+  taken.add(key);
+}

@@ -1,0 +1,178 @@
+import { Duration } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { FxImage } from './image';
+import { FxRateLimit } from '../cluster/props';
+
+/** Basic authentication of a route; the htpasswd lines come from Secrets Manager. */
+export interface FxBasicAuth {
+  /**
+   * Secret whose JSON key `users` holds htpasswd lines (`user:$apr1$...`, one per line).
+   */
+  readonly secret: secretsmanager.ISecret;
+}
+
+/** Canary: a second version of the service receiving a share of the route's traffic. */
+export interface FxCanary {
+  /** Image of the canary version. */
+  readonly image: FxImage;
+  /** Percentage of requests sent to the canary (1 to 99). */
+  readonly weight: number;
+}
+
+/** How a microservice is exposed through Traefik. */
+export interface FxRoute {
+  /** Host name served, e.g. `api.fx.example.com`. */
+  readonly host: string;
+  /**
+   * More host names served by the same route.
+   *
+   * @default - none
+   */
+  readonly additionalHosts?: string[];
+  /**
+   * Path prefix routed to the service.
+   *
+   * @default '/'
+   */
+  readonly pathPrefix?: string;
+  /**
+   * Whether the prefix is removed before the request reaches the service.
+   *
+   * @default false
+   */
+  readonly stripPrefix?: boolean;
+  /**
+   * Rate limit per client IP.
+   *
+   * @default - no rate limit
+   */
+  readonly rateLimit?: FxRateLimit;
+  /**
+   * Only these client CIDRs may call the route.
+   *
+   * @default - any client
+   */
+  readonly ipAllowList?: string[];
+  /**
+   * Retries of idempotent failures before the error reaches the client (0 turns retries off).
+   *
+   * @default 2
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Traefik circuit breaker expression, e.g. `NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25`.
+   *
+   * @default - no circuit breaker
+   */
+  readonly circuitBreaker?: string;
+  /**
+   * Basic authentication in front of the service.
+   *
+   * @default - none
+   */
+  readonly basicAuth?: FxBasicAuth;
+  /**
+   * Forward authentication: each request is first sent to this URL; a 2xx answer lets it through.
+   *
+   * @default - none
+   */
+  readonly forwardAuthUrl?: string;
+  /**
+   * Weighted routing to a canary version.
+   *
+   * @default - no canary
+   */
+  readonly canary?: FxCanary;
+}
+
+/** Autoscaling of a microservice. */
+export interface FxAutoscaling {
+  /**
+   * Minimum replicas.
+   *
+   * @default - the profile's serviceMinReplicas (1 development, 2 production)
+   */
+  readonly minReplicas?: number;
+  /**
+   * Maximum replicas.
+   *
+   * @default - the profile's serviceMaxReplicas (3 development, 10 production)
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Target average CPU utilisation, percent of requests.
+   *
+   * @default 70
+   */
+  readonly cpuTargetPercent?: number;
+  /**
+   * Target average memory utilisation, percent of requests.
+   *
+   * @default 80
+   */
+  readonly memoryTargetPercent?: number;
+}
+
+/** CPU and memory of the service container, as Kubernetes quantities. */
+export interface FxResources {
+  /** @default '250m' */
+  readonly cpuRequest?: string;
+  /** @default '256Mi' */
+  readonly memoryRequest?: string;
+  /** @default '1' */
+  readonly cpuLimit?: string;
+  /** @default '512Mi' */
+  readonly memoryLimit?: string;
+}
+
+/** Probe paths of the service container. */
+export interface FxProbes {
+  /** @default '/healthz' */
+  readonly livenessPath?: string;
+  /** @default '/readyz' */
+  readonly readinessPath?: string;
+  /** @default - the liveness path */
+  readonly startupPath?: string;
+}
+
+/** A secret from Secrets Manager delivered to the service as env vars through External Secrets. */
+export interface FxSecretEnv {
+  /** The secret (a JSON object). */
+  readonly secret: secretsmanager.ISecret;
+  /**
+   * JSON keys to expose, each as an env var of the same name.
+   *
+   * @default - every key of the secret
+   */
+  readonly keys?: string[];
+}
+
+/** A schema migration Job that must complete before the new version rolls out. */
+export interface FxMigration {
+  /** Command run in the service image, e.g. `['python', '-m', 'orders_api.migrate']`. */
+  readonly command: string[];
+  /**
+   * Longest time the migration may run.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+}
+
+/** Namespace resource limits. */
+export interface FxNamespaceQuota {
+  /** Total CPU requests and limits. @default - 4 (development) or 16 (production) */
+  readonly cpu?: string;
+  /** Total memory requests and limits. @default - 8Gi (development) or 32Gi (production) */
+  readonly memory?: string;
+  /** Pods. @default 50 */
+  readonly pods?: number;
+}
+
+/** Alerting of a microservice when observability is given. */
+export interface FxServiceAlerts {
+  /** @default 0.05 */
+  readonly errorRatio?: number;
+  /** @default Duration.seconds(1) */
+  readonly latencyP99?: Duration;
+}

@@ -1,0 +1,336 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile } from '../src';
+import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { k8sErrors } from './util/k8s';
+import { restrictedViolationsOf, workloadCount } from './util/pss';
+import { checkHelmValues } from './util/shared';
+import { IFxWorkloadObservability } from '../src/core/contracts';
+import { FxCapability } from '../src/core/install-order';
+
+type Obj = Record<string, any>;
+
+class FakeObservability implements IFxWorkloadObservability {
+  public readonly otlpEndpoint = 'http://otel.monitoring:4317';
+  public readonly dashboards: string[] = [];
+  public addServiceDashboard(namespace: string, serviceName: string): void {
+    this.dashboards.push(`${namespace}/${serviceName}`);
+  }
+}
+
+function objectsOf(service: FxMicroservice): Obj[] {
+  return service.chart.toJson();
+}
+
+function find(objects: Obj[], kind: string, name?: string): Obj {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (!found) throw new Error(`no ${kind} ${name ?? ''} in ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found;
+}
+
+describe('FxMicroservice', () => {
+  let stack: Stack;
+  let template: Template;
+  let orders: FxMicroservice;
+  let payments: FxMicroservice;
+  let objects: Obj[];
+  let database: FxDatabase;
+  let observability: FakeObservability;
+  let outdir: string;
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-services-'));
+    const app = testApp(outdir);
+    stack = new Stack(app, 'Services', { env: ENV });
+    const cluster = clusterWithAddons(stack, FxProfile.PRODUCTION);
+    // Stands in for FxObservability's kube-prometheus-stack release: the chart that serves the prometheus-operator CRDs.
+    cluster.addHelmChart('Prometheus', {
+      chart: cluster.versions.charts.kubePrometheusStack,
+      namespace: 'monitoring',
+      provides: [FxCapability.PROMETHEUS_OPERATOR_CRDS],
+    });
+    database = new FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
+    observability = new FakeObservability();
+    const apiKeys = secretsmanager.Secret.fromSecretNameV2(stack, 'ApiKeys', 'fx/orders/api-keys');
+    payments = new FxMicroservice(stack, 'Payments', {
+      cluster,
+      image: FxImage.fromRegistry('ghcr.io/acme/payments:2.0.1'),
+      port: 8080,
+    });
+    orders = new FxMicroservice(stack, 'OrdersApi', {
+      cluster,
+      serviceName: 'orders-api',
+      image: FxImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'orders'), '1.4.2'),
+      database,
+      observability,
+      dependsOn: [payments],
+      secretEnv: [{ secret: apiKeys, keys: ['PARTNER_TOKEN'] }],
+      env: { LOG_LEVEL: 'info' },
+      migration: { command: ['python3', '-m', 'orders_api.migrate'] },
+      route: {
+        host: 'api.fx.example.com',
+        pathPrefix: '/orders',
+        stripPrefix: true,
+        rateLimit: { average: 50, burst: 100 },
+        ipAllowList: ['203.0.113.0/24'],
+        circuitBreaker: 'NetworkErrorRatio() > 0.30',
+        canary: { image: FxImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo2', 'orders'), '1.5.0-rc1'), weight: 10 },
+      },
+    });
+    new s3.Bucket(stack, 'Bucket').grantRead(orders);
+    template = Template.fromStack(stack);
+    objects = objectsOf(orders);
+  });
+
+  test('adds at most 6 CloudFormation resources per service (route, database, observability, grants), one of them the manifest', () => {
+    const own = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).filter(([id]) => id.startsWith('OrdersApi'));
+    expect(own.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::ECR::Repository',
+      'AWS::EKS::PodIdentityAssociation',
+      'AWS::IAM::Policy',
+      'AWS::IAM::Role',
+      'Custom::AWSCDK-EKS-KubernetesResource',
+    ]);
+    const minimal = Object.keys(template.toJSON().Resources).filter((id) => id.startsWith('Payments'));
+    expect(minimal.length).toBeLessThanOrEqual(4);
+  });
+
+  test('every object validates against the Kubernetes, Traefik, external-secrets and prometheus-operator schemas', () => {
+    expect(k8sErrors(objects)).toEqual([]);
+    expect(k8sErrors(objectsOf(payments))).toEqual([]);
+  });
+
+  test('every custom resource is served by the pinned chart and valid against its CRD schema (check-helm-values --manifests)', () => {
+    const run = checkHelmValues(outdir);
+    expect(run.stdout).toMatch(/ 0 errors/);
+    expect(run.status).toBe(0);
+    if (!run.stdout.includes('skipped')) {
+      // the service's IngressRoute, Middlewares, ExternalSecrets, ServiceMonitor and PrometheusRule are among them
+      expect(Number(/(\d+) objects? checked/.exec(run.stdout)?.[1])).toBeGreaterThanOrEqual(12);
+    }
+  });
+
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('every pod template meets Pod Security Standards restricted', () => {
+    expect(workloadCount(objects)).toBe(3); // stable, canary, migration job
+    expect(restrictedViolationsOf(objects)).toEqual([]);
+    expect(restrictedViolationsOf(objectsOf(payments))).toEqual([]);
+  });
+
+  test('namespace carries Pod Security labels, a quota and limits', () => {
+    const ns = find(objects, 'Namespace', 'orders-api');
+    expect(ns.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    });
+    expect(find(objects, 'ResourceQuota').spec.hard).toMatchObject({ 'requests.cpu': '16', 'requests.memory': '32Gi', 'pods': '50' });
+    expect(find(objects, 'LimitRange').spec.limits[0]).toMatchObject({ type: 'Container', default: { cpu: '1', memory: '512Mi' } });
+  });
+
+  test('deployment is hardened: security context, probes, resources, spread, rolling update', () => {
+    const d = find(objects, 'Deployment', 'orders-api');
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } });
+    const pod = d.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    expect(pod.topologySpreadConstraints.map((t: Obj) => t.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }]);
+    const app = pod.containers[0];
+    expect(app.image).toMatch(/orders:1\.4\.2/);
+    expect(app.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(app.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(app.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(app.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(app.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(app.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    expect(app.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+  });
+
+  test('env vars, secret env from ExternalSecrets and OpenTelemetry endpoint', () => {
+    const app = find(objects, 'Deployment', 'orders-api').spec.template.spec.containers[0];
+    const env = Object.fromEntries(app.env.filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel.monitoring:4317',
+      OTEL_SERVICE_NAME: 'orders-api',
+      LOG_FORMAT: 'json',
+    });
+    expect(app.envFrom).toEqual([{ secretRef: { name: 'orders-api-env-0' } }, { secretRef: { name: 'orders-api-database' } }]);
+    const es = find(objects, 'ExternalSecret', 'orders-api-env-0');
+    expect(es.apiVersion).toBe('external-secrets.io/v1');
+    expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'fx-secrets-manager' });
+    expect(es.spec.data).toEqual([{ secretKey: 'PARTNER_TOKEN', remoteRef: { key: 'fx/orders/api-keys', property: 'PARTNER_TOKEN' } }]);
+  });
+
+  test('database: credentials through an ExternalSecret template, connect granted, egress opened', () => {
+    const es = find(objects, 'ExternalSecret', 'orders-api-database');
+    expect(es.spec.data.map((d: Obj) => d.remoteRef.property)).toEqual(['username', 'password', 'host', 'port', 'dbname']);
+    expect(es.spec.data.map((d: Obj) => d.remoteRef.key)).toEqual(Array(5).fill('fx/database/database'));
+    expect(es.spec.target.template.data.DATABASE_URL).toBe('postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}?sslmode=require');
+    expect(es.spec.target.template.data.PGSSLMODE).toBe('require');
+    // IAM database authentication for the service role
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'rds-db:connect' })]) },
+      Roles: [{ Ref: Match.stringLikeRegexp('^OrdersApiRole') }],
+    });
+    // External Secrets may read the database secret
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: Match.stringLikeRegexp('^DatabaseSecret') } })]) },
+    });
+    const egress = find(objects, 'NetworkPolicy', 'orders-api').spec.egress.filter((e: Obj) => e.to[0].ipBlock && e.ports?.[0]?.port === database.databasePort);
+    expect(egress).toHaveLength(3); // one per isolated subnet
+  });
+
+  test('network policies: default deny, ingress from Traefik and Prometheus only, egress to DNS and dependencies', () => {
+    expect(find(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const policy = find(objects, 'NetworkPolicy', 'orders-api').spec;
+    expect(policy.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } }],
+        ports: [{ protocol: 'TCP', port: 8000 }],
+      },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+        ports: [{ protocol: 'TCP', port: 8000 }],
+      },
+    ]);
+    expect(policy.egress[0].ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    expect(policy.egress).toEqual(expect.arrayContaining([{
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'payments' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'payments' } } }],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    }]));
+  });
+
+  test('service, HPA and PDB', () => {
+    expect(find(objects, 'Service', 'orders-api').spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] });
+    const hpa = find(objects, 'HorizontalPodAutoscaler').spec;
+    expect(hpa).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
+    expect(hpa.metrics.map((m: Obj) => [m.resource.name, m.resource.target.averageUtilization])).toEqual([['cpu', 70], ['memory', 80]]);
+    expect(find(objects, 'PodDisruptionBudget').spec).toMatchObject({ maxUnavailable: 1 });
+  });
+
+  test('route: IngressRoute with host and prefix, middlewares, canary weights', () => {
+    const route = find(objects, 'IngressRoute', 'orders-api').spec;
+    expect(route.entryPoints).toEqual(['web']);
+    expect(route.routes[0].match).toBe('(Host(`api.fx.example.com`)) && PathPrefix(`/orders`)');
+    expect(route.routes[0].services).toEqual([
+      { name: 'orders-api', port: 80, weight: 90 },
+      { name: 'orders-api-canary', port: 80, weight: 10 },
+    ]);
+    expect(route.routes[0].middlewares.map((m: Obj) => m.name)).toEqual([
+      'fx-secure-headers', 'orders-api-ip-allowlist', 'orders-api-rate-limit', 'orders-api-circuit-breaker', 'orders-api-retry', 'orders-api-strip-prefix',
+    ]);
+    expect(find(objects, 'Middleware', 'orders-api-rate-limit').spec).toEqual({ rateLimit: { average: 50, burst: 100, period: '1s' } });
+    expect(find(objects, 'Middleware', 'orders-api-ip-allowlist').spec.ipAllowList.sourceRange).toEqual(['203.0.113.0/24']);
+    expect(find(objects, 'Middleware', 'orders-api-strip-prefix').spec).toEqual({ stripPrefix: { prefixes: ['/orders'] } });
+    expect(find(objects, 'Deployment', 'orders-api-canary').spec.template.spec.containers[0].image).toMatch(/orders:1\.5\.0-rc1/);
+  });
+
+  test('observability: ServiceMonitor, PrometheusRule and a dashboard', () => {
+    expect(find(objects, 'ServiceMonitor').spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    const alerts = find(objects, 'PrometheusRule').spec.groups[0].rules.map((r: Obj) => r.alert);
+    expect(alerts).toEqual(['FxServiceDown', 'FxServiceHighErrorRatio', 'FxServiceHighLatency']);
+    expect(observability.dashboards).toEqual(['orders-api/orders-api']);
+  });
+
+  test('migration Job runs before the new version: the pods wait for it', () => {
+    const job = objects.find((o) => o.kind === 'Job')!;
+    expect(job.metadata.name).toMatch(/^orders-api-migrate-[0-9a-f]{10}$/);
+    expect(job.spec.template.spec.containers[0].command).toEqual(['python3', '-m', 'orders_api.migrate']);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    const init = find(objects, 'Deployment', 'orders-api').spec.template.spec.initContainers[0];
+    expect(init.command).toEqual(['kubectl', 'wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=600s']);
+    expect(init.image).toMatch(/^registry\.k8s\.io\/kubectl:v1\.35\.0$/);
+    expect(find(objects, 'Role', 'orders-api-migration-reader').rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }]);
+  });
+
+  test('ECR repository: scan on push, immutable tags, KMS, lifecycle, retained', () => {
+    template.hasResource('AWS::ECR::Repository', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        ImageScanningConfiguration: { ScanOnPush: true },
+        ImageTagMutability: 'IMMUTABLE',
+        EncryptionConfiguration: { EncryptionType: 'KMS' },
+        LifecyclePolicy: { LifecyclePolicyText: Match.stringLikeRegexp('"countNumber":30') },
+      },
+    });
+  });
+
+  test('Pod Identity: role trusted by EKS pods, associated with the service account, grantable', () => {
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'orders-api', ServiceAccount: 'orders-api' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } }] },
+      Description: 'Pod Identity role of orders-api/orders-api',
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
+      Roles: [{ Ref: Match.stringLikeRegexp('^OrdersApiRole') }],
+    });
+  });
+
+  test('the manifest depends on the charts serving its CRDs and on the services it calls', () => {
+    const [id, manifest] = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).find(([k]) => k.startsWith('OrdersApiManifest'))!;
+    const deps: string[] = manifest.DependsOn ?? [];
+    const charts = template.findResources('Custom::AWSCDK-EKS-HelmChart');
+    const chartOf = (name: string) => Object.entries(charts).find(([, r]) => r.Properties.Chart === name)![0];
+    for (const chart of ['traefik', 'external-secrets', 'kube-prometheus-stack']) {
+      expect({ id, dependsOn: deps.includes(chartOf(chart)) || deps.some((d) => d.startsWith('Cluster')) }).toEqual({ id, dependsOn: true });
+    }
+    expect(deps.some((d) => d.startsWith('PaymentsManifest'))).toBe(true);
+  });
+});
+
+describe('FxMicroservice bad input', () => {
+  let stack: Stack;
+  let cluster: FxCluster;
+  const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
+  beforeAll(() => {
+    stack = new Stack(testApp(), 'Bad', { env: ENV });
+    cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT);
+  });
+  let n = 0;
+  const make = (props: Partial<FxMicroserviceProps>) => new FxMicroservice(stack, `S${n++}`, { cluster, image, serviceName: `svc-${n}`, ...props });
+
+  test.each<[string, () => unknown, RegExp]>([
+    ['the name is not a DNS-1123 label', () => make({ serviceName: 'Orders_API' }), /FxMicroservice: invalid serviceName 'Orders_API'; allowed: a DNS-1123 label/],
+    ['the port is out of range', () => make({ port: 70000 }), /invalid port 70000; allowed: an integer from 1 to 65535/],
+    ['the metrics port is 0', () => make({ metricsPort: 0 }), /invalid metricsPort 0/],
+    ['min replicas exceed max', () => make({ autoscaling: { minReplicas: 5, maxReplicas: 2 } }), /invalid autoscaling.minReplicas 5; allowed: at most autoscaling.maxReplicas \(2\)/],
+    ['CPU is not a quantity', () => make({ resources: { cpuRequest: 'two' } }), /invalid resources.cpuRequest 'two'; allowed: a Kubernetes quantity/],
+    ['memory is not a quantity', () => make({ resources: { memoryLimit: '1GB' } }), /invalid resources.memoryLimit '1GB'/],
+    ['the memory limit is below the request', () => make({ resources: { memoryRequest: '1Gi', memoryLimit: '512Mi' } }), /invalid resources.memoryLimit '512Mi'; allowed: at least resources.memoryRequest \(1Gi\)/],
+    ['the CPU limit is below the request', () => make({ resources: { cpuRequest: '2', cpuLimit: '500m' } }), /invalid resources.cpuLimit '500m'/],
+    ['the route host is not a host name', () => make({ route: { host: 'not a host' } }), /invalid route.host 'not a host'; allowed: a lowercase fully qualified host name/],
+    ['the path prefix lacks a slash', () => make({ route: { host: 'a.example.com', pathPrefix: 'orders' } }), /invalid route.pathPrefix 'orders'; allowed: a path starting with '\/'/],
+    ['the rate limit is not positive', () => make({ route: { host: 'a.example.com', rateLimit: { average: 0, burst: 10 } } }), /invalid route.rateLimit.average 0; allowed: a positive integer/],
+    ['the allowlist has a malformed CIDR', () => make({ route: { host: 'a.example.com', ipAllowList: ['10.0.0.0/40'] } }), /invalid route.ipAllowList\[0\] '10.0.0.0\/40'/],
+    ['the image is latest', () => FxImage.fromRegistry('nginx:latest'), /FxImage: invalid reference 'latest'; allowed: a pinned tag or sha256 digest/],
+    ['the image is untagged', () => FxImage.fromRegistry('ghcr.io/acme/api'), /FxImage: invalid reference 'ghcr.io\/acme\/api'; allowed: a reference with a pinned tag or digest/],
+    ['an ECR tag is latest', () => FxImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'R', 'r'), 'LATEST'), /FxImage: invalid tagOrDigest 'LATEST'/],
+    ['a probe path lacks a slash', () => make({ probes: { readinessPath: 'ready' } }), /invalid probes.readinessPath 'ready'; allowed: a path starting with '\/'/],
+    ['two services share a name in one namespace', () => { make({ serviceName: 'dup', namespace: 'shop' }); make({ serviceName: 'dup', namespace: 'shop', createNamespace: false }); },
+      /invalid serviceName 'dup'; allowed: a name not already used in namespace shop/],
+    ['the canary weight is 100', () => make({ route: { host: 'a.example.com', canary: { image, weight: 100 } } }), /invalid route.canary.weight 100/],
+    ['an env var name is invalid', () => make({ env: { 'BAD-NAME': 'x' } }), /invalid env 'BAD-NAME'/],
+    ['an egress CIDR is malformed', () => make({ egressCidrs: ['example.com'] }), /invalid egressCidrs\[0\] 'example.com'/],
+    ['the termination grace is over an hour', () => make({ terminationGracePeriod: Duration.hours(2) }), /invalid terminationGracePeriod 7200; allowed: 0 to 3600 seconds/],
+  ])('fails when %s', (_name, fn, message) => {
+    expect(fn).toThrow(message);
+  });
+});
+
