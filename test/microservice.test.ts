@@ -18,6 +18,7 @@ type Obj = Record<string, any>;
 
 class FakeObservability implements IFxWorkloadObservability {
   public readonly otlpEndpoint = 'http://otel.monitoring:4317';
+  public readonly otlpHttpEndpoint = 'http://otel.monitoring:4318';
   public readonly dashboards: string[] = [];
   public addServiceDashboard(namespace: string, serviceName: string): void {
     this.dashboards.push(`${namespace}/${serviceName}`);
@@ -166,7 +167,8 @@ describe('FxMicroservice', () => {
     const env = Object.fromEntries(app.env.filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
     expect(env).toMatchObject({
       LOG_LEVEL: 'info',
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel.monitoring:4317',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel.monitoring:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_SERVICE_NAME: 'orders-api',
       LOG_FORMAT: 'json',
     });

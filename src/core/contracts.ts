@@ -29,6 +29,8 @@ export interface IFxWorkloadDatabase {
 export interface IFxWorkloadObservability {
   /** OTLP/gRPC endpoint for traces, e.g. `http://otel-collector.observability:4317`. */
   readonly otlpEndpoint: string;
+  /** OTLP/HTTP endpoint for traces (the OpenTelemetry SDKs' default protocol), e.g. `http://otel-collector.observability:4318`. */
+  readonly otlpHttpEndpoint: string;
   /** Registers a service for a request-rate/errors/duration dashboard. */
   addServiceDashboard(namespace: string, serviceName: string): void;
 }

@@ -1,3 +1,4 @@
 export * from './image';
 export * from './props';
 export * from './microservice';
+export * from './service-stacks';

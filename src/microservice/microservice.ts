@@ -232,7 +232,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     const env: Record<string, string> = { ...props.env };
     if (props.observability) {
       Object.assign(env, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: props.observability.otlpEndpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: props.observability.otlpHttpEndpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         OTEL_SERVICE_NAME: this.serviceName,
         OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${this.namespace},deployment.environment=${cluster.profile.name}`,
         LOG_FORMAT: 'json',

@@ -1,0 +1,197 @@
+import { Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as budgets from 'aws-cdk-lib/aws-budgets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as xray from 'aws-cdk-lib/aws-xray';
+import { Construct } from 'constructs';
+import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms } from './alarms';
+import { ContainerInsights, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT } from './container-insights';
+import { acknowledgeObservabilityFindings } from './nag';
+import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack } from './prometheus-stack';
+import { FxDatabaseAlarmThresholds, FxObservabilityProps } from './props';
+import {
+  prometheusRetention, resolveAlarmThresholds, resolveDatabaseThresholds, ResolvedAlarmThresholds, validateBudget,
+  validateEmails, validateRetention, validateSamplingRate, validateSecretReference, validateVolume, WHO,
+} from './validation';
+import type { FxCluster } from '../cluster';
+import { IFxWorkloadObservability } from '../core/contracts';
+import { check } from '../core/errors';
+import { isDnsLabel } from '../core/k8s-names';
+import { tagPlatform } from '../core/tags';
+
+/**
+ * Observability of an FxCluster: metrics, dashboards and alerts in the cluster (kube-prometheus-stack
+ * with Prometheus, Alertmanager and Grafana), Container Insights metrics and logs in CloudWatch,
+ * traces in X-Ray, CloudWatch alarms to an encrypted SNS topic, and a monthly cost budget.
+ *
+ * Pass it to each FxMicroservice (`observability`): services get the OTLP endpoint in their
+ * environment and a request-rate/errors/duration Grafana dashboard. Call `watchDatabase()` for each
+ * database to alarm on it.
+ *
+ * Grafana is served on `grafana.<domain>` through Traefik when the cluster has a domain, behind
+ * Grafana's own login (admin credentials from Secrets Manager; sign-up and anonymous access off);
+ * without a domain, reach it with `kubectl port-forward`.
+ */
+export class FxObservability extends Construct implements IFxWorkloadObservability {
+  /** OTLP/gRPC endpoint of the in-cluster CloudWatch agent (traces go to X-Ray). */
+  public readonly otlpEndpoint: string;
+  /** OTLP/HTTP endpoint of the same agent, for SDKs that export over HTTP. */
+  public readonly otlpHttpEndpoint: string;
+  /** The KMS-encrypted SNS topic every alarm and Alertmanager notify. */
+  public readonly alarmTopic: sns.ITopic;
+  /** The key encrypting the alarm topic. */
+  public readonly alarmTopicKey: kms.IKey;
+  /** The platform's CloudWatch dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** The platform alarms (node CPU, memory, disk, failed nodes, pod restarts, load balancer 5xx and latency). */
+  public readonly alarms: cloudwatch.IAlarm[];
+  /** The kube-prometheus-stack Helm release (provides the prometheus-operator CRDs). */
+  public readonly prometheusStack: eks.HelmChart;
+  /** The Container Insights EKS add-on. */
+  public readonly containerInsightsAddon: eks.CfnAddon;
+  /** The Container Insights log groups (application, host, dataplane, performance). */
+  public readonly logGroups: logs.ILogGroup[];
+  /** The key encrypting the Container Insights log groups. */
+  public readonly logKey: kms.IKey;
+  /** The X-Ray sampling rule. */
+  public readonly samplingRule: xray.CfnSamplingRule;
+  /** Secrets Manager secret with Grafana's admin `username` and `password`. */
+  public readonly grafanaAdminSecret: secretsmanager.ISecret;
+  /** Host name of Grafana when the cluster has a domain. */
+  public readonly grafanaHost?: string;
+  /** The monthly cost budget, when `monthlyBudget` is set. */
+  public readonly budget?: budgets.CfnBudget;
+
+  private readonly cluster: FxCluster;
+  private readonly thresholds: ResolvedAlarmThresholds;
+  private readonly monitoring: MonitoringStack;
+  private readonly watched = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: FxObservabilityProps) {
+    super(scope, id);
+    const cluster = props.cluster;
+    check(cluster !== undefined && cluster !== null, WHO, 'cluster', cluster, 'an FxCluster');
+    check(!cluster.node.tryFindChild(ALERTMANAGER_SERVICE_ACCOUNT_ID), WHO, 'cluster', cluster.node.path,
+      'a cluster without another FxObservability (one monitoring stack per cluster)');
+    const settings = cluster.profile.settings;
+    const production = cluster.profile.isProduction;
+    const emails = props.alarmEmails ?? [];
+    const logRetention = props.logRetention ?? settings.logRetention;
+    const traceSamplingRate = props.traceSamplingRate ?? (production ? 0.05 : 0.2);
+
+    validateEmails(emails);
+    validateRetention(logRetention);
+    validateSamplingRate(traceSamplingRate);
+    const retention = prometheusRetention(props.metricsRetention ?? settings.metricsRetention);
+    const prometheusStorageGiB = props.prometheusStorage ? validateVolume('prometheusStorage', props.prometheusStorage) : (production ? 100 : 30);
+    const grafanaStorageGiB = props.grafanaStorage ? validateVolume('grafanaStorage', props.grafanaStorage) : 10;
+    this.thresholds = resolveAlarmThresholds(cluster.profile, props.alarmThresholds);
+    if (props.monthlyBudget !== undefined) validateBudget(props.monthlyBudget, emails);
+    if (props.slackWebhook) validateSecretReference('slackWebhook', props.slackWebhook, 'Slack webhook URL');
+    if (props.pagerDutyKey) validateSecretReference('pagerDutyKey', props.pagerDutyKey, 'PagerDuty routing key');
+    this.cluster = cluster;
+    tagPlatform(this, cluster.platformName, 'observability');
+
+    const { key, topic } = createAlarmTopic(this, cluster.platformName, emails);
+    this.alarmTopicKey = key;
+    this.alarmTopic = topic;
+    this.grafanaAdminSecret = props.grafanaAdminSecret ?? this.createGrafanaAdminSecret();
+
+    this.monitoring = new MonitoringStack({
+      cluster,
+      alarmTopic: topic,
+      grafanaAdminSecret: this.grafanaAdminSecret,
+      slackWebhook: props.slackWebhook,
+      pagerDutyKey: props.pagerDutyKey,
+      retention,
+      prometheusStorageGiB,
+      grafanaStorageGiB,
+    });
+    this.prometheusStack = this.monitoring.chart;
+    this.grafanaHost = this.monitoring.grafanaHost;
+
+    const insights = new ContainerInsights(this, { cluster, logRetention, traceSamplingRate });
+    this.containerInsightsAddon = insights.addon;
+    this.logGroups = insights.logGroups;
+    this.logKey = insights.logKey;
+    this.samplingRule = insights.samplingRule;
+    this.otlpEndpoint = OTLP_GRPC_ENDPOINT;
+    this.otlpHttpEndpoint = OTLP_HTTP_ENDPOINT;
+    // Log search (ECK, Elasticsearch, Kibana and a log shipper; issue 9) is its own class next to
+    // ContainerInsights, created here from the profile's elkEnabled. It needs the 'monitoring'
+    // namespace conventions, `alarmTopic` and `dashboard`, and nothing else from this constructor.
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }),
+    });
+    this.alarms = createPlatformAlarms(this, {
+      clusterName: cluster.cluster.clusterName,
+      topic,
+      thresholds: this.thresholds,
+      dashboard: this.dashboard,
+    });
+
+    if (props.monthlyBudget !== undefined) {
+      this.budget = createBudget(this, props.monthlyBudget, emails, topic, cluster.platformName);
+    }
+
+    acknowledgeObservabilityFindings(cluster, {
+      alertmanager: this.monitoring.alertmanagerServiceAccount.role,
+      grafana: this.monitoring.grafanaServiceAccount.role,
+      cloudWatchAgent: insights.role,
+    });
+  }
+
+  /**
+   * Registers a service for a request-rate/errors/duration Grafana dashboard. Called by FxMicroservice;
+   * the dashboard is rendered when the template is written, so services constructed later are included.
+   *
+   * @param namespace the service's namespace
+   * @param serviceName the service's Kubernetes Service name
+   */
+  public addServiceDashboard(namespace: string, serviceName: string): void {
+    check(isDnsLabel(namespace), WHO, 'addServiceDashboard.namespace', namespace, 'a DNS label (lowercase letters, digits, -)');
+    check(isDnsLabel(serviceName), WHO, 'addServiceDashboard.serviceName', serviceName, 'a DNS label (lowercase letters, digits, -)');
+    this.monitoring.addServiceDashboard(namespace, serviceName);
+  }
+
+  /**
+   * Alarms on an RDS instance (CPU, free storage, connections, read and write latency) to the alarm
+   * topic, and adds its graphs to the dashboard.
+   *
+   * @param database the instance, e.g. FxDatabase's `instance`
+   * @param thresholds overrides of the profile's thresholds
+   */
+  public watchDatabase(database: rds.IDatabaseInstance, thresholds?: FxDatabaseAlarmThresholds): cloudwatch.IAlarm[] {
+    const resolved = resolveDatabaseThresholds(this.cluster.profile, thresholds);
+    const id = `Database${Names.nodeUniqueId(database.node)}`;
+    check(!this.watched.has(id), WHO, 'watchDatabase.database', database.node.path, 'each database once');
+    this.watched.add(id);
+    return createDatabaseAlarms(new Construct(this, id), database, resolved, this.thresholds.evaluationPeriods, this.alarmTopic, this.dashboard);
+  }
+
+  private createGrafanaAdminSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'GrafanaAdminSecret', {
+      secretName: `${this.cluster.platformName}/grafana-admin`,
+      description: `Fx platform ${this.cluster.platformName}: Grafana admin login`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'admin' }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Grafana reads the admin password only when it initialises its database, so a rotated secret would no longer match '
+        + 'the stored login. Rotate through Grafana (grafana cli admin reset-admin-password) and update the secret together.',
+    });
+    return secret;
+  }
+}

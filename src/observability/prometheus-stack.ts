@@ -1,0 +1,336 @@
+import { ArnFormat, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { alertmanagerConfig, PAGERDUTY_KEY, RECEIVERS_SECRET, SLACK_KEY } from './alertmanager';
+import { CLOUDWATCH_UID, rdsDashboard, serviceDashboard, traefikDashboard } from './dashboards';
+import { platformRules, traefikPodMonitor } from './rules';
+import type { FxCluster } from '../cluster';
+import { FxCapability } from '../core/install-order';
+import { platformLabels } from '../core/tags';
+import { WIRING } from '../core/wiring';
+
+type Json = Record<string, any>;
+
+/** Helm release name; the Grafana Service is `<release>-grafana`. */
+export const RELEASE = 'kube-prometheus-stack';
+export const GRAFANA_SERVICE = `${RELEASE}-grafana`;
+export const ALERTMANAGER_SERVICE_ACCOUNT = 'fx-alertmanager';
+export const GRAFANA_SERVICE_ACCOUNT = 'fx-grafana';
+export const GRAFANA_ADMIN_SECRET = 'fx-grafana-admin';
+/** Label and value the Grafana dashboard sidecar watches (kube-prometheus-stack defaults). */
+export const DASHBOARD_LABEL = 'grafana_dashboard';
+/** ConfigMap holding one dashboard per registered service (rendered at synth). */
+export const SERVICE_DASHBOARDS_CONFIGMAP = 'fx-service-dashboards';
+/** Construct id of the Alertmanager service account under FxCluster (one monitoring stack per cluster). */
+export const ALERTMANAGER_SERVICE_ACCOUNT_ID = 'MonitoringAlertmanagerServiceAccount';
+const COMPONENT = 'monitoring';
+/** The install-order capability of the monitoring namespace (same convention as the cluster's add-ons). */
+const NAMESPACE_CAPABILITY = `namespace:${WIRING.monitoring.namespace}`;
+
+/** @internal */
+export interface MonitoringStackOptions {
+  readonly cluster: FxCluster;
+  readonly alarmTopic: sns.ITopic;
+  readonly grafanaAdminSecret: secretsmanager.ISecret;
+  readonly slackWebhook?: secretsmanager.ISecret;
+  readonly pagerDutyKey?: secretsmanager.ISecret;
+  readonly retention: string;
+  readonly prometheusStorageGiB: number;
+  readonly grafanaStorageGiB: number;
+}
+
+/**
+ * kube-prometheus-stack in the `monitoring` namespace and everything around it, in install order:
+ * namespace → Pod Identity service accounts and ExternalSecrets → the chart (`wait`, provides the
+ * prometheus-operator CRDs) → PrometheusRule/PodMonitor; dashboard ConfigMaps and the Grafana
+ * IngressRoute alongside.
+ *
+ * @internal
+ */
+export class MonitoringStack {
+  public readonly namespace: eks.KubernetesManifest;
+  public readonly alertmanagerServiceAccount: eks.ServiceAccount;
+  public readonly grafanaServiceAccount: eks.ServiceAccount;
+  public readonly secrets: eks.KubernetesManifest;
+  public readonly chart: eks.HelmChart;
+  public readonly rules: eks.KubernetesManifest;
+  public readonly dashboards: eks.KubernetesManifest;
+  public readonly route?: eks.KubernetesManifest;
+  /** The Helm values given to the chart (may contain tokens). */
+  public readonly values: Json;
+  /** The host Grafana is served on, when the cluster has a domain. */
+  public readonly grafanaHost?: string;
+
+  private readonly services = new Map<string, { namespace: string; serviceName: string }>();
+  private readonly labels: Record<string, string>;
+
+  constructor(private readonly o: MonitoringStackOptions) {
+    const cluster = o.cluster;
+    const ns = WIRING.monitoring.namespace;
+    this.labels = platformLabels(cluster.platformName, COMPONENT);
+
+    // node-exporter needs host namespaces and hostPath volumes: the namespace cannot enforce more
+    // than 'privileged'; audit and warn still report anything below 'restricted'.
+    this.namespace = this.apply('MonitoringNamespace', [{
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: ns,
+        labels: {
+          ...this.labels,
+          'pod-security.kubernetes.io/enforce': 'privileged',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/warn': 'restricted',
+        },
+      },
+    }]);
+    cluster.registerProvider(this.namespace, NAMESPACE_CAPABILITY);
+
+    this.alertmanagerServiceAccount = cluster.addPodIdentityServiceAccount(ALERTMANAGER_SERVICE_ACCOUNT_ID, {
+      name: ALERTMANAGER_SERVICE_ACCOUNT, namespace: ns, needs: [NAMESPACE_CAPABILITY],
+    });
+    o.alarmTopic.grantPublish(this.alertmanagerServiceAccount);
+
+    this.grafanaServiceAccount = cluster.addPodIdentityServiceAccount('MonitoringGrafanaServiceAccount', {
+      name: GRAFANA_SERVICE_ACCOUNT, namespace: ns, needs: [NAMESPACE_CAPABILITY],
+    });
+    grantCloudWatchRead(this.grafanaServiceAccount, Stack.of(cluster));
+
+    this.secrets = this.apply('MonitoringSecrets', this.externalSecrets(),
+      [NAMESPACE_CAPABILITY, FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK]);
+    this.secrets.node.addDependency(cluster.clusterSecretStore);
+    for (const secret of [o.grafanaAdminSecret, o.slackWebhook, o.pagerDutyKey]) {
+      if (secret) cluster.grantExternalSecretRead(secret);
+    }
+
+    this.grafanaHost = cluster.domainName ? `grafana.${cluster.domainName}` : undefined;
+    this.values = this.chartValues();
+    this.chart = cluster.addHelmChart('KubePrometheusStack', {
+      chart: cluster.versions.charts.kubePrometheusStack,
+      namespace: ns,
+      release: RELEASE,
+      createNamespace: false,
+      values: this.values,
+      wait: true,
+      // CRDs, operator, Prometheus, Alertmanager and Grafana with their volumes: the longest install.
+      timeout: Duration.minutes(15),
+      needs: [NAMESPACE_CAPABILITY, FxCapability.STORAGE_CLASSES, FxCapability.POD_IDENTITY],
+      provides: [FxCapability.PROMETHEUS_OPERATOR_CRDS],
+    });
+    // Grafana and Alertmanager start only once their service accounts and Secrets exist.
+    this.chart.node.addDependency(this.alertmanagerServiceAccount, this.grafanaServiceAccount, this.secrets);
+
+    this.rules = this.apply('MonitoringRules', [platformRules(ns, this.labels), traefikPodMonitor(ns, this.labels)],
+      [NAMESPACE_CAPABILITY, FxCapability.PROMETHEUS_OPERATOR_CRDS]);
+
+    this.dashboards = this.apply('GrafanaDashboards', [
+      this.dashboardConfigMap('fx-dashboard-traefik', { 'fx-traefik.json': JSON.stringify(traefikDashboard()) }),
+      this.dashboardConfigMap('fx-dashboard-rds', { 'fx-rds.json': JSON.stringify(rdsDashboard()) }),
+      // Services register while they are constructed, after this manifest exists: their dashboards
+      // are rendered when the template is written (KubernetesManifest resolves its objects then).
+      this.dashboardConfigMap(SERVICE_DASHBOARDS_CONFIGMAP, Lazy.any({ produce: () => this.renderServiceDashboards() })),
+    ], [NAMESPACE_CAPABILITY]);
+
+    if (this.grafanaHost) {
+      this.route = this.apply('GrafanaRoute', [this.ingressRoute(this.grafanaHost)], [NAMESPACE_CAPABILITY, FxCapability.TRAEFIK_CRDS]);
+      // The shared middlewares (secure headers) must exist before a route references them.
+      this.route.node.addDependency(this.chart, cluster.traefikShared);
+    }
+  }
+
+  /** Registers a service for a RED dashboard (idempotent). */
+  public addServiceDashboard(namespace: string, serviceName: string): void {
+    this.services.set(`${namespace}/${serviceName}`, { namespace, serviceName });
+  }
+
+  /** The `data` of the service dashboards ConfigMap: one `<namespace>--<service>.json` key per service. */
+  public renderServiceDashboards(): Record<string, string> {
+    const data: Record<string, string> = {};
+    for (const key of [...this.services.keys()].sort()) {
+      const { namespace, serviceName } = this.services.get(key)!;
+      data[`${namespace}--${serviceName}.json`] = JSON.stringify(serviceDashboard(namespace, serviceName));
+    }
+    return data;
+  }
+
+  private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {
+    const manifest = this.o.cluster.addManifest(id, ...objects);
+    if (needs.length > 0) this.o.cluster.installAfter(manifest, ...needs);
+    return manifest;
+  }
+
+  private externalSecrets(): Json[] {
+    const o = this.o;
+    const store = { name: WIRING.externalSecrets.clusterSecretStore, kind: 'ClusterSecretStore' };
+    const secretKey = (secret: secretsmanager.ISecret): string => secret.secretFullArn ?? secret.secretName;
+    const externalSecret = (name: string, data: Json[]): Json => ({
+      apiVersion: WIRING.externalSecrets.apiVersion,
+      kind: 'ExternalSecret',
+      metadata: { name, namespace: WIRING.monitoring.namespace, labels: this.labels },
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: store,
+        target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+        data,
+      },
+    });
+    const admin = secretKey(o.grafanaAdminSecret);
+    const receivers: Json[] = [
+      ...(o.slackWebhook ? [{ secretKey: SLACK_KEY, remoteRef: { key: secretKey(o.slackWebhook) } }] : []),
+      ...(o.pagerDutyKey ? [{ secretKey: PAGERDUTY_KEY, remoteRef: { key: secretKey(o.pagerDutyKey) } }] : []),
+    ];
+    return [
+      externalSecret(GRAFANA_ADMIN_SECRET, [
+        { secretKey: 'admin-user', remoteRef: { key: admin, property: 'username' } },
+        { secretKey: 'admin-password', remoteRef: { key: admin, property: 'password' } },
+      ]),
+      ...(receivers.length > 0 ? [externalSecret(RECEIVERS_SECRET, receivers)] : []),
+    ];
+  }
+
+  private chartValues(): Json {
+    const o = this.o;
+    const cluster = o.cluster;
+    const production = cluster.profile.isProduction;
+    const stack = Stack.of(cluster);
+    const gp3 = (size: string) => ({
+      volumeClaimTemplate: {
+        spec: { storageClassName: 'gp3', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+      },
+    });
+    const receiversMounted = o.slackWebhook !== undefined || o.pagerDutyKey !== undefined;
+    const https = cluster.domainName !== undefined;
+    return {
+      commonLabels: this.labels,
+      crds: { enabled: true },
+      // EKS runs the control plane: its etcd, scheduler and controller-manager cannot be scraped,
+      // and kube-proxy binds its metrics to localhost.
+      kubeEtcd: { enabled: false },
+      kubeScheduler: { enabled: false },
+      kubeControllerManager: { enabled: false },
+      kubeProxy: { enabled: false },
+      defaultRules: {
+        create: true,
+        rules: { etcd: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeControllerManager: false, kubeProxy: false },
+      },
+      prometheus: {
+        prometheusSpec: {
+          replicas: production ? 2 : 1,
+          retention: o.retention,
+          // Prometheus deletes the oldest blocks before the volume fills up.
+          retentionSize: `${Math.floor(o.prometheusStorageGiB * 0.85)}GB`,
+          storageSpec: gp3(`${o.prometheusStorageGiB}Gi`),
+          // Select ServiceMonitors, PodMonitors, Probes, ScrapeConfigs and rules of every namespace, not only the chart's.
+          serviceMonitorSelectorNilUsesHelmValues: false,
+          podMonitorSelectorNilUsesHelmValues: false,
+          ruleSelectorNilUsesHelmValues: false,
+          probeSelectorNilUsesHelmValues: false,
+          scrapeConfigSelectorNilUsesHelmValues: false,
+          resources: { requests: { cpu: production ? '500m' : '200m', memory: production ? '2Gi' : '1Gi' }, limits: { memory: production ? '4Gi' : '2Gi' } },
+        },
+      },
+      alertmanager: {
+        serviceAccount: { create: false, name: ALERTMANAGER_SERVICE_ACCOUNT },
+        config: alertmanagerConfig({
+          topicArn: o.alarmTopic.topicArn,
+          region: stack.region,
+          platformName: cluster.platformName,
+          slack: o.slackWebhook !== undefined,
+          pagerDuty: o.pagerDutyKey !== undefined,
+        }),
+        alertmanagerSpec: {
+          replicas: production ? 2 : 1,
+          storage: gp3('5Gi'),
+          secrets: receiversMounted ? [RECEIVERS_SECRET] : [],
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+        },
+      },
+      grafana: {
+        'enabled': true,
+        'defaultDashboardsEnabled': true,
+        'serviceAccount': { create: false, name: GRAFANA_SERVICE_ACCOUNT },
+        'admin': { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
+        'persistence': { enabled: true, type: 'pvc', storageClassName: 'gp3', accessModes: ['ReadWriteOnce'], size: `${o.grafanaStorageGiB}Gi` },
+        // One ReadWriteOnce volume: the old pod must release it before the new one starts.
+        'deploymentStrategy': { type: 'Recreate' },
+        // The volume's group ownership comes from fsGroup; the root init container is not needed.
+        'initChownData': { enabled: false },
+        'resources': { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+        'sidecar': { dashboards: { enabled: true, label: DASHBOARD_LABEL, labelValue: '1', searchNamespace: 'ALL' } },
+        'additionalDataSources': [{
+          name: 'CloudWatch',
+          uid: CLOUDWATCH_UID,
+          type: 'cloudwatch',
+          access: 'proxy',
+          editable: false,
+          // 'default' is the AWS SDK chain: the Pod Identity credentials of the fx-grafana account.
+          jsonData: { authType: 'default', defaultRegion: stack.region },
+        }],
+        'grafana.ini': {
+          'server': this.grafanaHost ? { domain: this.grafanaHost, root_url: `${https ? 'https' : 'http'}://${this.grafanaHost}` } : {},
+          'analytics': { check_for_updates: false, reporting_enabled: false },
+          'users': { allow_sign_up: false, allow_org_create: false },
+          'auth.anonymous': { enabled: false },
+          'auth': { disable_login_form: false },
+          'security': { cookie_secure: https, disable_gravatar: true },
+        },
+      },
+    };
+  }
+
+  private dashboardConfigMap(name: string, data: Record<string, string> | unknown): Json {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: WIRING.monitoring.namespace, labels: { ...this.labels, [DASHBOARD_LABEL]: '1' } },
+      data,
+    };
+  }
+
+  private ingressRoute(host: string): Json {
+    const cluster = this.o.cluster;
+    const traefik = WIRING.traefik;
+    return {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: { name: 'grafana', namespace: WIRING.monitoring.namespace, labels: this.labels },
+      spec: {
+        entryPoints: [cluster.tlsTerminatedByTraefik ? traefik.websecureEntryPoint : traefik.webEntryPoint],
+        routes: [{
+          kind: 'Rule',
+          match: `Host(\`${host}\`)`,
+          middlewares: [{ name: traefik.middlewares.secureHeaders, namespace: traefik.namespace }],
+          services: [{ name: GRAFANA_SERVICE, port: 80 }],
+        }],
+        // Let's Encrypt path: Traefik's default TLS store holds the wildcard certificate and the
+        // default TLSOption applies; on the ACM path the ALB terminates TLS.
+        ...(cluster.tlsTerminatedByTraefik ? { tls: {} } : {}),
+      },
+    };
+  }
+}
+
+/**
+ * Grafana's CloudWatch datasource, read only: metrics, alarms, Logs Insights queries on this
+ * account's log groups, and the EC2/tag lookups its query editor uses. Actions without resource-level
+ * permissions need '*'.
+ */
+function grantCloudWatchRead(account: eks.ServiceAccount, stack: Stack): void {
+  account.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ReadMetricsAndAlarms',
+    actions: [
+      'cloudwatch:DescribeAlarmsForMetric', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms',
+      'cloudwatch:ListMetrics', 'cloudwatch:GetMetricData', 'cloudwatch:GetInsightRuleReport',
+      'ec2:DescribeTags', 'ec2:DescribeInstances', 'ec2:DescribeRegions', 'tag:GetResources',
+      'logs:DescribeLogGroups', 'logs:StopQuery', 'logs:GetQueryResults',
+    ],
+    resources: ['*'],
+  }));
+  account.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'QueryLogs',
+    actions: ['logs:GetLogGroupFields', 'logs:StartQuery', 'logs:GetLogEvents'],
+    resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+  }));
+}

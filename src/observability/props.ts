@@ -1,0 +1,147 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { FxCluster } from '../cluster';
+
+/**
+ * Thresholds of the platform's CloudWatch alarms. Every field defaults from the cluster's profile
+ * (production is stricter than development).
+ */
+export interface FxAlarmThresholds {
+  /**
+   * Alarm when any node's CPU utilization (Container Insights `node_cpu_utilization`, Maximum) is above this percentage.
+   * @default - 80 in production, 90 in development
+   */
+  readonly nodeCpuPercent?: number;
+  /**
+   * Alarm when any node's memory utilization (`node_memory_utilization`, Maximum) is above this percentage.
+   * @default - 85 in production, 90 in development
+   */
+  readonly nodeMemoryPercent?: number;
+  /**
+   * Alarm when any node's root filesystem (`node_filesystem_utilization`, Maximum) is fuller than this percentage.
+   * @default - 80 in production, 85 in development
+   */
+  readonly nodeDiskPercent?: number;
+  /**
+   * Alarm when some pod of the cluster has restarted its containers at least this many times
+   * (`pod_number_of_container_restarts`, Maximum over all pods).
+   * @default - 5 in production, 10 in development
+   */
+  readonly podRestarts?: number;
+  /**
+   * Alarm when at least this many nodes are failed (`cluster_failed_node_count`).
+   * @default 1
+   */
+  readonly failedNodes?: number;
+  /**
+   * Alarm when the load balancers return at least this many 5xx responses (target and load balancer
+   * 5xx, each alarmed on its own) in one 5-minute period.
+   * @default - 10 in production, 50 in development
+   */
+  readonly loadBalancer5xxCount?: number;
+  /**
+   * Alarm when the load balancers' average target response time is above this.
+   * @default - Duration.seconds(1) in production, Duration.seconds(2) in development
+   */
+  readonly targetResponseTime?: Duration;
+  /**
+   * Number of consecutive 5-minute periods a threshold must be breached before an alarm fires.
+   * @default - 2 in production, 3 in development
+   */
+  readonly evaluationPeriods?: number;
+}
+
+/** Thresholds of the alarms `FxObservability.watchDatabase()` creates for one RDS instance. */
+export interface FxDatabaseAlarmThresholds {
+  /**
+   * Alarm when CPU utilization is above this percentage.
+   * @default - 80 in production, 90 in development
+   */
+  readonly cpuPercent?: number;
+  /**
+   * Alarm when free storage falls below this.
+   * @default - Size.gibibytes(10) in production, Size.gibibytes(2) in development
+   */
+  readonly freeStorage?: Size;
+  /**
+   * Alarm when the number of connections is above this.
+   * @default - 400 in production, 100 in development
+   */
+  readonly connections?: number;
+  /**
+   * Alarm when the average read latency is above this.
+   * @default - Duration.millis(20) in production, Duration.millis(50) in development
+   */
+  readonly readLatency?: Duration;
+  /**
+   * Alarm when the average write latency is above this.
+   * @default - Duration.millis(20) in production, Duration.millis(50) in development
+   */
+  readonly writeLatency?: Duration;
+}
+
+/** Properties of FxObservability. */
+export interface FxObservabilityProps {
+  /** The cluster to observe; the monitoring stack is installed on it. */
+  readonly cluster: FxCluster;
+  /**
+   * E-mail addresses that receive every alarm (SNS subscriptions) and the budget notifications.
+   * Each address must confirm its SNS subscription.
+   * @default - no e-mail subscription (alarms still go to the SNS topic)
+   */
+  readonly alarmEmails?: string[];
+  /**
+   * Monthly AWS cost budget in USD; notifications at 80% and 100% of actual and 100% of forecast spend.
+   * @default - no budget
+   */
+  readonly monthlyBudget?: number;
+  /**
+   * Secrets Manager secret whose value (plain text) is a Slack incoming-webhook URL; Alertmanager
+   * then also notifies Slack of warning and critical alerts. Synced by External Secrets, never put
+   * in the template. A secret whose value is written into the template is rejected.
+   * @default - no Slack notifications
+   */
+  readonly slackWebhook?: secretsmanager.ISecret;
+  /**
+   * Secrets Manager secret whose value (plain text) is a PagerDuty Events API v2 routing key;
+   * Alertmanager then pages for critical alerts. Synced by External Secrets, never put in the template.
+   * @default - no PagerDuty notifications
+   */
+  readonly pagerDutyKey?: secretsmanager.ISecret;
+  /**
+   * Secrets Manager secret with JSON keys `username` and `password` for Grafana's admin login.
+   * @default - a generated secret named `<platformName>/grafana-admin` (user `admin`)
+   */
+  readonly grafanaAdminSecret?: secretsmanager.ISecret;
+  /**
+   * How long Prometheus keeps samples (whole hours, at least 2 hours).
+   * @default - the profile's metricsRetention
+   */
+  readonly metricsRetention?: Duration;
+  /**
+   * Size of each Prometheus volume (gp3). Prometheus also deletes old data at 85% of it.
+   * @default - Size.gibibytes(100) in production, Size.gibibytes(30) in development
+   */
+  readonly prometheusStorage?: Size;
+  /**
+   * Size of the Grafana volume (gp3).
+   * @default Size.gibibytes(10)
+   */
+  readonly grafanaStorage?: Size;
+  /**
+   * Retention of the Container Insights log groups (application, host, dataplane, performance).
+   * @default - the profile's logRetention
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Thresholds of the platform alarms.
+   * @default - per profile, see FxAlarmThresholds
+   */
+  readonly alarmThresholds?: FxAlarmThresholds;
+  /**
+   * Fraction of requests the X-Ray sampling rule traces beyond the first request each second (0 to 1).
+   * @default - 0.05 in production, 0.2 in development
+   */
+  readonly traceSamplingRate?: number;
+}

@@ -1,0 +1,175 @@
+import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
+import { check } from '../core/errors';
+import { FxProfile } from '../core/profile';
+
+export const WHO = 'FxObservability';
+
+// Practical address check (local@domain.tld); SNS and Budgets reject anything stranger anyway.
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+// A PagerDuty integration/routing key is 32 lowercase alphanumerics: a secret *named* like that is
+// almost certainly the key itself pasted where the secret belongs.
+const PAGERDUTY_KEY = /^[a-z0-9]{32}$/;
+const RETENTION_VALUES = new Set(Object.values(logs.RetentionDays).filter((v) => typeof v === 'number') as number[]);
+/** AWS Budgets accepts at most 10 e-mail subscribers per notification. */
+export const MAX_BUDGET_EMAILS = 10;
+
+/** Thresholds with every default filled in. @internal */
+export interface ResolvedAlarmThresholds {
+  readonly nodeCpuPercent: number;
+  readonly nodeMemoryPercent: number;
+  readonly nodeDiskPercent: number;
+  readonly podRestarts: number;
+  readonly failedNodes: number;
+  readonly loadBalancer5xxCount: number;
+  readonly targetResponseTime: Duration;
+  readonly evaluationPeriods: number;
+}
+
+/** @internal */
+export interface ResolvedDatabaseThresholds {
+  readonly cpuPercent: number;
+  readonly freeStorage: Size;
+  readonly connections: number;
+  readonly readLatency: Duration;
+  readonly writeLatency: Duration;
+}
+
+/** @internal */
+export function validateEmails(emails: string[]): void {
+  const seen = new Set<string>();
+  emails.forEach((email, i) => {
+    check(typeof email === 'string' && EMAIL.test(email), WHO, `alarmEmails[${i}]`, email, 'an e-mail address such as ops@example.com');
+    check(!seen.has(email.toLowerCase()), WHO, `alarmEmails[${i}]`, email, 'each address once');
+    seen.add(email.toLowerCase());
+  });
+}
+
+/** @internal */
+export function validateRetention(retention: logs.RetentionDays): void {
+  check(RETENTION_VALUES.has(retention), WHO, 'logRetention', retention,
+    `a retention CloudWatch Logs supports (logs.RetentionDays): ${[...RETENTION_VALUES].sort((a, b) => a - b).join(', ')} days`);
+}
+
+/** Prometheus' `retention` string for a Duration (`30d`, or `36h` when not whole days). @internal */
+export function prometheusRetention(retention: Duration): string {
+  if (Token.isUnresolved(retention.toSeconds())) return `${retention.toSeconds()}s`;
+  const seconds = retention.toSeconds();
+  check(seconds >= 7200 && seconds <= 3650 * 86400 && seconds % 3600 === 0, WHO, 'metricsRetention', retention.toHumanString(),
+    'whole hours from 2 hours (one Prometheus block) to 3650 days');
+  return seconds % 86400 === 0 ? `${seconds / 86400}d` : `${seconds / 3600}h`;
+}
+
+/** @internal */
+export function validateVolume(prop: string, size: Size): number {
+  const gib = size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+  check(Number.isInteger(gib) && gib >= 1 && gib <= 16384, WHO, prop, `${size.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`,
+    'whole GiB from 1 to 16384 (gp3 volume sizes)');
+  return gib;
+}
+
+/** @internal */
+export function validateSamplingRate(rate: number): void {
+  check(Number.isFinite(rate) && rate >= 0 && rate <= 1, WHO, 'traceSamplingRate', rate, 'a fraction from 0 to 1');
+}
+
+/** @internal */
+export function validateBudget(amount: number, emails: string[]): void {
+  check(Number.isFinite(amount) && amount > 0 && amount <= 1e9, WHO, 'monthlyBudget', amount, 'a positive amount of USD');
+  check(emails.length <= MAX_BUDGET_EMAILS, WHO, 'alarmEmails', emails,
+    `at most ${MAX_BUDGET_EMAILS} addresses when monthlyBudget is set (AWS Budgets' limit per notification)`);
+}
+
+/** The alarm thresholds of a profile, overridden by the user's, validated. @internal */
+export function resolveAlarmThresholds(profile: FxProfile, given: FxAlarmThresholds = {}): ResolvedAlarmThresholds {
+  const prod = profile.isProduction;
+  const t: ResolvedAlarmThresholds = {
+    nodeCpuPercent: given.nodeCpuPercent ?? (prod ? 80 : 90),
+    nodeMemoryPercent: given.nodeMemoryPercent ?? (prod ? 85 : 90),
+    nodeDiskPercent: given.nodeDiskPercent ?? (prod ? 80 : 85),
+    podRestarts: given.podRestarts ?? (prod ? 5 : 10),
+    failedNodes: given.failedNodes ?? 1,
+    loadBalancer5xxCount: given.loadBalancer5xxCount ?? (prod ? 10 : 50),
+    targetResponseTime: given.targetResponseTime ?? Duration.seconds(prod ? 1 : 2),
+    evaluationPeriods: given.evaluationPeriods ?? (prod ? 2 : 3),
+  };
+  percent('alarmThresholds.nodeCpuPercent', t.nodeCpuPercent);
+  percent('alarmThresholds.nodeMemoryPercent', t.nodeMemoryPercent);
+  percent('alarmThresholds.nodeDiskPercent', t.nodeDiskPercent);
+  count('alarmThresholds.podRestarts', t.podRestarts);
+  count('alarmThresholds.failedNodes', t.failedNodes);
+  count('alarmThresholds.loadBalancer5xxCount', t.loadBalancer5xxCount);
+  latency('alarmThresholds.targetResponseTime', t.targetResponseTime, 300_000);
+  check(Number.isInteger(t.evaluationPeriods) && t.evaluationPeriods >= 1 && t.evaluationPeriods <= 288, WHO,
+    'alarmThresholds.evaluationPeriods', t.evaluationPeriods, 'an integer from 1 to 288 (5-minute periods, at most one day)');
+  return t;
+}
+
+/** @internal */
+export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseAlarmThresholds = {}): ResolvedDatabaseThresholds {
+  const prod = profile.isProduction;
+  const t: ResolvedDatabaseThresholds = {
+    cpuPercent: given.cpuPercent ?? (prod ? 80 : 90),
+    freeStorage: given.freeStorage ?? Size.gibibytes(prod ? 10 : 2),
+    connections: given.connections ?? (prod ? 400 : 100),
+    readLatency: given.readLatency ?? Duration.millis(prod ? 20 : 50),
+    writeLatency: given.writeLatency ?? Duration.millis(prod ? 20 : 50),
+  };
+  percent('watchDatabase.cpuPercent', t.cpuPercent);
+  const bytes = t.freeStorage.toBytes();
+  check(bytes >= 2 ** 20 && bytes <= 64 * 2 ** 40, WHO, 'watchDatabase.freeStorage', `${bytes} bytes`, 'from 1 MiB to 64 TiB (the RDS storage maximum)');
+  count('watchDatabase.connections', t.connections);
+  latency('watchDatabase.readLatency', t.readLatency, 10_000);
+  latency('watchDatabase.writeLatency', t.writeLatency, 10_000);
+  return t;
+}
+
+/**
+ * Rejects secrets that are a plain string in disguise: a secret whose value is written into the
+ * template (`SecretValue.unsafePlainText`, a literal `secretStringValue` or `secretObjectValue`), or
+ * an imported secret whose *name* is the webhook URL or the routing key itself.
+ *
+ * @internal
+ */
+export function validateSecretReference(prop: string, secret: secretsmanager.ISecret, what: string): void {
+  const allowed = `a Secrets Manager secret that holds the ${what} (create it outside the template, or generate it), never the ${what} itself`;
+  const cfn = secret.node.defaultChild;
+  if (cfn instanceof CfnResource && cfn.cfnResourceType === 'AWS::SecretsManager::Secret') {
+    const resolved = Stack.of(secret).resolve((cfn as secretsmanager.CfnSecret).secretString);
+    // A dynamic reference ({{resolve:...}}) or a generated value is fine; a literal string is the secret in clear text.
+    const literal = typeof resolved === 'string' && !resolved.startsWith('{{resolve:');
+    check(!literal, WHO, prop, `secret ${secret.node.path} with its value in the template`, allowed);
+  }
+  const name = secretNameOf(secret);
+  if (name !== undefined && !Token.isUnresolved(name)) {
+    check(!/^https?:|hooks\.slack\.com/i.test(name) && !PAGERDUTY_KEY.test(name), WHO, prop, redact(name), allowed);
+  }
+}
+
+function secretNameOf(secret: secretsmanager.ISecret): string | undefined {
+  try {
+    return secret.secretName;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first characters of something that may be a credential, so errors never print it whole. */
+function redact(value: string): string {
+  return value.length <= 12 ? '***' : `${value.slice(0, 12)}***`;
+}
+
+function percent(prop: string, value: number): void {
+  check(Number.isFinite(value) && value > 0 && value <= 100, WHO, prop, value, 'a percentage above 0 and at most 100');
+}
+
+function count(prop: string, value: number): void {
+  check(Number.isInteger(value) && value >= 1, WHO, prop, value, 'an integer of at least 1');
+}
+
+function latency(prop: string, value: Duration, maxMillis: number): void {
+  const ms = value.toMilliseconds();
+  check(ms >= 1 && ms <= maxMillis, WHO, prop, value.toHumanString(), `from 1 ms to ${maxMillis / 1000} s`);
+}
