@@ -89,7 +89,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'build-tools', 'projenrc'] },
-  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.bench/', 'dist/'],
+  gitignore: ['cdk.out/', 'cdk.out.*/', 'examples/**/cdk.out/', '.bench/', 'dist/'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'build-tools/', '.ci/', 'cdk.out/', '.releaserc.json', 'test-reports/', 'coverage/'] },
 });
 
@@ -139,13 +139,16 @@ project.tasks.tryFind('install:ci')!.reset('npm install --no-audit --no-fund');
 
 // ---------------------------------------------------------------------------------------------
 // Example apps: synthesized offline with the cdk CLI (ts-node transpile-only: tsc type-checks them).
-const EXAMPLE = 'examples/cluster/main.ts';
+const cdkSynth = (main: string, out: string) =>
+  `cdk synth --quiet --app "ts-node --transpile-only --project examples/tsconfig.json ${main}" --output ${out}`;
+const summary = (out: string) => `ts-node --transpile-only --project build-tools/tsconfig.json build-tools/summary.ts ${out}`;
 const synthExample = project.addTask('synth:example', {
-  description: 'Synthesize the largest example platform into cdk.out and print a summary',
-  steps: [
-    { exec: `cdk synth --quiet --app "ts-node --transpile-only --project examples/tsconfig.json ${EXAMPLE}" --output cdk.out` },
-    { exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/summary.ts cdk.out' },
-  ],
+  description: 'Synthesize the full example platform (examples/platform) into cdk.out and print a summary',
+  steps: [{ exec: cdkSynth('examples/platform/main.ts', 'cdk.out') }, { exec: summary('cdk.out') }],
+});
+const synthDev = project.addTask('synth:dev', {
+  description: 'Synthesize the development example (examples/dev) into cdk.out.dev and print a summary',
+  steps: [{ exec: cdkSynth('examples/dev/main.ts', 'cdk.out.dev') }, { exec: summary('cdk.out.dev') }],
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -189,20 +192,25 @@ const ci = project.addTask('ci', {
 });
 ci.spawn(project.buildTask);
 ci.exec('git diff --exit-code -- . ":(exclude)package-lock.json" || (echo "projen-generated files or API.md are out of date: run npx projen build and commit" && exit 1)');
-ci.spawn(synthExample);
 // realpath: the checker only runs when invoked by its real path (it compares argv[1] with import.meta.url).
-ci.exec('node "$(realpath ../shared/tools/check-helm-values.mjs)" cdk.out --manifests');
+const checkHelm = (out: string) => `node "$(realpath ../shared/tools/check-helm-values.mjs)" ${out} --manifests`;
+ci.spawn(synthExample);
+ci.exec(checkHelm('cdk.out'));
+ci.spawn(synthDev);
+ci.exec(checkHelm('cdk.out.dev'));
 ci.spawn(project.tasks.tryFind('release:verify')!);
-ci.spawn(project.addTask('test:services', {
-  description: 'pytest suites of the sample services against a real PostgreSQL (installs Debian packages if missing)',
-  exec: 'bash examples/services/orders-api/run-tests.sh',
-}));
-
-project.addTask('bench', {
-  description: 'Synthesis benchmark (time, peak memory, resources and template bytes per stack)',
-  exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bench.ts',
-  receiveArgs: true,
+const testServices = project.addTask('test:services', {
+  description: 'pytest suites of the sample services (orders-api against a real PostgreSQL; installs Debian packages if missing)',
 });
+testServices.exec('bash examples/services/orders-api/run-tests.sh');
+testServices.exec('bash examples/services/inventory-api/run-tests.sh');
+ci.spawn(testServices);
+
+const bench = project.addTask('bench', {
+  description: 'Synthesis benchmark: platform with 1, 50 and 200 services (time, peak memory, resources and template bytes per stack)',
+});
+bench.spawn(project.compileTask);
+bench.exec('ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bench.ts', { receiveArgs: true });
 
 // ---------------------------------------------------------------------------------------------
 // GitHub: PR build runs exactly .ci/run (the README's test command) and uploads test reports.
@@ -252,6 +260,57 @@ releaseWf.addJobs({
           NPM_TOKEN: '${{ secrets.NPM_TOKEN }}',
           NPM_CONFIG_PROVENANCE: 'true',
         },
+      },
+    ],
+  },
+});
+
+// Deploys an example for real: manual dispatch, protected `example` environment, OIDC role (FxGithubDeployRole).
+const deployWf = gh.addWorkflow('deploy-example');
+deployWf.on({
+  workflowDispatch: {
+    inputs: {
+      example: { description: 'Example app to deploy', required: true, type: 'choice', options: ['platform', 'dev'], default: 'platform' },
+    },
+  },
+});
+deployWf.addJobs({
+  deploy: {
+    runsOn: ['ubuntu-latest'],
+    environment: { name: 'example', url: 'https://api.fx.example.com/orders' },
+    concurrency: { group: 'deploy-example', cancelInProgress: false },
+    permissions: { idToken: github.workflows.JobPermission.WRITE, contents: github.workflows.JobPermission.READ },
+    env: {
+      FX_ACCOUNT: '${{ vars.FX_ACCOUNT }}',
+      FX_REGION: '${{ vars.FX_REGION }}',
+    },
+    steps: [
+      { name: 'Checkout', uses: 'actions/checkout@v4' },
+      { name: 'Setup Node.js', uses: 'actions/setup-node@v4', with: { 'node-version': '22.x' } },
+      { name: 'Install', run: 'npm install --no-audit --no-fund' },
+      {
+        name: 'Assume the deploy role (OIDC, no stored keys)',
+        uses: 'aws-actions/configure-aws-credentials@v4',
+        with: { 'role-to-assume': '${{ vars.FX_DEPLOY_ROLE_ARN }}', 'aws-region': '${{ vars.FX_REGION }}', 'role-session-name': 'fx-deploy-${{ github.run_id }}' },
+      },
+      {
+        name: 'cdk deploy',
+        run: 'npx cdk deploy --all --require-approval never --app "npx ts-node --transpile-only --project examples/tsconfig.json examples/${{ inputs.example }}/main.ts"',
+      },
+      {
+        name: 'Smoke test the public endpoint',
+        // The route must answer over valid TLS; without a token the service answers 401, which proves
+        // DNS, certificate, load balancer, Traefik and the pods are all in the path.
+        run: [
+          'host=${{ inputs.example == \'dev\' && \'api.dev.fx.example.com\' || \'api.fx.example.com\' }}',
+          'for i in $(seq 1 30); do',
+          '  code=$(curl -sS -o /dev/null -w "%{http_code}" "https://$host/orders" || true)',
+          '  echo "attempt $i: HTTP $code"',
+          '  if [ "$code" = "401" ]; then exit 0; fi',
+          '  sleep 20',
+          'done',
+          'echo "the orders route never answered 401 over TLS"; exit 1',
+        ].join('\n'),
       },
     ],
   },

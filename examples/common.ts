@@ -3,7 +3,11 @@
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
-export const EXAMPLE_ENV = { account: '123456789012', region: 'us-east-1' };
+// A real deployment sets FX_ACCOUNT / FX_REGION (the deploy workflow does); tests and offline synth use the fixed values.
+export const EXAMPLE_ENV = {
+  account: process.env.FX_ACCOUNT || '123456789012',
+  region: process.env.FX_REGION || 'us-east-1',
+};
 
 /** An App with pinned lookups and cdk-nag AwsSolutions registered: synth fails on any unacknowledged error. */
 export function exampleApp(props: AppProps = {}): App {

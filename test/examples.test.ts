@@ -1,26 +1,73 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createClusterExample } from '../examples/cluster/app';
 import { exampleApp } from '../examples/common';
 import { normalisedTemplate } from './util/snapshot';
+import { createDevExample } from '../examples/dev/app';
+import { createPlatformExample } from '../examples/platform/app';
+
+interface Example { readonly stack: Stack; readonly template: Template; readonly snapshot: unknown }
+
+/** Builds an example exactly as its CLI app does (cdk-nag registered: synth fails on any unacknowledged finding). */
+function synthExample(create: (app: App) => Stack): Example {
+  const app = exampleApp({ builtinCloudFormationValidation: false });
+  const stack = create(app);
+  app.synth();
+  return { stack, template: Template.fromStack(stack), snapshot: normalisedTemplate(stack) };
+}
+
+const charts = (t: Template) => Object.values(t.findResources('Custom::AWSCDK-EKS-HelmChart')).map((r) => r.Properties.Chart).sort();
 
 describe('example: cluster', () => {
-  let template: Template;
-  let snapshot: unknown;
-  beforeAll(() => {
-    // The same app the CLI synthesizes (cdk-nag registered), without the built-in CloudFormation validation.
-    const app = exampleApp({ builtinCloudFormationValidation: false });
-    const stack = createClusterExample(app);
-    app.synth();
-    template = Template.fromStack(stack);
-    snapshot = normalisedTemplate(stack);
-  });
+  let ex: Example;
+  beforeAll(() => { ex = synthExample(createClusterExample); });
 
-  test('synthesizes the production cluster', () => {
-    template.resourceCountIs('AWS::EC2::NatGateway', 3);
-    template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35' });
+  test('synthesizes the production cluster with its add-ons', () => {
+    ex.template.resourceCountIs('AWS::EC2::NatGateway', 3);
+    ex.template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35' });
+    expect(charts(ex.template)).toEqual(expect.arrayContaining(['aws-load-balancer-controller', 'traefik', 'external-secrets', 'metrics-server']));
   });
 
   test('matches the snapshot', () => {
-    expect(snapshot).toMatchSnapshot();
+    expect(ex.snapshot).toMatchSnapshot();
+  });
+});
+
+describe('example: platform', () => {
+  let ex: Example;
+  beforeAll(() => { ex = synthExample(createPlatformExample); });
+
+  test('assembles cluster, database, observability and two services', () => {
+    ex.template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    ex.template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true });
+    expect(charts(ex.template)).toEqual(expect.arrayContaining(['kube-prometheus-stack', 'traefik', 'external-secrets']));
+    ex.template.resourceCountIs('AWS::ECR::Repository', 2);
+    ex.template.resourceCountIs('AWS::EKS::Nodegroup', 2);
+    ex.template.hasResourceProperties('AWS::EKS::Nodegroup', { CapacityType: 'SPOT' });
+  });
+
+  test('stays within CloudFormation limits', () => {
+    expect(Object.keys(ex.template.toJSON().Resources).length).toBeLessThanOrEqual(500);
+    expect(JSON.stringify(ex.template.toJSON()).length).toBeLessThan(1_000_000);
+  });
+
+  test('matches the snapshot', () => {
+    expect(ex.snapshot).toMatchSnapshot();
+  });
+});
+
+describe('example: dev', () => {
+  let ex: Example;
+  beforeAll(() => { ex = synthExample(createDevExample); });
+
+  test('is the cheap profile on the Let\'s Encrypt path', () => {
+    ex.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    ex.template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false });
+    expect(charts(ex.template)).toContain('cert-manager');
+    expect(charts(ex.template)).not.toContain('eck-operator');
+  });
+
+  test('matches the snapshot', () => {
+    expect(ex.snapshot).toMatchSnapshot();
   });
 });

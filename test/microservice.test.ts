@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile } from '../src';
+import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile, FxServiceStacks } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 import { k8sErrors } from './util/k8s';
 import { restrictedViolationsOf, workloadCount } from './util/pss';
@@ -20,8 +20,14 @@ class FakeObservability implements IFxWorkloadObservability {
   public readonly otlpEndpoint = 'http://otel.monitoring:4317';
   public readonly otlpHttpEndpoint = 'http://otel.monitoring:4318';
   public readonly dashboards: string[] = [];
-  public addServiceDashboard(namespace: string, serviceName: string): void {
+  public serviceDashboard(namespace: string, serviceName: string): Record<string, any> {
     this.dashboards.push(`${namespace}/${serviceName}`);
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${serviceName}-dashboard`, namespace, labels: { grafana_dashboard: '1' } },
+      data: { [`${namespace}--${serviceName}.json`]: '{"title":"x"}' },
+    };
   }
 }
 
@@ -248,6 +254,7 @@ describe('FxMicroservice', () => {
     const alerts = find(objects, 'PrometheusRule').spec.groups[0].rules.map((r: Obj) => r.alert);
     expect(alerts).toEqual(['FxServiceDown', 'FxServiceHighErrorRatio', 'FxServiceHighLatency']);
     expect(observability.dashboards).toEqual(['orders-api/orders-api']);
+    expect(find(objects, 'ConfigMap', 'orders-api-dashboard').metadata.namespace).toBe('orders-api');
   });
 
   test('migration Job runs before the new version: the pods wait for it', () => {
@@ -336,3 +343,26 @@ describe('FxMicroservice bad input', () => {
   });
 });
 
+
+describe('FxServiceStacks', () => {
+  test('opens a new stack every servicesPerStack services, each referencing the platform cluster', () => {
+    const app = testApp();
+    const platform = new Stack(app, 'Platform', { env: ENV });
+    const cluster = clusterWithAddons(platform, FxProfile.DEVELOPMENT);
+    const stacks = new FxServiceStacks(app, 'Teams', { env: ENV, servicesPerStack: 2 });
+    for (let i = 0; i < 5; i++) {
+      new FxMicroservice(stacks.next(), `Team${i}`, { cluster, image: FxImage.fromRegistry(`ghcr.io/acme/team-${i}:1.0.0`) });
+    }
+    expect(stacks.stacks.map((s) => s.stackName)).toEqual(['Teams1', 'Teams2', 'Teams3']);
+    const last = Template.fromStack(stacks.stacks[2]);
+    last.resourceCountIs('Custom::AWSCDK-EKS-KubernetesResource', 1);
+    expect(JSON.stringify(last.toJSON())).toContain('Fn::ImportValue');
+    expect(stacks.stacks[0].dependencies).toContain(platform);
+  });
+
+  test('fails when servicesPerStack could exceed the template limit', () => {
+    const app = testApp();
+    expect(() => new FxServiceStacks(app, 'S', { env: ENV, servicesPerStack: 100 })).toThrow(
+      /FxServiceStacks: invalid servicesPerStack 100; allowed: an integer from 1 to 40/);
+  });
+});

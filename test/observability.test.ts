@@ -55,10 +55,6 @@ function productionPlatform(stack: Stack): { cluster: FxCluster; observability: 
     instanceIdentifier: 'orders-db', instanceEndpointAddress: 'orders-db.example.internal', port: 5432, securityGroups: [],
   });
   observability.watchDatabase(db, { connections: 250 });
-  // Services register after FxObservability exists, as FxMicroservice does.
-  observability.addServiceDashboard('orders', 'orders-api');
-  observability.addServiceDashboard('payments', 'payments-api');
-  observability.addServiceDashboard('orders', 'orders-api');
   return { cluster, observability };
 }
 
@@ -281,10 +277,14 @@ describe('Kubernetes objects', () => {
     });
   });
 
-  test('dashboard ConfigMaps carry the sidecar label and hold valid dashboards, one per registered service', () => {
-    const objects = monitoringObjects(prod.template).filter((o) => o.kind === 'ConfigMap');
+  test('dashboard ConfigMaps carry the sidecar label and hold valid dashboards; a service dashboard lives in its namespace', () => {
+    const objects = [
+      ...monitoringObjects(prod.template).filter((o) => o.kind === 'ConfigMap'),
+      prod.observability.serviceDashboard('orders', 'orders-api'),
+      prod.observability.serviceDashboard('payments', 'payments-api'),
+    ];
     const names = objects.map((o) => o.metadata.name).sort();
-    expect(names).toEqual(['fx-dashboard-rds', 'fx-dashboard-traefik', 'fx-service-dashboards']);
+    expect(names).toEqual(['fx-dashboard-rds', 'fx-dashboard-traefik', 'orders-api-dashboard', 'payments-api-dashboard']);
     const dashboards: Json[] = [];
     for (const cm of objects) {
       expect(cm.metadata.labels.grafana_dashboard).toBe('1');
@@ -301,14 +301,14 @@ describe('Kubernetes objects', () => {
         dashboards.push(d);
       }
     }
-    const services = find(objects, 'ConfigMap', 'fx-service-dashboards');
-    expect(Object.keys(services.data)).toEqual(['orders--orders-api.json', 'payments--payments-api.json']);
+    const services = find(objects, 'ConfigMap', 'orders-api-dashboard');
+    expect(services.metadata.namespace).toBe('orders');
+    expect(Object.keys(services.data)).toEqual(['orders--orders-api.json']);
     const orders = JSON.parse(services.data['orders--orders-api.json']);
     expect(JSON.stringify(orders.panels)).toContain('http_requests_total{namespace=\\"orders\\",service=\\"orders-api\\"');
     const rdsDashboard = dashboards.find((d) => d.uid === 'fx-rds')!;
     expect(rdsDashboard.panels.every((p: Json) => p.datasource.uid === 'cloudwatch')).toBe(true);
     expect(new Set(dashboards.map((d) => d.uid)).size).toBe(dashboards.length);
-    expect(find(monitoringObjects(dev.template), 'ConfigMap', 'fx-service-dashboards').data).toEqual({});
   });
 
   test('Grafana is routed through Traefik on grafana.<domain> only when the cluster has a domain', () => {
@@ -592,7 +592,7 @@ describe('bad input', () => {
     expect(() => dev.observability.watchDatabase(db, { readLatency: Duration.seconds(60) })).toThrow(/invalid watchDatabase.readLatency '1 minute'/);
   });
   test('fails when a service dashboard names an invalid namespace', () => {
-    expect(() => dev.observability.addServiceDashboard('Orders_NS', 'api')).toThrow(/invalid addServiceDashboard.namespace 'Orders_NS'; allowed: a DNS label/);
+    expect(() => dev.observability.serviceDashboard('Orders_NS', 'api')).toThrow(/invalid serviceDashboard.namespace 'Orders_NS'; allowed: a DNS label/);
   });
   test('fails when the cluster already has an FxObservability', () => {
     expect(() => new FxObservability(dev.stack, 'Second', { cluster: dev.cluster })).toThrow(/invalid cluster 'Platform\/Cluster'; allowed: a cluster without another FxObservability/);

@@ -31,6 +31,11 @@ export interface IFxWorkloadObservability {
   readonly otlpEndpoint: string;
   /** OTLP/HTTP endpoint for traces (the OpenTelemetry SDKs' default protocol), e.g. `http://otel-collector.observability:4318`. */
   readonly otlpHttpEndpoint: string;
-  /** Registers a service for a request-rate/errors/duration dashboard. */
-  addServiceDashboard(namespace: string, serviceName: string): void;
+  /**
+   * The request-rate/errors/duration Grafana dashboard of one service, as a ConfigMap in the service's
+   * namespace (Grafana's sidecar loads dashboards from every namespace). It goes into the service's own
+   * manifest, so each dashboard is deployed and deleted with its service and the platform stack does
+   * not grow with the number of services.
+   */
+  serviceDashboard(namespace: string, serviceName: string): { [key: string]: any };
 }

@@ -63,6 +63,8 @@ export interface RouteSpec {
 }
 
 export interface MonitoringSpec {
+  /** The service's Grafana dashboard ConfigMap (from FxObservability). */
+  readonly dashboard?: Record<string, any>;
   readonly errorRatioThreshold: number;
   readonly latencyP99Seconds: number;
   readonly otlpEndpoint?: string;
@@ -428,6 +430,10 @@ class ServiceObjects {
 
   private monitoring(monitoring: MonitoringSpec, metrics: { port: number; path: string }): void {
     const n = this.spec.name;
+    if (monitoring.dashboard) {
+      const { apiVersion, kind, metadata, ...body } = monitoring.dashboard;
+      this.obj('Dashboard', apiVersion, kind, metadata, body);
+    }
     this.obj('ServiceMonitor', 'monitoring.coreos.com/v1', 'ServiceMonitor', this.meta(n), {
       spec: {
         selector: { matchLabels: { ...this.selector, 'fx.platform/track': 'stable' } },

@@ -238,7 +238,6 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${this.namespace},deployment.environment=${cluster.profile.name}`,
         LOG_FORMAT: 'json',
       });
-      props.observability.addServiceDashboard(this.namespace, this.serviceName);
     }
     let basicAuthSecret: string | undefined;
     if (props.route?.basicAuth) {
@@ -280,6 +279,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         errorRatioThreshold: props.alerts?.errorRatio ?? 0.05,
         latencyP99Seconds: (props.alerts?.latencyP99 ?? Duration.seconds(1)).toMilliseconds() / 1000,
         otlpEndpoint: props.observability.otlpEndpoint,
+        dashboard: props.observability.serviceDashboard(this.namespace, this.serviceName),
       } : undefined,
       migration: props.migration ? {
         command: props.migration.command,

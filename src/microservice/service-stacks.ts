@@ -9,10 +9,11 @@ export interface FxServiceStacksProps {
   /** Environment (account and region) of every service stack: the cluster's. */
   readonly env: StackProps['env'];
   /**
-   * Services per stack. Each FxMicroservice costs 4 to 6 CloudFormation resources and one manifest,
-   * so 80 keeps every stack well under CloudFormation's 500 resources and 1 MB template.
+   * Services per stack. Each FxMicroservice costs 4 to 6 CloudFormation resources and up to about
+   * 25 KB of template (its manifest, with route, database, alerts and dashboard), so 30 keeps every
+   * stack near 750 KB, under CloudFormation's 1 MB template and 500 resources limits.
    *
-   * @default 80
+   * @default 30
    */
   readonly servicesPerStack?: number;
   /**
@@ -44,9 +45,9 @@ export class FxServiceStacks extends Construct {
 
   constructor(scope: Construct, id: string, props: FxServiceStacksProps) {
     super(scope, id);
-    this.perStack = props.servicesPerStack ?? 80;
-    check(Number.isInteger(this.perStack) && this.perStack >= 1 && this.perStack <= 90, WHO, 'servicesPerStack', this.perStack,
-      'an integer from 1 to 90 (6 resources per service must stay under 500 per stack with room for stack-level resources)');
+    this.perStack = props.servicesPerStack ?? 30;
+    check(Number.isInteger(this.perStack) && this.perStack >= 1 && this.perStack <= 40, WHO, 'servicesPerStack', this.perStack,
+      'an integer from 1 to 40 (at up to 25 KB of template per service, more risks the 1 MB template limit)');
     this.prefix = props.stackNamePrefix ?? id;
     this.env = props.env;
   }

@@ -148,16 +148,16 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
   }
 
   /**
-   * Registers a service for a request-rate/errors/duration Grafana dashboard. Called by FxMicroservice;
-   * the dashboard is rendered when the template is written, so services constructed later are included.
+   * The request-rate/errors/duration Grafana dashboard of one service: a ConfigMap in the service's
+   * namespace that FxMicroservice puts into its own manifest.
    *
    * @param namespace the service's namespace
    * @param serviceName the service's Kubernetes Service name
    */
-  public addServiceDashboard(namespace: string, serviceName: string): void {
-    check(isDnsLabel(namespace), WHO, 'addServiceDashboard.namespace', namespace, 'a DNS label (lowercase letters, digits, -)');
-    check(isDnsLabel(serviceName), WHO, 'addServiceDashboard.serviceName', serviceName, 'a DNS label (lowercase letters, digits, -)');
-    this.monitoring.addServiceDashboard(namespace, serviceName);
+  public serviceDashboard(namespace: string, serviceName: string): { [key: string]: any } {
+    check(isDnsLabel(namespace), WHO, 'serviceDashboard.namespace', namespace, 'a DNS label (lowercase letters, digits, -)');
+    check(isDnsLabel(serviceName), WHO, 'serviceDashboard.serviceName', serviceName, 'a DNS label (lowercase letters, digits, -)');
+    return this.monitoring.serviceDashboardConfigMap(namespace, serviceName);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -22,7 +22,6 @@ export const GRAFANA_ADMIN_SECRET = 'fx-grafana-admin';
 /** Label and value the Grafana dashboard sidecar watches (kube-prometheus-stack defaults). */
 export const DASHBOARD_LABEL = 'grafana_dashboard';
 /** ConfigMap holding one dashboard per registered service (rendered at synth). */
-export const SERVICE_DASHBOARDS_CONFIGMAP = 'fx-service-dashboards';
 /** Construct id of the Alertmanager service account under FxCluster (one monitoring stack per cluster). */
 export const ALERTMANAGER_SERVICE_ACCOUNT_ID = 'MonitoringAlertmanagerServiceAccount';
 const COMPONENT = 'monitoring';
@@ -63,7 +62,6 @@ export class MonitoringStack {
   /** The host Grafana is served on, when the cluster has a domain. */
   public readonly grafanaHost?: string;
 
-  private readonly services = new Map<string, { namespace: string; serviceName: string }>();
   private readonly labels: Record<string, string>;
 
   constructor(private readonly o: MonitoringStackOptions) {
@@ -128,9 +126,6 @@ export class MonitoringStack {
     this.dashboards = this.apply('GrafanaDashboards', [
       this.dashboardConfigMap('fx-dashboard-traefik', { 'fx-traefik.json': JSON.stringify(traefikDashboard()) }),
       this.dashboardConfigMap('fx-dashboard-rds', { 'fx-rds.json': JSON.stringify(rdsDashboard()) }),
-      // Services register while they are constructed, after this manifest exists: their dashboards
-      // are rendered when the template is written (KubernetesManifest resolves its objects then).
-      this.dashboardConfigMap(SERVICE_DASHBOARDS_CONFIGMAP, Lazy.any({ produce: () => this.renderServiceDashboards() })),
     ], [NAMESPACE_CAPABILITY]);
 
     if (this.grafanaHost) {
@@ -140,19 +135,12 @@ export class MonitoringStack {
     }
   }
 
-  /** Registers a service for a RED dashboard (idempotent). */
-  public addServiceDashboard(namespace: string, serviceName: string): void {
-    this.services.set(`${namespace}/${serviceName}`, { namespace, serviceName });
-  }
-
-  /** The `data` of the service dashboards ConfigMap: one `<namespace>--<service>.json` key per service. */
-  public renderServiceDashboards(): Record<string, string> {
-    const data: Record<string, string> = {};
-    for (const key of [...this.services.keys()].sort()) {
-      const { namespace, serviceName } = this.services.get(key)!;
-      data[`${namespace}--${serviceName}.json`] = JSON.stringify(serviceDashboard(namespace, serviceName));
-    }
-    return data;
+  /** The RED dashboard ConfigMap of one service, in the service's namespace (the sidecar searches all namespaces). */
+  public serviceDashboardConfigMap(namespace: string, serviceName: string): Json {
+    const cm = this.dashboardConfigMap(`${serviceName}-dashboard`, {
+      [`${namespace}--${serviceName}.json`]: JSON.stringify(serviceDashboard(namespace, serviceName)),
+    });
+    return { ...cm, metadata: { ...cm.metadata, namespace } };
   }
 
   private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {

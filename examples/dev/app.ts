@@ -1,0 +1,30 @@
+// A development platform: development profile, Let's Encrypt TLS, no ELK, one service.
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls } from '../../src';
+import { EXAMPLE_ENV } from '../common';
+
+export function createDevExample(app: App): Stack {
+  const stack = new Stack(app, 'FxDev', { env: EXAMPLE_ENV, description: 'Fx platform example (development profile)' });
+  const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0FXDEV', zoneName: 'dev.fx.example.com' });
+
+  const cluster = new FxCluster(stack, 'Cluster', {
+    profile: FxProfile.DEVELOPMENT,
+    platformName: 'fx-dev',
+    tls: FxTls.letsEncrypt({ hostedZone: zone, domainName: 'dev.fx.example.com', email: 'ops@example.com' }),
+  });
+  const database = new FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
+  const observability = new FxObservability(stack, 'Observability', { cluster, alarmEmails: ['dev-team@example.com'], monthlyBudget: 600 });
+
+  new FxMicroservice(stack, 'OrdersApi', {
+    cluster,
+    database,
+    observability,
+    serviceName: 'orders-api',
+    image: FxImage.fromAsset(path.join(__dirname, '..', 'services', 'orders-api')),
+    migration: { command: ['python3', '-m', 'orders_api.migrate'] },
+    route: { host: 'api.dev.fx.example.com', pathPrefix: '/orders' },
+  });
+  return stack;
+}

@@ -1,0 +1,80 @@
+// The full Fx platform in one stack: production profile, ACM TLS, PostgreSQL, observability with ELK,
+// and two FastAPI services (orders-api uses the database and calls inventory-api).
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  FxCluster, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls,
+} from '../../src';
+import { EXAMPLE_ENV } from '../common';
+
+export const PLATFORM_DOMAIN = 'fx.example.com';
+
+export function createPlatformExample(app: App): Stack {
+  const stack = new Stack(app, 'FxPlatform', { env: EXAMPLE_ENV, description: 'Fx platform example (production profile)' });
+  const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0FXEXAMPLE', zoneName: PLATFORM_DOMAIN });
+
+  const cluster = new FxCluster(stack, 'Cluster', {
+    profile: FxProfile.PRODUCTION,
+    platformName: 'fx',
+    tls: FxTls.acm({ hostedZone: zone, domainName: PLATFORM_DOMAIN }),
+    admins: [iam.Role.fromRoleName(stack, 'PlatformAdmin', 'platform-admin')],
+    endpointAllowlist: ['203.0.113.0/24'],
+    nodeGroups: [
+      // Stateful and system pods on on-demand capacity; stateless services scale out on cheaper spot.
+      { name: 'system', instanceTypes: [new ec2.InstanceType('t3.large')], minSize: 3, desiredSize: 3, maxSize: 6 },
+      {
+        name: 'spot',
+        capacityType: eks.CapacityType.SPOT,
+        instanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large'), new ec2.InstanceType('m6a.large')],
+        minSize: 0,
+        desiredSize: 2,
+        maxSize: 12,
+        labels: { 'fx.platform/capacity': 'spot' },
+      },
+    ],
+  });
+
+  const database = new FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
+  const observability = new FxObservability(stack, 'Observability', {
+    cluster,
+    alarmEmails: ['ops@example.com'],
+    monthlyBudget: 4000,
+  });
+  observability.watchDatabase(database.instance);
+
+  // The services' HS256 signing key, created once outside the stack (README: "Deploying for real"), so a
+  // redeploy never changes it and its rotation stays with the team that issues tokens.
+  const jwtSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'ApiJwtSecret', 'fx/services/jwt');
+
+  const inventory = new FxMicroservice(stack, 'InventoryApi', {
+    cluster,
+    observability,
+    serviceName: 'inventory-api',
+    image: FxImage.fromAsset(path.join(__dirname, '..', 'services', 'inventory-api')),
+    port: 8080,
+    secretEnv: [{ secret: jwtSecret, keys: ['JWT_SECRET'] }],
+  });
+
+  new FxMicroservice(stack, 'OrdersApi', {
+    cluster,
+    database,
+    observability,
+    serviceName: 'orders-api',
+    image: FxImage.fromAsset(path.join(__dirname, '..', 'services', 'orders-api')),
+    port: 8000,
+    dependsOn: [inventory],
+    env: { INVENTORY_URL: `http://${inventory.internalHostname}` },
+    secretEnv: [{ secret: jwtSecret, keys: ['JWT_SECRET'] }],
+    migration: { command: ['python3', '-m', 'orders_api.migrate'] },
+    route: { host: `api.${PLATFORM_DOMAIN}`, pathPrefix: '/orders', rateLimit: { average: 50, burst: 100 } },
+  });
+
+  // GitHub Actions deploys this stack through OIDC (.github/workflows/deploy-example.yml).
+  new FxGithubDeployRole(stack, 'Deploy', { repository: 'fx-orleans/platform', environments: ['example'] });
+  return stack;
+}

@@ -1,0 +1,48 @@
+"""Request and response schemas (pydantic v1, as shipped by Debian bookworm).
+
+SKUs follow the same rule as orders-api, so every SKU an order can name is one
+this service can be asked about.
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Extra, conint
+
+# Identical to orders_api.models.SKU_PATTERN.
+SKU_PATTERN = r"^[A-Z0-9]{2,16}(-[A-Z0-9]{1,16}){0,4}$"
+SKU_MAX_LENGTH = 64
+# Largest single reservation: the same bound as an order's quantity in orders-api.
+MAX_QUANTITY = 10_000
+
+Quantity = conint(strict=True, gt=0, le=MAX_QUANTITY)
+
+
+class StockLevel(BaseModel):
+    sku: str
+    available: int
+    reserved: int
+
+    class Config:
+        schema_extra = {"example": {"sku": "WIDGET-42", "available": 97, "reserved": 3}}
+
+
+class ReservationCreate(BaseModel):
+    quantity: Quantity
+
+    class Config:
+        extra = Extra.forbid
+        schema_extra = {"example": {"quantity": 3}}
+
+
+class Reservation(BaseModel):
+    id: UUID
+    sku: str
+    quantity: int
+    created_by: str
+    created_at: datetime
+
+
+class InsufficientStockError(BaseModel):
+    detail: str
+    available: int
