@@ -13,6 +13,7 @@ export function createDevExample(app: App): Stack {
     profile: FxProfile.DEVELOPMENT,
     platformName: 'fx-dev',
     tls: FxTls.letsEncrypt({ hostedZone: zone, domainName: 'dev.fx.example.com', email: 'ops@example.com' }),
+    endpointAllowlist: ['203.0.113.0/24'],
   });
   const database = new FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
   const observability = new FxObservability(stack, 'Observability', { cluster, alarmEmails: ['dev-team@example.com'], monthlyBudget: 600 });
