@@ -11,7 +11,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PY=/usr/bin/python3   # Debian's python3-* packages are importable only by this one
-TEST_ONLY_PACKAGES=(postgresql python3-pytest python3-httpx)
+TEST_ONLY_PACKAGES=(postgresql python3-pytest)   # python3-httpx is a runtime package now
 mapfile -t RUNTIME_PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$HERE/debian-packages.txt")
 PACKAGES=("${RUNTIME_PACKAGES[@]}" "${TEST_ONLY_PACKAGES[@]}")
 

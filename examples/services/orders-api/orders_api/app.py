@@ -9,12 +9,20 @@ from uuid import UUID
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
 from . import __version__
-from .auth import Principal, TokenVerifier, authenticated
+from .auth import Principal, TokenVerifier, _bearer, authenticated
 from .config import Settings
-from .db import Database, OrderFinal
-from .logs import configure_logging
+from .db import Database, OrderFinal, ReservationHeld
+from .inventory import (
+    InsufficientStock,
+    InventoryClient,
+    InventoryRejected,
+    InventoryUnavailable,
+    UnknownSku,
+)
+from .logs import configure_logging, request_id_var
 from .models import Order, OrderCreate, OrderPage, OrderStatus, OrderUpdate
 from .observability import Metrics, ObservabilityMiddleware
 from .tracing import setup_tracing
@@ -23,6 +31,16 @@ log = logging.getLogger("orders_api")
 
 NOT_FOUND = {404: {"description": "Order not found"}}
 UNAUTHORIZED = {401: {"description": "Missing, expired or invalid bearer token"}}
+INVENTORY_ERRORS = {
+    409: {"description": "Not enough stock, or the SKU is not stocked (only with INVENTORY_URL)"},
+    502: {"description": "inventory-api rejected the request (only with INVENTORY_URL)"},
+    503: {"description": "inventory-api unreachable, failing or too slow (only with INVENTORY_URL)"},
+}
+
+
+def bearer_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer)) -> str:
+    """The caller's raw token, forwarded to inventory-api (only used after `authenticated`)."""
+    return credentials.credentials if credentials is not None else ""
 
 
 def create_app(settings: Optional[Settings] = None) -> FastAPI:
@@ -37,6 +55,11 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
     app.state.db = Database(settings)
+    app.state.inventory = (
+        InventoryClient(settings.inventory_url, settings.inventory_timeout_seconds)
+        if settings.inventory_url
+        else None
+    )
     app.state.metrics = Metrics()
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     app.state.tracing = setup_tracing(app, settings.service_name)
@@ -44,15 +67,26 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @app.on_event("startup")
     def _open_pool() -> None:
         app.state.db.open()
-        log.info("orders-api started", extra={"version": __version__})
+        log.info("orders-api started", extra={"version": __version__,
+                                              "inventory_url": settings.inventory_url})
 
     @app.on_event("shutdown")
     def _close_pool() -> None:
         app.state.db.close()
+        if app.state.inventory is not None:
+            app.state.inventory.close()
         log.info("orders-api stopped")
 
     def get_db(request: Request) -> Database:
         return request.app.state.db
+
+    def get_inventory(request: Request) -> Optional[InventoryClient]:
+        return request.app.state.inventory
+
+    def release(inventory: Optional[InventoryClient], reservation_id, token: str) -> None:
+        # Best effort: a failure is logged by the client (with the id, for cleanup).
+        if inventory is not None and reservation_id is not None:
+            inventory.release(reservation_id, token, request_id_var.get())
 
     # -- operational endpoints (no auth: reached by kubelet and Prometheus) ----
 
@@ -84,18 +118,49 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         response_model=Order,
         status_code=status.HTTP_201_CREATED,
         tags=["orders"],
-        responses=UNAUTHORIZED,
+        responses={**UNAUTHORIZED, **INVENTORY_ERRORS},
     )
     def create_order(
         body: OrderCreate,
         response: Response,
         principal: Principal = Depends(authenticated),
+        token: str = Depends(bearer_token),
         db: Database = Depends(get_db),
+        inventory: Optional[InventoryClient] = Depends(get_inventory),
     ):
-        row = db.create_order(body.dict(), created_by=principal.subject)
+        reservation_id = None
+        if inventory is not None:
+            try:
+                reservation_id = inventory.reserve(body.sku, body.quantity, token, request_id_var.get())
+            except InsufficientStock as exc:
+                log.info("order refused: insufficient stock",
+                         extra={"sku": body.sku, "requested": body.quantity, "available": exc.available})
+                detail = f"insufficient stock for {body.sku}: {body.quantity} requested"
+                if exc.available is not None:
+                    detail += f", {exc.available} available"
+                raise HTTPException(status_code=409, detail=detail) from None
+            except UnknownSku:
+                raise HTTPException(status_code=409, detail=f"sku {body.sku} is not stocked") from None
+            except InventoryUnavailable:
+                raise HTTPException(
+                    status_code=503,
+                    detail="inventory service unavailable, order not created; try again later",
+                    headers={"Retry-After": "5"},
+                ) from None
+            except InventoryRejected:
+                raise HTTPException(
+                    status_code=502, detail="inventory service rejected the reservation, order not created"
+                ) from None
+        try:
+            row = db.create_order(body.dict(), created_by=principal.subject, reservation_id=reservation_id)
+        except BaseException:
+            # No order, so no stock may stay reserved for it.
+            release(inventory, reservation_id, token)
+            raise
         app.state.metrics.orders_created.inc()
         response.headers["Location"] = f"/orders/{row['id']}"
-        log.info("order created", extra={"order_id": str(row["id"]), "subject": principal.subject})
+        log.info("order created", extra={"order_id": str(row["id"]), "subject": principal.subject,
+                                         "reservation_id": str(reservation_id) if reservation_id else None})
         return row
 
     @app.get("/orders", response_model=OrderPage, tags=["orders"], responses=UNAUTHORIZED)
@@ -140,23 +205,37 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         "/orders/{order_id}",
         response_model=Order,
         tags=["orders"],
-        responses={**UNAUTHORIZED, **NOT_FOUND, 409: {"description": "Order is shipped or cancelled"}},
+        responses={
+            **UNAUTHORIZED,
+            **NOT_FOUND,
+            409: {"description": "Order is shipped or cancelled, or its quantity is reserved"},
+        },
     )
     def update_order(
         order_id: UUID,
         body: OrderUpdate,
         principal: Principal = Depends(authenticated),
+        token: str = Depends(bearer_token),
         db: Database = Depends(get_db),
+        inventory: Optional[InventoryClient] = Depends(get_inventory),
     ):
         changes = body.dict(exclude_unset=True)
         if "status" in changes:
             changes["status"] = changes["status"].value
         try:
-            row = db.update_order(order_id, changes)
+            result = db.update_order(order_id, changes)
         except OrderFinal:
             raise HTTPException(status_code=409, detail="order is shipped or cancelled") from None
-        if row is None:
+        except ReservationHeld:
+            raise HTTPException(
+                status_code=409,
+                detail="quantity is covered by a stock reservation; cancel the order and place a new one",
+            ) from None
+        if result is None:
             raise HTTPException(status_code=404, detail="order not found")
+        row, released = result
+        # After the commit: a failure leaves stock reserved (logged), never a live order without stock.
+        release(inventory, released, token)
         log.info("order updated", extra={"order_id": str(order_id), "subject": principal.subject,
                                          "fields": sorted(changes)})
         return row
@@ -171,10 +250,16 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     def delete_order(
         order_id: UUID,
         principal: Principal = Depends(authenticated),
+        token: str = Depends(bearer_token),
         db: Database = Depends(get_db),
+        inventory: Optional[InventoryClient] = Depends(get_inventory),
     ):
-        if not db.delete_order(order_id):
+        deleted = db.delete_order(order_id)
+        if deleted is None:
             raise HTTPException(status_code=404, detail="order not found")
+        # A shipped order's stock has left: its reservation stays consumed.
+        if deleted["status"] != OrderStatus.shipped.value:
+            release(inventory, deleted["reservation_id"], token)
         log.info("order deleted", extra={"order_id": str(order_id), "subject": principal.subject})
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

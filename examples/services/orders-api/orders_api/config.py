@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -49,6 +50,9 @@ class Settings:
     readiness_timeout_seconds: float = 2.0
     log_level: str = "INFO"
     service_name: str = "orders-api"
+    # inventory-api's base URL; unset means orders are created without reserving stock.
+    inventory_url: Optional[str] = None
+    inventory_timeout_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -59,6 +63,16 @@ class Settings:
             raise ConfigError("set only one of JWT_SECRET and JWT_SECRET_FILE")
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ConfigError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+        if self.inventory_url is not None:
+            url = urlsplit(self.inventory_url)
+            if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+                raise ConfigError(
+                    f"INVENTORY_URL must be an http(s) base URL such as "
+                    f"http://inventory-api:8080, got {self.inventory_url!r}"
+                )
+            object.__setattr__(self, "inventory_url", self.inventory_url.rstrip("/"))
+        if self.inventory_timeout_seconds <= 0:
+            raise ConfigError("INVENTORY_TIMEOUT_SECONDS must be > 0")
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -76,4 +90,6 @@ class Settings:
             readiness_timeout_seconds=_float(env, "READINESS_TIMEOUT_SECONDS", 2.0),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             service_name=env.get("OTEL_SERVICE_NAME") or env.get("SERVICE_NAME") or "orders-api",
+            inventory_url=(env.get("INVENTORY_URL") or "").strip() or None,
+            inventory_timeout_seconds=_float(env, "INVENTORY_TIMEOUT_SECONDS", 2.0),
         )

@@ -1,7 +1,7 @@
 """PostgreSQL access through psycopg 3 and a connection pool."""
 
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from uuid import UUID
 
 import psycopg
@@ -10,18 +10,23 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .config import Settings
 from .migrate import discover_migrations
-from .models import FINAL_STATUSES
+from .models import FINAL_STATUSES, OrderStatus
 
 log = logging.getLogger(__name__)
 
 ORDER_COLUMNS = (
-    "id, customer_id, sku, quantity, unit_price, currency, status, created_by, created_at, updated_at"
+    "id, customer_id, sku, quantity, unit_price, currency, status, reservation_id, created_by, "
+    "created_at, updated_at"
 )
 UPDATABLE = ("quantity", "unit_price", "status")
 
 
 class OrderFinal(Exception):
     """The order is shipped or cancelled and can no longer change."""
+
+
+class ReservationHeld(Exception):
+    """The order's quantity is covered by a stock reservation and cannot change."""
 
 
 class Database:
@@ -69,16 +74,19 @@ class Database:
 
     # -- orders --------------------------------------------------------------
 
-    def create_order(self, data: Dict[str, Any], created_by: str) -> Dict[str, Any]:
+    def create_order(
+        self, data: Dict[str, Any], created_by: str, reservation_id: Optional[UUID] = None
+    ) -> Dict[str, Any]:
         with self.pool.connection() as conn:
             row = conn.execute(
                 f"""
-                INSERT INTO orders (customer_id, sku, quantity, unit_price, currency, created_by)
+                INSERT INTO orders (customer_id, sku, quantity, unit_price, currency, created_by,
+                                    reservation_id)
                 VALUES (%(customer_id)s, %(sku)s, %(quantity)s, %(unit_price)s, %(currency)s,
-                        %(created_by)s)
+                        %(created_by)s, %(reservation_id)s)
                 RETURNING {ORDER_COLUMNS}
                 """,
-                {**data, "created_by": created_by},
+                {**data, "created_by": created_by, "reservation_id": reservation_id},
             ).fetchone()
         assert row is not None
         return row
@@ -114,29 +122,50 @@ class Database:
                 params,
             ).fetchall()
 
-    def update_order(self, order_id: UUID, changes: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        """The updated row, None when absent; raises OrderFinal for a closed order."""
+    def update_order(
+        self, order_id: UUID, changes: Dict[str, Any]
+    ) -> Optional[Tuple[Dict[str, Any], Optional[UUID]]]:
+        """(updated row, reservation to release) or None when absent.
+
+        Raises OrderFinal for a shipped or cancelled order, and ReservationHeld when
+        the quantity of an order with a stock reservation would change. Cancelling
+        detaches the reservation (the column becomes NULL) and returns its id, so
+        the caller releases it after this transaction has committed.
+        """
         unknown = set(changes) - set(UPDATABLE)
         if unknown or not changes:
             raise ValueError(f"cannot update {sorted(unknown) or 'nothing'}")
-        assignments = ", ".join(f"{col} = %({col})s" for col in UPDATABLE if col in changes)
+        assignments = [f"{col} = %({col})s" for col in UPDATABLE if col in changes]
         with self.pool.connection() as conn:
+            # One transaction: the row lock makes the checks and the update atomic.
+            current = conn.execute(
+                "SELECT status, quantity, reservation_id FROM orders WHERE id = %s FOR UPDATE",
+                (order_id,),
+            ).fetchone()
+            if current is None:
+                return None
+            if current["status"] in FINAL_STATUSES:
+                raise OrderFinal()
+            held = current["reservation_id"]
+            if held is not None and changes.get("quantity", current["quantity"]) != current["quantity"]:
+                raise ReservationHeld()
+            release = held if changes.get("status") == OrderStatus.cancelled.value else None
+            if release is not None:
+                assignments.append("reservation_id = NULL")
             row = conn.execute(
                 f"""
-                UPDATE orders SET {assignments}, updated_at = now()
-                WHERE id = %(id)s AND status <> ALL(%(final)s)
+                UPDATE orders SET {", ".join(assignments)}, updated_at = now()
+                WHERE id = %(id)s
                 RETURNING {ORDER_COLUMNS}
                 """,
-                {**changes, "id": order_id, "final": list(FINAL_STATUSES)},
+                {**changes, "id": order_id},
             ).fetchone()
-            if row is not None:
-                return row
-            exists = conn.execute("SELECT 1 FROM orders WHERE id = %s", (order_id,)).fetchone()
-        if exists:
-            raise OrderFinal()
-        return None
+        assert row is not None
+        return row, release
 
-    def delete_order(self, order_id: UUID) -> bool:
+    def delete_order(self, order_id: UUID) -> Optional[Dict[str, Any]]:
+        """The deleted row's id, status and reservation_id, or None when absent."""
         with self.pool.connection() as conn:
-            cur = conn.execute("DELETE FROM orders WHERE id = %s", (order_id,))
-            return cur.rowcount == 1
+            return conn.execute(
+                "DELETE FROM orders WHERE id = %s RETURNING id, status, reservation_id", (order_id,)
+            ).fetchone()

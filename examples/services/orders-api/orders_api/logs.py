@@ -57,8 +57,15 @@ def configure_logging(level: str = "INFO", stream: Optional[IO[str]] = None) -> 
     root.setLevel(level)
     # uvicorn installs its own plain-text handlers before it imports the app;
     # route its records through the root JSON handler instead.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # The app writes its own JSON access log (observability.py, with the route
+    # template and probes at DEBUG); uvicorn's would duplicate every request, so
+    # it stays off whether or not --no-access-log was given. (uvicorn decides per
+    # connection with hasHandlers(), which follows propagate up to the root.)
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
     return handler

@@ -81,6 +81,9 @@ class Order(BaseModel):
     unit_price: Decimal
     currency: str
     status: OrderStatus
+    # inventory-api's reservation for this order's stock; null without INVENTORY_URL
+    # and after cancellation (the reservation is released then).
+    reservation_id: Optional[UUID] = None
     created_by: str
     created_at: datetime
     updated_at: datetime

@@ -2,14 +2,19 @@
 
 run-tests.sh starts a throw-away cluster and exports DATABASE_URL; the role in
 it needs CREATEDB (migration tests work in scratch databases).
+
+The `inventory` fixture serves the REAL inventory-api (../inventory-api) with
+uvicorn on a loopback port, for the tests of orders-api calling it.
 """
 
 import os
+import socket
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import jwt
 import psycopg
@@ -18,8 +23,13 @@ from fastapi.testclient import TestClient
 from psycopg.conninfo import make_conninfo
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
+INVENTORY_ROOT = SERVICE_ROOT.parent / "inventory-api"
 sys.path.insert(0, str(SERVICE_ROOT))
+sys.path.insert(1, str(INVENTORY_ROOT))
 
+import uvicorn  # noqa: E402
+from inventory_api.app import create_app as create_inventory_app  # noqa: E402
+from inventory_api.config import Settings as InventorySettings  # noqa: E402
 from orders_api.app import create_app  # noqa: E402
 from orders_api.config import Settings  # noqa: E402
 from orders_api.migrate import apply_migrations  # noqa: E402
@@ -134,3 +144,81 @@ VALID_ORDER = {
     "unit_price": "19.99",
     "currency": "EUR",
 }
+
+
+# -- the real inventory-api, served over HTTP on loopback --------------------------
+
+INVENTORY_SEED = {"WIDGET-42": 10, "GADGET-7": 2}
+
+
+class RecordingApp:
+    """ASGI wrapper that records (method, path, headers) of each request, then
+    hands it unchanged to the real application."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.requests: List[Tuple[str, str, Dict[str, str]]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            self.requests.append((scope["method"], scope["path"], headers))
+        await self.app(scope, receive, send)
+
+
+class LiveInventory:
+    def __init__(self, app, recorder: RecordingApp, url: str) -> None:
+        self.app = app
+        self.recorder = recorder
+        self.url = url
+
+    @property
+    def requests(self) -> List[Tuple[str, str, Dict[str, str]]]:
+        return list(self.recorder.requests)
+
+    def level(self, sku: str) -> Tuple[int, int]:
+        """(available, reserved), straight from the service's store."""
+        level = self.app.state.store.level(sku)
+        return level.available, level.reserved
+
+
+def serve_inventory(
+    secret: str = SECRET, seed: Optional[Mapping[str, int]] = None
+) -> Tuple[LiveInventory, Callable[[], None]]:
+    app = create_inventory_app(InventorySettings(jwt_secret=secret, seed=dict(seed or INVENTORY_SEED)))
+    recorder = RecordingApp(app)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        recorder, host="127.0.0.1", port=port, loop="asyncio", lifespan="on",
+        log_config=None, access_log=False,
+    )
+    server = uvicorn.Server(config)
+    # Not the main thread, so uvicorn installs no signal handlers.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive(), "inventory-api exited during start-up"
+        assert time.monotonic() < deadline, "inventory-api did not start"
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        assert not thread.is_alive(), "inventory-api did not stop"
+
+    return LiveInventory(app, recorder, f"http://127.0.0.1:{port}"), stop
+
+
+@pytest.fixture
+def inventory() -> Iterator[LiveInventory]:
+    """A fresh inventory-api (stock INVENTORY_SEED) sharing orders-api's signing key."""
+    live, stop = serve_inventory()
+    try:
+        yield live
+    finally:
+        stop()

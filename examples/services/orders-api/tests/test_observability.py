@@ -87,6 +87,23 @@ def test_requests_produce_json_access_logs(client, auth):
     assert access["request_id"] == "trace-me" and access["duration_ms"] >= 0
 
 
+def test_uvicorn_access_log_stays_off_after_configure_logging():
+    """The app logs each request itself; uvicorn's access logger must not reach the root handler.
+
+    uvicorn decides per connection with `hasHandlers()`, which follows `propagate`
+    up to the root: a propagating uvicorn.access would undo --no-access-log.
+    """
+    stream = io.StringIO()
+    access = logging.getLogger("uvicorn.access")
+    access.propagate = True  # as uvicorn leaves it without --no-access-log
+    configure_logging("INFO", stream=stream)
+    assert not access.hasHandlers()
+    access.info('127.0.0.1:1234 - "GET /orders HTTP/1.1" 401')
+    logging.getLogger("uvicorn.error").info("Uvicorn running on http://127.0.0.1:8000")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["logger"] for line in lines] == ["uvicorn.error"]  # still routed, as JSON
+
+
 def test_tracing_is_off_without_opentelemetry(client):
     try:
         import opentelemetry.sdk.trace  # noqa: F401
@@ -138,3 +155,7 @@ def test_uvicorn_serves_the_app_factory_like_the_image(unused_port):
     assert "orders-api started" in messages and "orders-api stopped" in messages
     assert any(m.startswith("Uvicorn running on") for m in messages)
     assert any(line.get("status") == 401 and line.get("route") == "/orders" for line in lines)
+    # one access log line per request, the app's own; probes are at DEBUG, so absent at INFO
+    assert not [line for line in lines if line["logger"] == "uvicorn.access"]
+    access = [(line["path"], line["status"]) for line in lines if line["msg"] == "request"]
+    assert access == [("/orders", 401)]
