@@ -1,4 +1,5 @@
 import { awscdk, github, javascript, JsonFile, TextFile } from 'projen';
+import { addGovernance } from './projenrc/governance';
 
 // Versions of the libraries we are built and tested against. Peer floors are versions that were
 // actually published (checked against the npm registry when they were set).
@@ -327,5 +328,7 @@ new TextFile(project, '.github/CODEOWNERS', {
     '/.github/           @fx-orleans/platform-maintainers',
   ],
 });
+
+addGovernance(project);
 
 project.synth();

@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  FxCluster, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls,
+  FxCluster, FxCompliance, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls,
 } from '../../src';
 import { EXAMPLE_ENV } from '../common';
 
@@ -46,6 +46,8 @@ export function createPlatformExample(app: App): Stack {
     monthlyBudget: 4000,
   });
   observability.watchDatabase(database.instance);
+  // AWS Config keeps checking what the platform promises; non-compliance arrives with the alarms.
+  new FxCompliance(stack, 'Compliance', { cluster, database, topic: observability.alarmTopic });
 
   // The services' HS256 signing key, created once outside the stack (README: "Deploying for real"), so a
   // redeploy never changes it and its rotation stays with the team that issues tokens.

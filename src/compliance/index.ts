@@ -1,0 +1,3 @@
+export * from './compliance';
+export * from './recording';
+export * from './rules';

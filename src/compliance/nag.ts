@@ -1,0 +1,32 @@
+import { Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** @internal */
+export interface ComplianceFindings {
+  readonly role: IConstruct;
+  readonly bucket: IConstruct;
+  readonly serverAccessLogs: boolean;
+}
+
+/**
+ * cdk-nag (AwsSolutions) findings FxCompliance accepts on purpose, each acknowledged on the one
+ * construct it is about, with the reason.
+ *
+ * @internal
+ */
+export function acknowledgeComplianceFindings(f: ComplianceFindings): void {
+  Validations.of(f.role).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]',
+    reason: 'AWS Config recorder role: AWS_ConfigRole is the AWS-documented policy for a recorder (read-only Describe/List/Get on '
+      + 'the recorded services) and AWS keeps it current as Config supports new resource types; its write access is limited to '
+      + 'its own prefix of the delivery bucket by the bucket policy.',
+  });
+  if (!f.serverAccessLogs) {
+    Validations.of(f.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'AWS Config delivery bucket: only the recorder role writes it (bucket policy) and it is read for audits; object access '
+        + 'is audited through CloudTrail data events rather than a second logging bucket. Pass serverAccessLogsBucket to add S3 '
+        + 'server access logs.',
+    });
+  }
+}
