@@ -347,7 +347,11 @@ describe('Container Insights and X-Ray', () => {
     const config = JSON.parse(addon.Properties.ConfigurationValues);
     expect(config.agent.config.traces.traces_collected.otlp).toEqual({ grpc_endpoint: '0.0.0.0:4317', http_endpoint: '0.0.0.0:4318' });
     expect(config.agent.config.logs.metrics_collected.kubernetes.enhanced_container_insights).toBe(true);
-    expect(config.containerLogs.enabled).toBe(true);
+    // Production installs ELK, whose Fluent Bit ships container logs to these log groups (test/elk.test.ts);
+    // without ELK the add-on's own Fluent Bit does.
+    expect(config.containerLogs.enabled).toBe(false);
+    const devAddon = Object.values(dev.template.findResources('AWS::EKS::Addon', { Properties: { AddonName: 'amazon-cloudwatch-observability' } }))[0] as Json;
+    expect(JSON.parse(devAddon.Properties.ConfigurationValues).containerLogs.enabled).toBe(true);
     const roleId = addon.Properties.PodIdentityAssociations[0].RoleArn['Fn::GetAtt'][0];
     const role = prod.template.toJSON().Resources[roleId];
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('pods.eks.amazonaws.com');

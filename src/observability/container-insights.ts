@@ -23,6 +23,11 @@ export interface ContainerInsightsProps {
   readonly cluster: FxCluster;
   readonly logRetention: logs.RetentionDays;
   readonly traceSamplingRate: number;
+  /**
+   * Whether the add-on's Fluent Bit ships container, host and dataplane logs. False when the ELK
+   * part's Fluent Bit feeds the same log groups (one node agent for CloudWatch and Elasticsearch).
+   */
+  readonly containerLogs: boolean;
 }
 
 /**
@@ -96,7 +101,7 @@ export class ContainerInsights {
           traces: { traces_collected: { otlp: { grpc_endpoint: '0.0.0.0:4317', http_endpoint: '0.0.0.0:4318' } } },
         },
       },
-      containerLogs: { enabled: true },
+      containerLogs: { enabled: props.containerLogs },
     };
     this.addon = new eks.CfnAddon(scope, 'CloudWatchObservabilityAddon', {
       clusterName,

@@ -5,17 +5,19 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
 import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms } from './alarms';
 import { ContainerInsights, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT } from './container-insights';
+import { ElkStack } from './elk/elk';
 import { acknowledgeObservabilityFindings } from './nag';
 import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack } from './prometheus-stack';
 import { FxDatabaseAlarmThresholds, FxObservabilityProps } from './props';
 import {
-  prometheusRetention, resolveAlarmThresholds, resolveDatabaseThresholds, ResolvedAlarmThresholds, validateBudget,
+  prometheusRetention, resolveAlarmThresholds, resolveDatabaseThresholds, ResolvedAlarmThresholds, resolveElkSettings, validateBudget,
   validateEmails, validateRetention, validateSamplingRate, validateSecretReference, validateVolume, WHO,
 } from './validation';
 import type { FxCluster } from '../cluster';
@@ -66,6 +68,20 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
   public readonly grafanaHost?: string;
   /** The monthly cost budget, when `monthlyBudget` is set. */
   public readonly budget?: budgets.CfnBudget;
+  /** The ECK operator Helm release (provides the `k8s.elastic.co` CRDs), when ELK is installed. */
+  public readonly eckOperator?: eks.HelmChart;
+  /** The manifest with the Elasticsearch and Kibana resources, when ELK is installed. */
+  public readonly elasticsearch?: eks.KubernetesManifest;
+  /** The Fluent Bit release shipping logs to CloudWatch Logs and Elasticsearch, when ELK is installed. */
+  public readonly logShipper?: eks.HelmChart;
+  /** The manifest of the Job that applies the lifecycle and snapshot policies and the Kibana dashboard, when ELK is installed. */
+  public readonly elasticsearchSetup?: eks.KubernetesManifest;
+  /** The retained, KMS-encrypted S3 bucket of the Elasticsearch snapshot repository, when ELK is installed. */
+  public readonly snapshotBucket?: s3.IBucket;
+  /** The key encrypting the snapshot bucket, when ELK is installed. */
+  public readonly snapshotKey?: kms.IKey;
+  /** Host name of Kibana when ELK is installed and the cluster has a domain. */
+  public readonly kibanaHost?: string;
 
   private readonly cluster: FxCluster;
   private readonly thresholds: ResolvedAlarmThresholds;
@@ -83,6 +99,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     const emails = props.alarmEmails ?? [];
     const logRetention = props.logRetention ?? settings.logRetention;
     const traceSamplingRate = props.traceSamplingRate ?? (production ? 0.05 : 0.2);
+    const elk = props.elk ?? settings.elkEnabled;
 
     validateEmails(emails);
     validateRetention(logRetention);
@@ -94,6 +111,16 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     if (props.monthlyBudget !== undefined) validateBudget(props.monthlyBudget, emails);
     if (props.slackWebhook) validateSecretReference('slackWebhook', props.slackWebhook, 'Slack webhook URL');
     if (props.pagerDutyKey) validateSecretReference('pagerDutyKey', props.pagerDutyKey, 'PagerDuty routing key');
+    const elkProps = {
+      elasticsearchNodes: props.elasticsearchNodes,
+      elasticsearchStorage: props.elasticsearchStorage,
+      elasticsearchRetentionDays: props.elasticsearchRetentionDays,
+      snapshotRetentionDays: props.snapshotRetentionDays,
+      kibanaReplicas: props.kibanaReplicas,
+    };
+    const elkGiven = Object.entries(elkProps).filter(([, v]) => v !== undefined).map(([k]) => k);
+    check(elk || elkGiven.length === 0, WHO, elkGiven.join(', '), 'set while elk is false', 'ELK settings only when elk is true (or the profile enables ELK)');
+    const elkSettings = elk ? resolveElkSettings(cluster.profile, elkProps) : undefined;
     this.cluster = cluster;
     tagPlatform(this, cluster.platformName, 'observability');
 
@@ -115,16 +142,23 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     this.prometheusStack = this.monitoring.chart;
     this.grafanaHost = this.monitoring.grafanaHost;
 
-    const insights = new ContainerInsights(this, { cluster, logRetention, traceSamplingRate });
+    const insights = new ContainerInsights(this, { cluster, logRetention, traceSamplingRate, containerLogs: !elk });
     this.containerInsightsAddon = insights.addon;
     this.logGroups = insights.logGroups;
     this.logKey = insights.logKey;
     this.samplingRule = insights.samplingRule;
     this.otlpEndpoint = OTLP_GRPC_ENDPOINT;
     this.otlpHttpEndpoint = OTLP_HTTP_ENDPOINT;
-    // Log search (ECK, Elasticsearch, Kibana and a log shipper; issue 9) is its own class next to
-    // ContainerInsights, created here from the profile's elkEnabled. It needs the 'monitoring'
-    // namespace conventions, `alarmTopic` and `dashboard`, and nothing else from this constructor.
+    if (elkSettings) {
+      const stack = new ElkStack(this, { cluster, ...elkSettings, logGroups: insights.logGroups });
+      this.eckOperator = stack.operator;
+      this.elasticsearch = stack.elasticsearch;
+      this.logShipper = stack.fluentBit;
+      this.elasticsearchSetup = stack.setup;
+      this.snapshotBucket = stack.snapshotBucket;
+      this.snapshotKey = stack.snapshotKey;
+      this.kibanaHost = stack.kibanaHost;
+    }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }),

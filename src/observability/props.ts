@@ -144,4 +144,38 @@ export interface FxObservabilityProps {
    * @default - 0.05 in production, 0.2 in development
    */
   readonly traceSamplingRate?: number;
+  /**
+   * Install log search: the ECK operator, Elasticsearch, Kibana and Fluent Bit, which then ships
+   * every container's logs to both CloudWatch Logs and Elasticsearch (instead of the Container
+   * Insights add-on's own Fluent Bit).
+   * @default - the profile's elkEnabled (true in production, false in development)
+   */
+  readonly elk?: boolean;
+  /**
+   * Elasticsearch nodes (each master-eligible and data): 1, or 3 and more (a 2-node cluster cannot
+   * elect a master when one node is lost). Production needs at least 3, spread over the zones.
+   * @default - the profile's elasticsearchNodes (3 in production, 1 in development)
+   */
+  readonly elasticsearchNodes?: number;
+  /**
+   * Size of each Elasticsearch node's gp3 volume (whole GiB, at least 10 GiB).
+   * @default - Size.gibibytes(100) in production, Size.gibibytes(20) in development
+   */
+  readonly elasticsearchStorage?: Size;
+  /**
+   * Days log data stays in Elasticsearch after its index rolls over (daily), 1 to 3650.
+   * @default - the profile's elasticsearchRetentionDays (30 in production, 7 in development)
+   */
+  readonly elasticsearchRetentionDays?: number;
+  /**
+   * Days each daily Elasticsearch snapshot is kept in the S3 snapshot bucket, 1 to 3650 and at
+   * least `elasticsearchRetentionDays` (a snapshot must outlive the data it backs up).
+   * @default - twice elasticsearchRetentionDays
+   */
+  readonly snapshotRetentionDays?: number;
+  /**
+   * Kibana replicas (1 to 10).
+   * @default - the profile's kibanaReplicas (2 in production, 1 in development)
+   */
+  readonly kibanaReplicas?: number;
 }

@@ -173,3 +173,45 @@ function latency(prop: string, value: Duration, maxMillis: number): void {
   const ms = value.toMilliseconds();
   check(ms >= 1 && ms <= maxMillis, WHO, prop, value.toHumanString(), `from 1 ms to ${maxMillis / 1000} s`);
 }
+
+/** Resolved ELK settings. @internal */
+export interface ResolvedElkSettings {
+  readonly nodes: number;
+  readonly storageGiB: number;
+  readonly retentionDays: number;
+  readonly snapshotRetentionDays: number;
+  readonly kibanaReplicas: number;
+}
+
+/** ELK props: the profile's defaults, overridden by the user's, validated. @internal */
+export function resolveElkSettings(profile: FxProfile, given: {
+  elasticsearchNodes?: number;
+  elasticsearchStorage?: Size;
+  elasticsearchRetentionDays?: number;
+  snapshotRetentionDays?: number;
+  kibanaReplicas?: number;
+}): ResolvedElkSettings {
+  const s = profile.settings;
+  const nodes = given.elasticsearchNodes ?? s.elasticsearchNodes;
+  const retentionDays = given.elasticsearchRetentionDays ?? s.elasticsearchRetentionDays;
+  const kibanaReplicas = given.kibanaReplicas ?? s.kibanaReplicas;
+  check(Number.isInteger(nodes) && (nodes === 1 || (nodes >= 3 && nodes <= 50)), WHO, 'elasticsearchNodes', nodes,
+    '1, or 3 to 50 (two master-eligible nodes cannot elect a master when one is lost)');
+  check(!profile.isProduction || nodes >= 3, WHO, 'elasticsearchNodes', nodes, 'at least 3 in production (one per availability zone)');
+  let storageGiB = profile.isProduction ? 100 : 20;
+  if (given.elasticsearchStorage) {
+    storageGiB = validateVolume('elasticsearchStorage', given.elasticsearchStorage);
+    check(storageGiB >= 10, WHO, 'elasticsearchStorage', `${storageGiB} GiB`, 'at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)');
+  }
+  days('elasticsearchRetentionDays', retentionDays);
+  const snapshotRetentionDays = given.snapshotRetentionDays ?? retentionDays * 2;
+  days('snapshotRetentionDays', snapshotRetentionDays);
+  check(snapshotRetentionDays >= retentionDays, WHO, 'snapshotRetentionDays', snapshotRetentionDays,
+    `at least elasticsearchRetentionDays (${retentionDays}): a snapshot must outlive the data it backs up`);
+  check(Number.isInteger(kibanaReplicas) && kibanaReplicas >= 1 && kibanaReplicas <= 10, WHO, 'kibanaReplicas', kibanaReplicas, 'an integer from 1 to 10');
+  return { nodes, storageGiB, retentionDays, snapshotRetentionDays, kibanaReplicas };
+}
+
+function days(prop: string, value: number): void {
+  check(Number.isInteger(value) && value >= 1 && value <= 3650, WHO, prop, value, 'an integer number of days from 1 to 3650');
+}

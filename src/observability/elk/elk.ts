@@ -1,0 +1,615 @@
+import { createHash } from 'crypto';
+import { CfnJson, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  ELK, fluentBitConfig, ilmPolicy, indexTemplates, kibanaObjects, setupScript, slmPolicy, snapshotRepository,
+} from './config';
+import type { FxCluster } from '../../cluster';
+import { FxCapability } from '../../core/install-order';
+import { platformLabels } from '../../core/tags';
+import { WIRING } from '../../core/wiring';
+
+type Json = Record<string, any>;
+
+const COMPONENT = 'elk';
+const LOGGING_NS = `namespace:${ELK.namespace}`;
+const OPERATOR_NS = `namespace:${ELK.operatorNamespace}`;
+const ELASTIC_CRDS = WIRING.capabilities.elasticCrds;
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+const ES_SELECTOR = { 'elasticsearch.k8s.elastic.co/cluster-name': ELK.name };
+const KIBANA_SELECTOR = { 'kibana.k8s.elastic.co/name': ELK.name };
+const FLUENT_BIT_SELECTOR = { 'app.kubernetes.io/name': 'fluent-bit', 'app.kubernetes.io/instance': ELK.fluentBitRelease };
+const OPERATOR_SELECTOR = { 'control-plane': 'elastic-operator' };
+/** Container security context of every restricted container we emit. */
+const HARDENED = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+/** Pod security context of the Elastic images (uid 1000). */
+const ELASTIC_POD = { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } };
+
+/** Everything ElkStack needs, defaults resolved and validated. @internal */
+export interface ElkStackOptions {
+  readonly cluster: FxCluster;
+  readonly nodes: number;
+  readonly storageGiB: number;
+  readonly retentionDays: number;
+  readonly snapshotRetentionDays: number;
+  readonly kibanaReplicas: number;
+  /** Container Insights log groups (application, host, dataplane, performance) Fluent Bit writes to. */
+  readonly logGroups: logs.ILogGroup[];
+}
+
+/**
+ * Log search on ECK, in install order:
+ *
+ * 1. namespaces `elastic-system` (operator) and `logging` (Elasticsearch, Kibana, Fluent Bit, setup
+ *    Job) and the `logging` NetworkPolicies;
+ * 2. the ECK operator chart (`wait`, provides the `k8s.elastic.co` CRDs; needs the storage classes);
+ * 3. the log shipper's Elasticsearch user (Secrets Manager → ExternalSecret → ECK file realm) and the
+ *    IRSA service account of the Elasticsearch pods (snapshot repository);
+ * 4. Elasticsearch and Kibana (one manifest; needs the CRDs);
+ * 5. Fluent Bit (the only node agent for container logs: CloudWatch Logs and Elasticsearch);
+ * 6. the setup Job (lifecycle and snapshot policies, index templates, the operator dashboard);
+ * 7. the Kibana IngressRoute when the cluster has a domain.
+ *
+ * @internal
+ */
+export class ElkStack {
+  public readonly namespace: eks.KubernetesManifest;
+  public readonly networkPolicies: eks.KubernetesManifest;
+  public readonly networkPolicyObjects: Json[];
+  public readonly operator: eks.HelmChart;
+  public readonly operatorValues: Json;
+  public readonly snapshotKey: kms.Key;
+  public readonly snapshotBucket: s3.Bucket;
+  public readonly elasticsearchRole: iam.Role;
+  public readonly shipperSecret: secretsmanager.Secret;
+  public readonly secrets: eks.KubernetesManifest;
+  public readonly elasticsearchObject: Json;
+  public readonly kibanaObject: Json;
+  public readonly elasticsearch: eks.KubernetesManifest;
+  public readonly fluentBitServiceAccount: eks.ServiceAccount;
+  public readonly fluentBitValues: Json;
+  public readonly fluentBit: eks.HelmChart;
+  public readonly setupObjects: Json[];
+  public readonly setup: eks.KubernetesManifest;
+  public readonly kibanaHost?: string;
+  public readonly route?: eks.KubernetesManifest;
+
+  private readonly labels: Record<string, string>;
+  private readonly production: boolean;
+
+  constructor(scope: Construct, private readonly o: ElkStackOptions) {
+    const cluster = o.cluster;
+    this.labels = platformLabels(cluster.platformName, COMPONENT);
+    this.production = cluster.profile.isProduction;
+
+    // Fluent Bit reads the node's logs through hostPath volumes, which no Pod Security level but
+    // 'privileged' admits; it must share the namespace with Elasticsearch to mount the CA and its
+    // credentials (ECK rotates the CA). audit/warn still report any other pod below 'restricted'.
+    this.namespace = this.apply('ElkNamespaces', [
+      this.namespaceObject(ELK.operatorNamespace, 'restricted'),
+      this.namespaceObject(ELK.namespace, 'privileged'),
+    ]);
+    cluster.registerProvider(this.namespace, LOGGING_NS, OPERATOR_NS);
+    this.networkPolicyObjects = this.networkPolicyList();
+    this.networkPolicies = this.apply('ElkNetworkPolicies', this.networkPolicyObjects, [LOGGING_NS]);
+
+    this.operatorValues = {
+      managedNamespaces: [ELK.namespace],
+      installCRDs: true,
+      replicaCount: 1,
+      resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '1Gi' } },
+      podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: HARDENED,
+      podLabels: this.labels,
+      config: { exposedNodeLabels: [`${ZONE_LABEL.replace(/\./g, '\\.')}`], setDefaultSecurityContext: 'true' },
+      telemetry: { disabled: true },
+    };
+    this.operator = cluster.addHelmChart('EckOperator', {
+      chart: cluster.versions.charts.eckOperator,
+      namespace: ELK.operatorNamespace,
+      release: 'elastic-operator',
+      createNamespace: false,
+      values: this.operatorValues,
+      wait: true,
+      timeout: Duration.minutes(10),
+      needs: [OPERATOR_NS, FxCapability.STORAGE_CLASSES],
+      provides: [ELASTIC_CRDS],
+    });
+
+    ({ key: this.snapshotKey, bucket: this.snapshotBucket } = this.createSnapshotBucket(scope));
+    this.elasticsearchRole = this.createSnapshotIdentity(scope);
+
+    this.shipperSecret = new secretsmanager.Secret(scope, 'LogShipperSecret', {
+      secretName: `${cluster.platformName}/elasticsearch-log-shipper`,
+      description: `Fx platform ${cluster.platformName}: Elasticsearch password of the Fluent Bit log shipper`,
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.shipperSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'ECK reloads the file-realm user when External Secrets syncs a new value, but Fluent Bit reads the password from its '
+        + 'environment at start: rotate by updating the secret and restarting the fluent-bit DaemonSet (README, ELK section).',
+    });
+    cluster.grantExternalSecretRead(this.shipperSecret);
+    this.secrets = this.apply('ElkSecrets', [this.shipperUserExternalSecret(), this.rolesSecret()],
+      [LOGGING_NS, FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK]);
+    this.secrets.node.addDependency(cluster.clusterSecretStore);
+
+    this.elasticsearchObject = this.elasticsearchSpec();
+    this.kibanaHost = cluster.domainName ? `kibana.${cluster.domainName}` : undefined;
+    this.kibanaObject = this.kibanaSpec();
+    const serviceAccount = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { ...this.meta(ELK.esServiceAccount), annotations: { 'eks.amazonaws.com/role-arn': this.elasticsearchRole.roleArn } },
+      automountServiceAccountToken: false,
+    };
+    this.elasticsearch = this.apply('Elasticsearch', [serviceAccount, this.elasticsearchObject, this.kibanaObject], [LOGGING_NS, ELASTIC_CRDS]);
+    this.elasticsearch.node.addDependency(this.secrets, this.elasticsearchRole);
+
+    this.fluentBitServiceAccount = cluster.addPodIdentityServiceAccount('FluentBitServiceAccount', {
+      name: ELK.fluentBitServiceAccount, namespace: ELK.namespace, needs: [LOGGING_NS],
+    });
+    for (const group of o.logGroups) group.grantWrite(this.fluentBitServiceAccount);
+    this.fluentBitValues = this.fluentBitChartValues();
+    this.fluentBit = cluster.addHelmChart('FluentBit', {
+      chart: cluster.versions.charts.fluentBit,
+      namespace: ELK.namespace,
+      release: ELK.fluentBitRelease,
+      createNamespace: false,
+      values: this.fluentBitValues,
+      wait: true,
+      needs: [LOGGING_NS, FxCapability.POD_IDENTITY, FxCapability.PROMETHEUS_OPERATOR_CRDS],
+    });
+    // The CA Secret exists once ECK has reconciled Elasticsearch; the user Secret once it is synced.
+    this.fluentBit.node.addDependency(this.fluentBitServiceAccount, this.elasticsearch);
+
+    this.setupObjects = this.setupJob();
+    this.setup = this.apply('ElasticsearchSetup', this.setupObjects, [LOGGING_NS]);
+    this.setup.node.addDependency(this.elasticsearch);
+
+    if (this.kibanaHost) {
+      this.route = this.apply('KibanaRoute', [this.ingressRoute(this.kibanaHost)], [LOGGING_NS, FxCapability.TRAEFIK_CRDS]);
+      this.route.node.addDependency(cluster.traefikShared);
+    }
+  }
+
+  private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {
+    const manifest = this.o.cluster.addManifest(id, ...objects);
+    if (needs.length > 0) this.o.cluster.installAfter(manifest, ...needs);
+    return manifest;
+  }
+
+  private meta(name: string, extra: Record<string, string> = {}): Json {
+    return { name, namespace: ELK.namespace, labels: { ...this.labels, ...extra } };
+  }
+
+  private namespaceObject(name: string, enforce: string): Json {
+    return {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name,
+        labels: {
+          ...this.labels,
+          'pod-security.kubernetes.io/enforce': enforce,
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/warn': 'restricted',
+        },
+      },
+    };
+  }
+
+  /** Ingress is denied in `logging` except: Elasticsearch from Kibana, Fluent Bit, the setup Job, the operator and its own nodes. */
+  private networkPolicyList(): Json[] {
+    const policy = (name: string, podSelector: Json, ingress: Json[]): Json => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: this.meta(name),
+      spec: { podSelector, policyTypes: ['Ingress'], ingress },
+    });
+    const pods = (matchLabels: Record<string, string>): Json => ({ podSelector: { matchLabels } });
+    const tcp = (...ports: number[]): Json[] => ports.map((port) => ({ protocol: 'TCP', port }));
+    return [
+      policy('fx-default-deny-ingress', {}, []),
+      policy('fx-elasticsearch-http', { matchLabels: ES_SELECTOR }, [{
+        from: [
+          pods(KIBANA_SELECTOR),
+          pods(FLUENT_BIT_SELECTOR),
+          pods(ELK.setupLabel),
+          pods(ES_SELECTOR),
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ELK.operatorNamespace } },
+            podSelector: { matchLabels: OPERATOR_SELECTOR },
+          },
+        ],
+        ports: tcp(9200),
+      }]),
+      policy('fx-elasticsearch-transport', { matchLabels: ES_SELECTOR }, [{
+        from: [
+          pods(ES_SELECTOR),
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ELK.operatorNamespace } },
+            podSelector: { matchLabels: OPERATOR_SELECTOR },
+          },
+        ],
+        ports: tcp(9300),
+      }]),
+      policy('fx-kibana', { matchLabels: KIBANA_SELECTOR }, [{
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': WIRING.traefik.namespace } }, podSelector: { matchLabels: WIRING.traefik.podLabels } },
+          pods(ELK.setupLabel),
+        ],
+        ports: tcp(5601),
+      }]),
+      policy('fx-fluent-bit-metrics', { matchLabels: FLUENT_BIT_SELECTOR }, [{
+        from: [{
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': WIRING.monitoring.namespace } },
+          podSelector: { matchLabels: WIRING.monitoring.prometheusPodLabels },
+        }],
+        ports: tcp(2020),
+      }]),
+    ];
+  }
+
+  private createSnapshotBucket(scope: Construct): { key: kms.Key; bucket: s3.Bucket } {
+    const key = new kms.Key(scope, 'SnapshotKey', {
+      description: `Fx platform ${this.o.cluster.platformName}: encrypts Elasticsearch snapshots`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const bucket = new s3.Bucket(scope, 'SnapshotBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Snapshot lifecycle deletes expired snapshots; old object versions only guard against accidents.
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Elasticsearch snapshot bucket: only the Elasticsearch IRSA role reads or writes it; object-level access is audited through '
+        + 'CloudTrail data events rather than a second logging bucket.',
+    });
+    return { key, bucket };
+  }
+
+  /**
+   * The Elasticsearch pods' AWS identity for the S3 snapshot repository: IRSA, not Pod Identity.
+   * Elasticsearch 9.2's repository-s3 may only read a web-identity token under its config directory
+   * and cannot read the Pod Identity token (Pod Identity arrives in Elasticsearch 9.6). The OIDC
+   * provider is the native IAM resource (aws-eks-v2's own is a deprecated custom resource).
+   */
+  private createSnapshotIdentity(scope: Construct): iam.Role {
+    const cluster = this.o.cluster.cluster;
+    const provider = new iam.OidcProviderNative(scope, 'ClusterOidcProvider', {
+      url: cluster.clusterOpenIdConnectIssuerUrl,
+      clientIds: ['sts.amazonaws.com'],
+    });
+    const issuer = Fn.select(1, Fn.split('https://', cluster.clusterOpenIdConnectIssuerUrl));
+    const trust = new CfnJson(scope, 'ElasticsearchTrustConditions', {
+      value: { [`${issuer}:aud`]: 'sts.amazonaws.com', [`${issuer}:sub`]: `system:serviceaccount:${ELK.namespace}:${ELK.esServiceAccount}` },
+    });
+    const role = new iam.Role(scope, 'ElasticsearchSnapshotRole', {
+      assumedBy: new iam.OpenIdConnectPrincipal(provider).withConditions({ StringEquals: trust }),
+      description: 'Fx platform: Elasticsearch S3 snapshot repository (IRSA)',
+    });
+    const bucket = this.snapshotBucket;
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'SnapshotBucket',
+      actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads', 's3:ListBucketVersions'],
+      resources: [bucket.bucketArn],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'SnapshotObjects',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [bucket.arnForObjects('*')],
+    }));
+    this.snapshotKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    const bucketId = Stack.of(scope).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      reason: 'Elasticsearch S3 snapshot repository: object actions on the keys of its own snapshot bucket only (Elasticsearch names the blobs).',
+    });
+    return role;
+  }
+
+  private shipperUserExternalSecret(): Json {
+    return {
+      apiVersion: WIRING.externalSecrets.apiVersion,
+      kind: 'ExternalSecret',
+      metadata: this.meta(ELK.shipperUserSecret),
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: { name: WIRING.externalSecrets.clusterSecretStore, kind: 'ClusterSecretStore' },
+        target: {
+          name: ELK.shipperUserSecret,
+          creationPolicy: 'Owner',
+          deletionPolicy: 'Retain',
+          // An ECK file-realm user: kubernetes.io/basic-auth with the role it gets.
+          template: {
+            type: 'kubernetes.io/basic-auth',
+            engineVersion: 'v2',
+            data: { username: ELK.shipperUser, password: '{{ .password }}', roles: ELK.shipperRole },
+          },
+        },
+        data: [{ secretKey: 'password', remoteRef: { key: this.shipperSecret.secretName } }],
+      },
+    };
+  }
+
+  /** The shipper may only create documents in the log data streams (and create those streams). */
+  private rolesSecret(): Json {
+    const roles = [
+      `${ELK.shipperRole}:`,
+      '  cluster: ["monitor"]',
+      '  indices:',
+      '    - names: ["fx-logs-*"]',
+      '      privileges: ["create_doc", "auto_configure"]',
+      '',
+    ].join('\n');
+    return { apiVersion: 'v1', kind: 'Secret', metadata: this.meta(ELK.rolesSecret), type: 'Opaque', stringData: { 'roles.yml': roles } };
+  }
+
+  private elasticsearchSpec(): Json {
+    const o = this.o;
+    const image = o.cluster.versions.images.elasticsearch;
+    const heap = this.production ? '2g' : '1g';
+    const memory = this.production ? '4Gi' : '2Gi';
+    const tokenDir = `${ELK.esConfigDir}/repository-s3`;
+    const multiNode = o.nodes > 1;
+    return {
+      apiVersion: 'elasticsearch.k8s.elastic.co/v1',
+      kind: 'Elasticsearch',
+      metadata: this.meta(ELK.name),
+      spec: {
+        version: image.tag,
+        image: `${image.repository}:${image.tag}`,
+        // TLS on HTTP with ECK's self-signed CA (rotated by ECK); clients mount fx-es-http-certs-public.
+        http: { tls: { selfSignedCertificate: { disabled: false } } },
+        auth: { fileRealm: [{ secretName: ELK.shipperUserSecret }], roles: [{ secretName: ELK.rolesSecret }] },
+        podDisruptionBudget: { spec: { maxUnavailable: 1, selector: { matchLabels: ES_SELECTOR } } },
+        updateStrategy: { changeBudget: { maxUnavailable: 1 } },
+        // PersistentVolumeClaims outlive the Elasticsearch resource: data is never deleted with it.
+        volumeClaimDeletePolicy: 'DeleteOnScaledownOnly',
+        nodeSets: [{
+          name: 'default',
+          count: o.nodes,
+          config: {
+            // No mmap: the vm.max_map_count sysctl (a privileged init container) is not needed.
+            'node.store.allow_mmap': false,
+            // ECK copies the node's zone label to a pod annotation; the downward API hands it to the node.
+            'node.attr.zone': '${ZONE}',
+            ...(multiNode ? { 'cluster.routing.allocation.awareness.attributes': 'k8s_node_name,zone' } : {}),
+          },
+          podTemplate: {
+            metadata: { labels: this.labels, annotations: { 'eck.k8s.elastic.co/downward-node-labels': ZONE_LABEL } },
+            spec: {
+              serviceAccountName: ELK.esServiceAccount,
+              automountServiceAccountToken: false,
+              securityContext: ELASTIC_POD,
+              containers: [{
+                name: 'elasticsearch',
+                env: [
+                  { name: 'ES_JAVA_OPTS', value: `-Xms${heap} -Xmx${heap}` },
+                  { name: 'ZONE', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${ZONE_LABEL}']` } } },
+                  // IRSA for the snapshot repository, read from the one path the S3 client is entitled to.
+                  { name: 'AWS_ROLE_ARN', value: this.elasticsearchRole.roleArn },
+                  { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${tokenDir}/aws-web-identity-token-file` },
+                  { name: 'AWS_REGION', value: Stack.of(o.cluster).region },
+                ],
+                resources: {
+                  requests: { cpu: this.production ? '1' : '500m', memory },
+                  limits: { memory },
+                },
+                securityContext: HARDENED,
+                volumeMounts: [{ name: 'aws-snapshot-token', mountPath: tokenDir, readOnly: true }],
+              }],
+              volumes: [{
+                name: 'aws-snapshot-token',
+                projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'aws-web-identity-token-file' } }] },
+              }],
+              topologySpreadConstraints: multiNode ? [{
+                maxSkew: 1,
+                topologyKey: ZONE_LABEL,
+                whenUnsatisfiable: this.production ? 'DoNotSchedule' : 'ScheduleAnyway',
+                labelSelector: { matchLabels: ES_SELECTOR },
+              }] : [],
+            },
+          },
+          volumeClaimTemplates: [{
+            metadata: { name: 'elasticsearch-data' },
+            spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'gp3', resources: { requests: { storage: `${o.storageGiB}Gi` } } },
+          }],
+        }],
+      },
+    };
+  }
+
+  private kibanaSpec(): Json {
+    const image = this.o.cluster.versions.images.kibana;
+    const https = this.o.cluster.domainName !== undefined;
+    return {
+      apiVersion: 'kibana.k8s.elastic.co/v1',
+      kind: 'Kibana',
+      metadata: this.meta(ELK.name),
+      spec: {
+        version: image.tag,
+        image: `${image.repository}:${image.tag}`,
+        count: this.o.kibanaReplicas,
+        elasticsearchRef: { name: ELK.name },
+        // TLS ends at the load balancer or Traefik, like every platform route; Kibana only admits Traefik (NetworkPolicy).
+        http: { tls: { selfSignedCertificate: { disabled: true } } },
+        config: {
+          'telemetry.optIn': false,
+          'telemetry.allowChangingOptInStatus': false,
+          ...(this.kibanaHost ? { 'server.publicBaseUrl': `${https ? 'https' : 'http'}://${this.kibanaHost}` } : {}),
+        },
+        podTemplate: {
+          metadata: { labels: this.labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: ELASTIC_POD,
+            containers: [{
+              name: 'kibana',
+              env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=800' }],
+              resources: { requests: { cpu: this.production ? '500m' : '200m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+              securityContext: { ...HARDENED, readOnlyRootFilesystem: false },
+            }],
+            topologySpreadConstraints: this.o.kibanaReplicas > 1 ? [{
+              maxSkew: 1,
+              topologyKey: ZONE_LABEL,
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: KIBANA_SELECTOR },
+            }] : [],
+          },
+        },
+      },
+    };
+  }
+
+  private fluentBitChartValues(): Json {
+    const stack = Stack.of(this.o.cluster);
+    const hostPath = (name: string, path: string, type?: string): Json => ({ name, hostPath: { path, ...(type ? { type } : {}) } });
+    return {
+      fullnameOverride: ELK.fluentBitRelease,
+      testFramework: { enabled: false },
+      serviceAccount: { create: false, name: ELK.fluentBitServiceAccount },
+      rbac: { create: true },
+      labels: this.labels,
+      podLabels: this.labels,
+      priorityClassName: 'system-node-critical',
+      // Every node, whatever its taints: logs of every pod are shipped.
+      tolerations: [{ operator: 'Exists' }],
+      // Root without any capability: container log files are root-owned 0640; nothing else is allowed.
+      podSecurityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: { ...HARDENED, runAsNonRoot: false, runAsUser: 0 },
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+      env: [
+        { name: 'ES_USER', valueFrom: { secretKeyRef: { name: ELK.shipperUserSecret, key: 'username' } } },
+        { name: 'ES_PASSWORD', valueFrom: { secretKeyRef: { name: ELK.shipperUserSecret, key: 'password' } } },
+        { name: 'HOST_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        { name: 'AWS_REGION', value: stack.region },
+      ],
+      daemonSetVolumes: [
+        hostPath('varlog', '/var/log'),
+        hostPath('state', '/var/fluent-bit/state', 'DirectoryOrCreate'),
+        hostPath('etcmachineid', '/etc/machine-id', 'File'),
+      ],
+      daemonSetVolumeMounts: [
+        { name: 'varlog', mountPath: '/var/log', readOnly: true },
+        { name: 'state', mountPath: '/var/fluent-bit/state' },
+        { name: 'etcmachineid', mountPath: '/etc/machine-id', readOnly: true },
+      ],
+      extraVolumes: [{ name: 'elasticsearch-ca', secret: { secretName: ELK.httpCaSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
+      extraVolumeMounts: [{ name: 'elasticsearch-ca', mountPath: '/fluent-bit/etc/elasticsearch-ca', readOnly: true }],
+      serviceMonitor: { enabled: true, interval: '60s' },
+      config: fluentBitConfig({ region: stack.region, logGroupPrefix: `/aws/containerinsights/${this.o.cluster.cluster.clusterName}` }),
+    };
+  }
+
+  /**
+   * ConfigMap, ServiceAccount and Job that apply the Elasticsearch and Kibana settings through their
+   * APIs. The Job's name carries a hash of its inputs: a changed setting is a new Job (a Job's pod
+   * template is immutable), an unchanged one is left alone.
+   */
+  private setupJob(): Json[] {
+    const o = this.o;
+    const stack = Stack.of(o.cluster);
+    const templates = indexTemplates(o.nodes > 1 ? 1 : 0);
+    const data: Record<string, string> = {
+      'setup.sh': setupScript(),
+      'ilm-policy.json': JSON.stringify(ilmPolicy(o.retentionDays)),
+      'template-containers.json': JSON.stringify(templates[ELK.containerStream]),
+      'template-traefik.json': JSON.stringify(templates[ELK.traefikStream]),
+      'snapshot-repository.json': JSON.stringify(snapshotRepository(this.snapshotBucket.bucketName)),
+      'slm-policy.json': JSON.stringify(slmPolicy(o.snapshotRetentionDays)),
+      'kibana-objects.ndjson': kibanaObjects().map((x) => JSON.stringify(x)).join('\n') + '\n',
+    };
+    const hash = createHash('sha256').update(JSON.stringify(stack.resolve(data))).digest('hex').slice(0, 10);
+    const name = 'fx-elasticsearch-setup';
+    const image = o.cluster.versions.images.elasticsearch;
+    return [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: this.meta(`${name}-${hash}`), data },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: this.meta(name), automountServiceAccountToken: false },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: this.meta(`${name}-${hash}`),
+        spec: {
+          backoffLimit: 6,
+          activeDeadlineSeconds: 3600,
+          ttlSecondsAfterFinished: 7 * 86400,
+          template: {
+            metadata: { labels: { ...this.labels, ...ELK.setupLabel } },
+            spec: {
+              serviceAccountName: name,
+              automountServiceAccountToken: false,
+              restartPolicy: 'Never',
+              securityContext: ELASTIC_POD,
+              containers: [{
+                name: 'setup',
+                // The Elasticsearch image brings bash and curl: no further image to pin.
+                image: `${image.repository}:${image.tag}`,
+                command: ['/bin/bash', '/setup/setup.sh'],
+                env: [
+                  { name: 'ELASTIC_PASSWORD', valueFrom: { secretKeyRef: { name: ELK.elasticUserSecret, key: 'elastic' } } },
+                  { name: 'HOME', value: '/tmp' },
+                ],
+                resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+                securityContext: HARDENED,
+                volumeMounts: [
+                  { name: 'setup', mountPath: '/setup', readOnly: true },
+                  { name: 'elasticsearch-ca', mountPath: '/etc/elasticsearch-ca', readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              }],
+              volumes: [
+                { name: 'setup', configMap: { name: `${name}-${hash}` } },
+                { name: 'elasticsearch-ca', secret: { secretName: ELK.httpCaSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+              ],
+            },
+          },
+        },
+      },
+    ];
+  }
+
+  private ingressRoute(host: string): Json {
+    const cluster = this.o.cluster;
+    const traefik = WIRING.traefik;
+    return {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: this.meta('kibana'),
+      spec: {
+        entryPoints: [cluster.tlsTerminatedByTraefik ? traefik.websecureEntryPoint : traefik.webEntryPoint],
+        routes: [{
+          kind: 'Rule',
+          match: `Host(\`${host}\`)`,
+          middlewares: [{ name: traefik.middlewares.secureHeaders, namespace: traefik.namespace }],
+          services: [{ name: ELK.kibanaService, port: 5601 }],
+        }],
+        ...(cluster.tlsTerminatedByTraefik ? { tls: {} } : {}),
+      },
+    };
+  }
+}
