@@ -215,7 +215,6 @@ ci.spawn(testServices);
 ci.spawn(bench);
 
 
-
 // ---------------------------------------------------------------------------------------------
 // GitHub: PR build runs exactly .ci/run (the README's test command) and uploads test reports.
 const gh = project.github!;
