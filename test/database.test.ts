@@ -7,7 +7,10 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxProfile } from '../src';
+import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxImage, FxMicroservice, FxProfile } from '../src';
+import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { k8sErrors } from './util/k8s';
+import { checkHelmValues } from './util/shared';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -625,3 +628,37 @@ function isolatedSuffix(s: Scenario, i: number): string {
   const id = Object.keys(s.template.findResources('AWS::EC2::Subnet')).find((k) => k.startsWith(`ClusterNetworkIsolatedSubnet${i}Subnet`))!;
   return id.slice(`ClusterNetworkIsolatedSubnet${i}`.length);
 }
+
+describe('FxDatabase credentials delivered to a workload through External Secrets', () => {
+  let objects: Array<Record<string, any>>;
+  let db: FxDatabase;
+  let outdir: string;
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-db-es-'));
+    const stack = new Stack(testApp(outdir), 'Wired', { env: ENV });
+    const cluster = clusterWithAddons(stack, FxProfile.PRODUCTION);
+    db = new FxDatabase(stack, 'Orders', { cluster, databaseName: 'orders' });
+    const service = new FxMicroservice(stack, 'Api', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/api:1.0.0') });
+    objects = service.chart.toJson();
+    Template.fromStack(stack); // writes the assembly for check-helm-values
+  });
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('the ExternalSecret reads the database secret through the platform ClusterSecretStore', () => {
+    const es = objects.find((o) => o.kind === 'ExternalSecret')!;
+    expect(es.apiVersion).toBe('external-secrets.io/v1');
+    expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'fx-secrets-manager' });
+    expect(es.spec.data).toEqual(['username', 'password', 'host', 'port', 'dbname'].map((p) => ({
+      secretKey: p, remoteRef: { key: db.secretName, property: p },
+    })));
+    expect(Object.keys(es.spec.target.template.data).sort()).toEqual(['DATABASE_URL', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGUSER']);
+    expect(es.spec.target).toMatchObject({ name: 'api-database', creationPolicy: 'Owner' });
+  });
+
+  test('the ExternalSecret validates against the schema the pinned external-secrets chart serves', () => {
+    expect(k8sErrors(objects.filter((o) => o.kind === 'ExternalSecret'))).toEqual([]);
+    const run = checkHelmValues(outdir);
+    expect(run.stdout).toMatch(/ 0 errors/);
+    expect(run.status).toBe(0);
+  });
+});

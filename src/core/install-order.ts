@@ -39,6 +39,13 @@ export class FxCapability {
   public static readonly PROMETHEUS_OPERATOR_CRDS = 'crd:monitoring.coreos.com';
   /** Velero CRDs. */
   public static readonly VELERO_CRDS = 'crd:velero.io';
+  /** Elastic Cloud on Kubernetes CRDs (Elasticsearch, Kibana). */
+  public static readonly ELASTIC_CRDS = 'crd:k8s.elastic.co';
+
+  /** A namespace exists (its manifest, with Pod Security labels, is applied): `namespace:<name>`. */
+  public static namespace(name: string): string {
+    return `namespace:${name}`;
+  }
 
   private constructor() {}
 }

@@ -34,14 +34,4 @@ export const WIRING = {
     /** Labels of the Prometheus pods (NetworkPolicy ingress source for scraping). */
     prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' } as Record<string, string>,
   },
-  /** Install-order capabilities: what a manifest needs before it can be applied. */
-  capabilities: {
-    traefikCrds: 'crd:traefik.io',
-    externalSecretsCrds: 'crd:external-secrets.io',
-    prometheusCrds: 'crd:monitoring.coreos.com',
-    certManagerCrds: 'crd:cert-manager.io',
-    veleroCrds: 'crd:velero.io',
-    elasticCrds: 'crd:k8s.elastic.co',
-    loadBalancerController: 'controller:aws-load-balancer-controller',
-  },
 } as const;

@@ -26,7 +26,7 @@ export const DASHBOARD_LABEL = 'grafana_dashboard';
 export const ALERTMANAGER_SERVICE_ACCOUNT_ID = 'MonitoringAlertmanagerServiceAccount';
 const COMPONENT = 'monitoring';
 /** The install-order capability of the monitoring namespace (same convention as the cluster's add-ons). */
-const NAMESPACE_CAPABILITY = `namespace:${WIRING.monitoring.namespace}`;
+const NAMESPACE_CAPABILITY = FxCapability.namespace(WIRING.monitoring.namespace);
 
 /** @internal */
 export interface MonitoringStackOptions {

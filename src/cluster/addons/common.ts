@@ -1,6 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { FxCapability } from '../../core/install-order';
 import { platformLabels } from '../../core/tags';
 import type { FxCluster } from '../cluster';
 
@@ -8,9 +9,7 @@ import type { FxCluster } from '../cluster';
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
 
 /** The install-order capability a namespace manifest provides (`namespace:<name>`). */
-export function namespaceCapability(name: string): string {
-  return `namespace:${name}`;
-}
+export const namespaceCapability = FxCapability.namespace;
 
 /**
  * Creates an add-on's namespace (Pod Security labels, platform labels) as its own manifest, so the

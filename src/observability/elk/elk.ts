@@ -18,9 +18,9 @@ import { WIRING } from '../../core/wiring';
 type Json = Record<string, any>;
 
 const COMPONENT = 'elk';
-const LOGGING_NS = `namespace:${ELK.namespace}`;
-const OPERATOR_NS = `namespace:${ELK.operatorNamespace}`;
-const ELASTIC_CRDS = WIRING.capabilities.elasticCrds;
+const LOGGING_NS = FxCapability.namespace(ELK.namespace);
+const OPERATOR_NS = FxCapability.namespace(ELK.operatorNamespace);
+const ELASTIC_CRDS = FxCapability.ELASTIC_CRDS;
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 const ES_SELECTOR = { 'elasticsearch.k8s.elastic.co/cluster-name': ELK.name };
 const KIBANA_SELECTOR = { 'kibana.k8s.elastic.co/name': ELK.name };
