@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Size, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -159,6 +159,11 @@ describe('network', () => {
 });
 
 describe('control plane', () => {
+  test('warns at synth when the public endpoint has no allowlist, and not when it has one', () => {
+    Annotations.fromStack(dev.stack).hasWarning('*', Match.stringLikeRegexp('public Kubernetes API endpoint is open to 0.0.0.0/0'));
+    expect(Annotations.fromStack(prod.stack).findWarning('*', Match.stringLikeRegexp('open to 0.0.0.0/0'))).toEqual([]);
+  });
+
   test('runs the default Kubernetes version with all five log types', () => {
     dev.template.hasResourceProperties('AWS::EKS::Cluster', {
       Version: '1.35',

@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -125,6 +125,10 @@ export class FxCluster extends Construct {
     this.retainVolumes = props.retainVolumes ?? settings.retainVolumes;
     const logRetention = props.logRetention ?? settings.logRetention;
     const endpointAccess = resolveEndpointAccess(props);
+    if (!props.privateEndpointOnly && props.endpointAllowlist === undefined) {
+      Annotations.of(this).addWarningV2('@fx/cluster:open-endpoint',
+        'FxCluster: the public Kubernetes API endpoint is open to 0.0.0.0/0; set endpointAllowlist to your CIDRs or privateEndpointOnly: true');
+    }
     const nodeGroups = resolveNodeGroups(props.nodeGroups, profile);
     const clusterName = props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
     check(Token.isUnresolved(clusterName) || CLUSTER_NAME.test(clusterName), WHO, 'clusterName', clusterName,

@@ -1,5 +1,4 @@
-import { createHash } from 'crypto';
-import { CfnJson, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,36 +6,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import {
-  ELK, fluentBitConfig, ilmPolicy, indexTemplates, kibanaObjects, setupScript, slmPolicy, snapshotRepository,
-} from './config';
+import { ELASTIC_POD, ES_SELECTOR, HARDENED, Json, KIBANA_SELECTOR, ZONE_LABEL, elkMeta } from './common';
+import { ELK, fluentBitConfig } from './config';
+import { elkNetworkPolicies } from './network-policies';
+import { elkSetupJob } from './setup-job';
+import { createSnapshotBucket, createSnapshotIdentity } from './snapshots';
 import type { FxCluster } from '../../cluster';
 import { FxCapability } from '../../core/install-order';
 import { platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
 
-type Json = Record<string, any>;
-
 const COMPONENT = 'elk';
 const LOGGING_NS = FxCapability.namespace(ELK.namespace);
 const OPERATOR_NS = FxCapability.namespace(ELK.operatorNamespace);
 const ELASTIC_CRDS = FxCapability.ELASTIC_CRDS;
-const ZONE_LABEL = 'topology.kubernetes.io/zone';
-const ES_SELECTOR = { 'elasticsearch.k8s.elastic.co/cluster-name': ELK.name };
-const KIBANA_SELECTOR = { 'kibana.k8s.elastic.co/name': ELK.name };
-const FLUENT_BIT_SELECTOR = { 'app.kubernetes.io/name': 'fluent-bit', 'app.kubernetes.io/instance': ELK.fluentBitRelease };
-const OPERATOR_SELECTOR = { 'control-plane': 'elastic-operator' };
-/** Container security context of every restricted container we emit. */
-const HARDENED = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] },
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  seccompProfile: { type: 'RuntimeDefault' },
-};
-/** Pod security context of the Elastic images (uid 1000). */
-const ELASTIC_POD = { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } };
 
 /** Everything ElkStack needs, defaults resolved and validated. @internal */
 export interface ElkStackOptions {
@@ -103,7 +86,7 @@ export class ElkStack {
       this.namespaceObject(ELK.namespace, 'privileged'),
     ]);
     cluster.registerProvider(this.namespace, LOGGING_NS, OPERATOR_NS);
-    this.networkPolicyObjects = this.networkPolicyList();
+    this.networkPolicyObjects = elkNetworkPolicies(this.labels);
     this.networkPolicies = this.apply('ElkNetworkPolicies', this.networkPolicyObjects, [LOGGING_NS]);
 
     this.operatorValues = {
@@ -129,8 +112,8 @@ export class ElkStack {
       provides: [ELASTIC_CRDS],
     });
 
-    ({ key: this.snapshotKey, bucket: this.snapshotBucket } = this.createSnapshotBucket(scope));
-    this.elasticsearchRole = this.createSnapshotIdentity(scope);
+    ({ key: this.snapshotKey, bucket: this.snapshotBucket } = createSnapshotBucket(scope, cluster));
+    this.elasticsearchRole = createSnapshotIdentity(scope, cluster, this.snapshotKey, this.snapshotBucket);
 
     this.shipperSecret = new secretsmanager.Secret(scope, 'LogShipperSecret', {
       secretName: `${cluster.platformName}/elasticsearch-log-shipper`,
@@ -177,7 +160,14 @@ export class ElkStack {
     // The CA Secret exists once ECK has reconciled Elasticsearch; the user Secret once it is synced.
     this.fluentBit.node.addDependency(this.fluentBitServiceAccount, this.elasticsearch);
 
-    this.setupObjects = this.setupJob();
+    this.setupObjects = elkSetupJob({
+      cluster,
+      labels: this.labels,
+      nodes: o.nodes,
+      retentionDays: o.retentionDays,
+      snapshotRetentionDays: o.snapshotRetentionDays,
+      snapshotBucketName: this.snapshotBucket.bucketName,
+    });
     this.setup = this.apply('ElasticsearchSetup', this.setupObjects, [LOGGING_NS]);
     this.setup.node.addDependency(this.elasticsearch);
 
@@ -194,7 +184,7 @@ export class ElkStack {
   }
 
   private meta(name: string, extra: Record<string, string> = {}): Json {
-    return { name, namespace: ELK.namespace, labels: { ...this.labels, ...extra } };
+    return elkMeta(this.labels, name, extra);
   }
 
   private namespaceObject(name: string, enforce: string): Json {
@@ -211,124 +201,6 @@ export class ElkStack {
         },
       },
     };
-  }
-
-  /** Ingress is denied in `logging` except: Elasticsearch from Kibana, Fluent Bit, the setup Job, the operator and its own nodes. */
-  private networkPolicyList(): Json[] {
-    const policy = (name: string, podSelector: Json, ingress: Json[]): Json => ({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: this.meta(name),
-      spec: { podSelector, policyTypes: ['Ingress'], ingress },
-    });
-    const pods = (matchLabels: Record<string, string>): Json => ({ podSelector: { matchLabels } });
-    const tcp = (...ports: number[]): Json[] => ports.map((port) => ({ protocol: 'TCP', port }));
-    return [
-      policy('fx-default-deny-ingress', {}, []),
-      policy('fx-elasticsearch-http', { matchLabels: ES_SELECTOR }, [{
-        from: [
-          pods(KIBANA_SELECTOR),
-          pods(FLUENT_BIT_SELECTOR),
-          pods(ELK.setupLabel),
-          pods(ES_SELECTOR),
-          {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ELK.operatorNamespace } },
-            podSelector: { matchLabels: OPERATOR_SELECTOR },
-          },
-        ],
-        ports: tcp(9200),
-      }]),
-      policy('fx-elasticsearch-transport', { matchLabels: ES_SELECTOR }, [{
-        from: [
-          pods(ES_SELECTOR),
-          {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ELK.operatorNamespace } },
-            podSelector: { matchLabels: OPERATOR_SELECTOR },
-          },
-        ],
-        ports: tcp(9300),
-      }]),
-      policy('fx-kibana', { matchLabels: KIBANA_SELECTOR }, [{
-        from: [
-          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': WIRING.traefik.namespace } }, podSelector: { matchLabels: WIRING.traefik.podLabels } },
-          pods(ELK.setupLabel),
-        ],
-        ports: tcp(5601),
-      }]),
-      policy('fx-fluent-bit-metrics', { matchLabels: FLUENT_BIT_SELECTOR }, [{
-        from: [{
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': WIRING.monitoring.namespace } },
-          podSelector: { matchLabels: WIRING.monitoring.prometheusPodLabels },
-        }],
-        ports: tcp(2020),
-      }]),
-    ];
-  }
-
-  private createSnapshotBucket(scope: Construct): { key: kms.Key; bucket: s3.Bucket } {
-    const key = new kms.Key(scope, 'SnapshotKey', {
-      description: `Fx platform ${this.o.cluster.platformName}: encrypts Elasticsearch snapshots`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const bucket = new s3.Bucket(scope, 'SnapshotBucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: key,
-      bucketKeyEnabled: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-      // Snapshot lifecycle deletes expired snapshots; old object versions only guard against accidents.
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(7) }],
-    });
-    Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'Elasticsearch snapshot bucket: only the Elasticsearch IRSA role reads or writes it; object-level access is audited through '
-        + 'CloudTrail data events rather than a second logging bucket.',
-    });
-    return { key, bucket };
-  }
-
-  /**
-   * The Elasticsearch pods' AWS identity for the S3 snapshot repository: IRSA, not Pod Identity.
-   * Elasticsearch 9.2's repository-s3 may only read a web-identity token under its config directory
-   * and cannot read the Pod Identity token (Pod Identity arrives in Elasticsearch 9.6). The OIDC
-   * provider is the native IAM resource (aws-eks-v2's own is a deprecated custom resource).
-   */
-  private createSnapshotIdentity(scope: Construct): iam.Role {
-    const cluster = this.o.cluster.cluster;
-    const provider = new iam.OidcProviderNative(scope, 'ClusterOidcProvider', {
-      url: cluster.clusterOpenIdConnectIssuerUrl,
-      clientIds: ['sts.amazonaws.com'],
-    });
-    const issuer = Fn.select(1, Fn.split('https://', cluster.clusterOpenIdConnectIssuerUrl));
-    const trust = new CfnJson(scope, 'ElasticsearchTrustConditions', {
-      value: { [`${issuer}:aud`]: 'sts.amazonaws.com', [`${issuer}:sub`]: `system:serviceaccount:${ELK.namespace}:${ELK.esServiceAccount}` },
-    });
-    const role = new iam.Role(scope, 'ElasticsearchSnapshotRole', {
-      assumedBy: new iam.OpenIdConnectPrincipal(provider).withConditions({ StringEquals: trust }),
-      description: 'Fx platform: Elasticsearch S3 snapshot repository (IRSA)',
-    });
-    const bucket = this.snapshotBucket;
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'SnapshotBucket',
-      actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads', 's3:ListBucketVersions'],
-      resources: [bucket.bucketArn],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'SnapshotObjects',
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      resources: [bucket.arnForObjects('*')],
-    }));
-    this.snapshotKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    const bucketId = Stack.of(scope).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
-      reason: 'Elasticsearch S3 snapshot repository: object actions on the keys of its own snapshot bucket only (Elasticsearch names the blobs).',
-    });
-    return role;
   }
 
   private shipperUserExternalSecret(): Json {
@@ -523,74 +395,6 @@ export class ElkStack {
       serviceMonitor: { enabled: true, interval: '60s' },
       config: fluentBitConfig({ region: stack.region, logGroupPrefix: `/aws/containerinsights/${this.o.cluster.cluster.clusterName}` }),
     };
-  }
-
-  /**
-   * ConfigMap, ServiceAccount and Job that apply the Elasticsearch and Kibana settings through their
-   * APIs. The Job's name carries a hash of its inputs: a changed setting is a new Job (a Job's pod
-   * template is immutable), an unchanged one is left alone.
-   */
-  private setupJob(): Json[] {
-    const o = this.o;
-    const stack = Stack.of(o.cluster);
-    const templates = indexTemplates(o.nodes > 1 ? 1 : 0);
-    const data: Record<string, string> = {
-      'setup.sh': setupScript(),
-      'ilm-policy.json': JSON.stringify(ilmPolicy(o.retentionDays)),
-      'template-containers.json': JSON.stringify(templates[ELK.containerStream]),
-      'template-traefik.json': JSON.stringify(templates[ELK.traefikStream]),
-      'snapshot-repository.json': JSON.stringify(snapshotRepository(this.snapshotBucket.bucketName)),
-      'slm-policy.json': JSON.stringify(slmPolicy(o.snapshotRetentionDays)),
-      'kibana-objects.ndjson': kibanaObjects().map((x) => JSON.stringify(x)).join('\n') + '\n',
-    };
-    const hash = createHash('sha256').update(JSON.stringify(stack.resolve(data))).digest('hex').slice(0, 10);
-    const name = 'fx-elasticsearch-setup';
-    const image = o.cluster.versions.images.elasticsearch;
-    return [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: this.meta(`${name}-${hash}`), data },
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: this.meta(name), automountServiceAccountToken: false },
-      {
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: this.meta(`${name}-${hash}`),
-        spec: {
-          backoffLimit: 6,
-          activeDeadlineSeconds: 3600,
-          ttlSecondsAfterFinished: 7 * 86400,
-          template: {
-            metadata: { labels: { ...this.labels, ...ELK.setupLabel } },
-            spec: {
-              serviceAccountName: name,
-              automountServiceAccountToken: false,
-              restartPolicy: 'Never',
-              securityContext: ELASTIC_POD,
-              containers: [{
-                name: 'setup',
-                // The Elasticsearch image brings bash and curl: no further image to pin.
-                image: `${image.repository}:${image.tag}`,
-                command: ['/bin/bash', '/setup/setup.sh'],
-                env: [
-                  { name: 'ELASTIC_PASSWORD', valueFrom: { secretKeyRef: { name: ELK.elasticUserSecret, key: 'elastic' } } },
-                  { name: 'HOME', value: '/tmp' },
-                ],
-                resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-                securityContext: HARDENED,
-                volumeMounts: [
-                  { name: 'setup', mountPath: '/setup', readOnly: true },
-                  { name: 'elasticsearch-ca', mountPath: '/etc/elasticsearch-ca', readOnly: true },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
-              }],
-              volumes: [
-                { name: 'setup', configMap: { name: `${name}-${hash}` } },
-                { name: 'elasticsearch-ca', secret: { secretName: ELK.httpCaSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
-              ],
-            },
-          },
-        },
-      },
-    ];
   }
 
   private ingressRoute(host: string): Json {
