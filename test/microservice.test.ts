@@ -314,8 +314,8 @@ describe('FxMicroservice', () => {
     expect(resources[id].DependsOn).toEqual(expect.arrayContaining([chartOf('traefik'), chartOf('external-secrets'), chartOf('kube-prometheus-stack')]));
     expect(resources[id].DependsOn!.some((d) => d.startsWith('PaymentsManifest'))).toBe(true);
     // and the payments manifest does not depend on the observability chart it does not use
-    const payments = Object.keys(resources).find((k) => k.startsWith('PaymentsManifest'))!;
-    expect(resources[payments].DependsOn ?? []).not.toContain(chartOf('kube-prometheus-stack'));
+    const paymentsId = Object.keys(resources).find((k) => k.startsWith('PaymentsManifest'))!;
+    expect(resources[paymentsId].DependsOn ?? []).not.toContain(chartOf('kube-prometheus-stack'));
   });
 });
 
