@@ -147,6 +147,10 @@ const synthExample = project.addTask('synth:example', {
   description: 'Synthesize the full example platform (examples/platform) into cdk.out and print a summary',
   steps: [{ exec: cdkSynth('examples/platform/main.ts', 'cdk.out') }, { exec: summary('cdk.out') }],
 });
+project.addTask('synth:cluster', {
+  description: 'Synthesize FxCluster alone (examples/cluster) into cdk.out.cluster and print a summary',
+  steps: [{ exec: cdkSynth('examples/cluster/main.ts', 'cdk.out.cluster') }, { exec: summary('cdk.out.cluster') }],
+});
 const synthDev = project.addTask('synth:dev', {
   description: 'Synthesize the development example (examples/dev) into cdk.out.dev and print a summary',
   steps: [{ exec: cdkSynth('examples/dev/main.ts', 'cdk.out.dev') }, { exec: summary('cdk.out.dev') }],

@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # copy the tree (node_modules linked, not copied) so the real checkout is untouched
-tar -C "$root" --exclude=./node_modules --exclude=./cdk.out --exclude=./cdk.out.dev --exclude=./dist --exclude=./.git -cf - . | tar -C "$work" -xf -
+tar -C "$root" --exclude=./node_modules --exclude=./cdk.out --exclude=./cdk.out.dev --exclude=./cdk.out.cluster --exclude=./dist --exclude=./.git -cf - . | tar -C "$work" -xf -
 ln -s "$root/node_modules" "$work/node_modules"
 
 cmd=$(node -e '
