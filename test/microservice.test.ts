@@ -265,6 +265,8 @@ describe('FxMicroservice', () => {
     const init = find(objects, 'Deployment', 'orders-api').spec.template.spec.initContainers[0];
     expect(init.command).toEqual(['kubectl', 'wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=600s']);
     expect(init.image).toMatch(/^registry\.k8s\.io\/kubectl:v1\.35\.0$/);
+    expect(init.env).toEqual([{ name: 'HOME', value: '/tmp' }]);
+    expect(init.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     expect(find(objects, 'Role', 'orders-api-migration-reader').rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }]);
   });
 

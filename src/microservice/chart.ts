@@ -260,6 +260,9 @@ class ServiceObjects {
       name: 'wait-for-migration',
       image: spec.migration.kubectlImage,
       command: ['kubectl', 'wait', '--for=condition=complete', `job/${migrationJob}`, `--timeout=${spec.migration.activeDeadlineSeconds}s`],
+      // kubectl writes its discovery cache under $HOME: keep it on the writable /tmp volume.
+      env: [{ name: 'HOME', value: '/tmp' }],
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
       resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
       securityContext: CONTAINER_SECURITY,
     }] : undefined;
