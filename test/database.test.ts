@@ -633,14 +633,16 @@ describe('FxDatabase credentials delivered to a workload through External Secret
   let objects: Array<Record<string, any>>;
   let db: FxDatabase;
   let outdir: string;
+  let template: Template;
   beforeAll(() => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-db-es-'));
     const stack = new Stack(testApp(outdir), 'Wired', { env: ENV });
     const cluster = clusterWithAddons(stack, FxProfile.PRODUCTION);
     db = new FxDatabase(stack, 'Orders', { cluster, databaseName: 'orders' });
     const service = new FxMicroservice(stack, 'Api', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/api:1.0.0') });
+    new FxMicroservice(stack, 'Worker', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/worker:1.0.0') });
     objects = service.chart.toJson();
-    Template.fromStack(stack); // writes the assembly for check-helm-values
+    template = Template.fromStack(stack); // also writes the assembly for check-helm-values
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
@@ -653,6 +655,14 @@ describe('FxDatabase credentials delivered to a workload through External Secret
     })));
     expect(Object.keys(es.spec.target.template.data).sort()).toEqual(['DATABASE_URL', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGUSER']);
     expect(es.spec.target).toMatchObject({ name: 'api-database', creationPolicy: 'Owner' });
+  });
+
+  test('External Secrets may read the database secret: one statement however many services use it', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ClusterExternalSecrets'));
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    const onDbSecret = statements.filter((st) => JSON.stringify(st.Resource).includes('OrdersSecret'));
+    expect(onDbSecret).toHaveLength(1);
+    expect(onDbSecret[0].Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
   });
 
   test('the ExternalSecret validates against the schema the pinned external-secrets chart serves', () => {

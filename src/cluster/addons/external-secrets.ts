@@ -98,8 +98,13 @@ export class ExternalSecretsAddon {
     cluster.installAfter(this.clusterSecretStore, FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK);
   }
 
-  /** Lets the operator read one secret (and decrypt it with its customer-managed key, if any). */
+  /** Lets the operator read one secret (and decrypt it with its customer-managed key, if any); once per secret. */
   public grantRead(secret: secretsmanager.ISecret): void {
+    // Many services share one secret (the database credentials): grant each secret once.
+    if (this.granted.has(secret)) return;
+    this.granted.add(secret);
     secret.grantRead(this.serviceAccount);
   }
+
+  private readonly granted = new Set<secretsmanager.ISecret>();
 }
