@@ -28,6 +28,8 @@ export class ExternalSecretsAddon {
   /** The ClusterSecretStore object, for tests and schema validation. */
   public readonly clusterSecretStoreObject: Record<string, any>;
 
+  private readonly granted = new Set<secretsmanager.ISecret>();
+
   constructor(cluster: FxCluster) {
     const ns = WIRING.externalSecrets.namespace;
     const stack = Stack.of(cluster);
@@ -105,6 +107,4 @@ export class ExternalSecretsAddon {
     this.granted.add(secret);
     secret.grantRead(this.serviceAccount);
   }
-
-  private readonly granted = new Set<secretsmanager.ISecret>();
 }
