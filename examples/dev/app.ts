@@ -23,7 +23,7 @@ export function createDevExample(app: App): Stack {
     database,
     observability,
     serviceName: 'orders-api',
-    image: FxImage.fromAsset(path.join(__dirname, '..', 'services', 'orders-api')),
+    image: FxImage.fromAsset(path.join(__dirname, '..', 'services'), { file: 'orders-api/Dockerfile' }),
     migration: { command: ['python3', '-m', 'orders_api.migrate'] },
     route: { host: 'api.dev.fx.example.com', pathPrefix: '/orders' },
   });

@@ -57,7 +57,7 @@ export function createPlatformExample(app: App): Stack {
     cluster,
     observability,
     serviceName: 'inventory-api',
-    image: FxImage.fromAsset(path.join(__dirname, '..', 'services', 'inventory-api')),
+    image: FxImage.fromAsset(path.join(__dirname, '..', 'services'), { file: 'inventory-api/Dockerfile' }),
     port: 8080,
     secretEnv: [{ secret: jwtSecret, keys: ['JWT_SECRET'] }],
   });
@@ -67,7 +67,7 @@ export function createPlatformExample(app: App): Stack {
     database,
     observability,
     serviceName: 'orders-api',
-    image: FxImage.fromAsset(path.join(__dirname, '..', 'services', 'orders-api')),
+    image: FxImage.fromAsset(path.join(__dirname, '..', 'services'), { file: 'orders-api/Dockerfile' }),
     port: 8000,
     dependsOn: [inventory],
     env: { INVENTORY_URL: `http://${inventory.internalHostname}` },

@@ -10,32 +10,14 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+KIT_ROOT="$(cd "$HERE/../common" && pwd)"   # fx_service_kit, shipped next to orders_api in the image
 PY=/usr/bin/python3   # Debian's python3-* packages are importable only by this one
 TEST_ONLY_PACKAGES=(postgresql python3-pytest)   # python3-httpx is a runtime package now
-mapfile -t RUNTIME_PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$HERE/debian-packages.txt")
-PACKAGES=("${RUNTIME_PACKAGES[@]}" "${TEST_ONLY_PACKAGES[@]}")
-
-log() { printf 'run-tests: %s\n' "$*" >&2; }
+# shellcheck source=../common/run-tests-lib.sh
+source "$KIT_ROOT/run-tests-lib.sh"   # log, ensure_debian_packages
 
 # --- 1. Debian packages -------------------------------------------------------
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" != installed ]]; then
-    missing+=("$pkg")
-  fi
-done
-if ((${#missing[@]})); then
-  if ((EUID != 0)); then
-    log "missing Debian packages: ${missing[*]} (run as root, or install them first)"
-    exit 1
-  fi
-  log "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-log "tested package versions:"
-dpkg-query -W -f='  ${Package}=${Version}\n' "${PACKAGES[@]}" >&2
+ensure_debian_packages "$HERE/debian-packages.txt" "${TEST_ONLY_PACKAGES[@]}"
 
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [[ -x "$PG_BIN/initdb" ]] || { log "no PostgreSQL server binaries under /usr/lib/postgresql"; exit 1; }
@@ -86,7 +68,7 @@ psql_admin -c "CREATE ROLE orders LOGIN CREATEDB PASSWORD '$APP_PASSWORD'"
 psql_admin -c "CREATE DATABASE orders_test OWNER orders"
 
 export DATABASE_URL="postgresql://orders:$APP_PASSWORD@127.0.0.1:$PORT/orders_test"
-export PYTHONPATH="$HERE"
+export PYTHONPATH="$HERE:$KIT_ROOT"
 export PYTHONDONTWRITEBYTECODE=1
 unset JWT_SECRET JWT_SECRET_FILE JWT_AUDIENCE JWT_ISSUER
 

@@ -10,8 +10,9 @@ from uuid import UUID
 from fastapi import Depends, FastAPI, HTTPException, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from fx_service_kit.auth import Principal, TokenVerifier, authenticated
+
 from . import __version__
-from .auth import Principal, TokenVerifier, authenticated
 from .config import Settings
 from .logs import configure_logging
 from .models import (
@@ -22,7 +23,7 @@ from .models import (
     ReservationCreate,
     StockLevel,
 )
-from .observability import Metrics, ObservabilityMiddleware
+from .observability import Metrics, ObservabilityMiddleware, access_log
 from .store import InsufficientStock, InventoryStore, UnknownSku
 
 log = logging.getLogger("inventory_api")
@@ -54,7 +55,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.state.metrics = Metrics(app.state.store)
     # Ready from the end of start-up until shutdown begins.
     app.state.ready = False
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, access_log=access_log)
 
     @app.on_event("startup")
     def _started() -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Dict, Mapping, Optional
 
+from fx_service_kit.config import ConfigError, env_int
+
 from .models import SKU_MAX_LENGTH, SKU_PATTERN
 
 # Used when INVENTORY_SEED is unset or empty. WIDGET-42 is the SKU of
@@ -15,23 +17,6 @@ DEFAULT_SEED: Mapping[str, int] = MappingProxyType({"WIDGET-42": 100, "GADGET-7"
 MAX_STOCK = 1_000_000_000
 
 _SKU_RE = re.compile(SKU_PATTERN)
-
-
-class ConfigError(RuntimeError):
-    """Raised at start-up when the environment is incomplete or inconsistent."""
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def check_seed(seed: Any) -> Dict[str, int]:
@@ -88,7 +73,7 @@ class Settings:
             jwt_secret_file=env.get("JWT_SECRET_FILE") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             jwt_issuer=env.get("JWT_ISSUER") or None,
-            jwt_leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
+            jwt_leeway_seconds=env_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
             seed=parse_seed(env.get("INVENTORY_SEED")),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
         )

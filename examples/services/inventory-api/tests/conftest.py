@@ -1,18 +1,19 @@
 """Fixtures. The service keeps its stock in memory, so the suite needs no database."""
 
-import socket
 import sys
-import time
+from functools import partial
 from pathlib import Path
-from typing import Callable, Dict, Iterator
+from typing import Dict
 
-import jwt
-import pytest
 from fastapi.testclient import TestClient
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
+KIT_ROOT = SERVICE_ROOT.parent / "common"
 sys.path.insert(0, str(SERVICE_ROOT))
+sys.path.insert(1, str(KIT_ROOT))
 
+from fx_service_kit import testing  # noqa: E402
+from fx_service_kit.testing import app_factory, bearer, client, unused_port  # noqa: E402,F401
 from inventory_api.app import create_app  # noqa: E402
 from inventory_api.config import Settings  # noqa: E402
 
@@ -27,54 +28,13 @@ def make_settings(**overrides) -> Settings:
     return Settings(**values)
 
 
-def make_token(
-    sub: str = "orders-api",
-    expires_in: int = 300,
-    secret: str = SECRET,
-    algorithm: str = "HS256",
-    **claims,
-) -> str:
-    payload: Dict[str, object] = {"sub": sub, "iat": int(time.time()), "exp": int(time.time()) + expires_in}
-    payload.update(claims)
-    payload = {k: v for k, v in payload.items() if v is not None}
-    return jwt.encode(payload, secret, algorithm=algorithm)
+# make_token(sub="orders-api", expires_in=300, secret=SECRET, algorithm="HS256", **claims)
+make_token = partial(testing.make_token, secret=SECRET, sub="orders-api")
 
 
-def bearer(token: str) -> Dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def app_factory() -> Iterator[Callable[..., TestClient]]:
-    """Build an app with custom settings; started and stopped for the test."""
-    clients = []
-
-    def factory(**overrides) -> TestClient:
-        client = TestClient(create_app(make_settings(**overrides)))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in reversed(clients):
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(app_factory) -> TestClient:
-    return app_factory()
-
-
-@pytest.fixture
-def auth() -> Dict[str, str]:
-    return bearer(make_token())
-
-
-@pytest.fixture
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# For the kit's app_factory/client fixtures (app_factory starts and stops each app).
+build_app = testing.build_app_fixture(create_app, make_settings)
+auth = testing.auth_fixture(make_token)
 
 
 def stock(client: TestClient, sku: str) -> Dict[str, int]:

@@ -11,8 +11,9 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, s
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from fx_service_kit.auth import Principal, TokenVerifier, authenticated, bearer_scheme
+
 from . import __version__
-from .auth import Principal, TokenVerifier, _bearer, authenticated
 from .config import Settings
 from .db import Database, OrderFinal, ReservationHeld
 from .inventory import (
@@ -24,7 +25,7 @@ from .inventory import (
 )
 from .logs import configure_logging, request_id_var
 from .models import Order, OrderCreate, OrderPage, OrderStatus, OrderUpdate
-from .observability import Metrics, ObservabilityMiddleware
+from .observability import Metrics, ObservabilityMiddleware, access_log
 from .tracing import setup_tracing
 
 log = logging.getLogger("orders_api")
@@ -38,7 +39,7 @@ INVENTORY_ERRORS = {
 }
 
 
-def bearer_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer)) -> str:
+def bearer_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer_scheme)) -> str:
     """The caller's raw token, forwarded to inventory-api (only used after `authenticated`)."""
     return credentials.credentials if credentials is not None else ""
 
@@ -61,7 +62,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         else None
     )
     app.state.metrics = Metrics()
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, access_log=access_log)
     app.state.tracing = setup_tracing(app, settings.service_name)
 
     @app.on_event("startup")

@@ -5,22 +5,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
-
-class ConfigError(RuntimeError):
-    """Raised at start-up when the environment is incomplete or inconsistent."""
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
-    return value
+from fx_service_kit.config import ConfigError, env_int
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -83,9 +68,9 @@ class Settings:
             jwt_secret_file=env.get("JWT_SECRET_FILE") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             jwt_issuer=env.get("JWT_ISSUER") or None,
-            jwt_leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
-            db_pool_min_size=_int(env, "DB_POOL_MIN_SIZE", 1, 0),
-            db_pool_max_size=_int(env, "DB_POOL_MAX_SIZE", 10, 1),
+            jwt_leeway_seconds=env_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
+            db_pool_min_size=env_int(env, "DB_POOL_MIN_SIZE", 1, 0),
+            db_pool_max_size=env_int(env, "DB_POOL_MAX_SIZE", 10, 1),
             db_timeout_seconds=_float(env, "DB_TIMEOUT_SECONDS", 5.0),
             readiness_timeout_seconds=_float(env, "READINESS_TIMEOUT_SECONDS", 2.0),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),

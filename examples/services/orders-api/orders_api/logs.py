@@ -1,19 +1,15 @@
-"""JSON structured logging to stdout, one object per line."""
+"""JSON structured logging (fx_service_kit.logs), with OpenTelemetry trace ids when tracing."""
 
-import json
 import logging
-import sys
-from contextvars import ContextVar
-from datetime import datetime, timezone
-from typing import IO, Optional
+from typing import IO, Any, Dict, Optional
 
-# Set by the HTTP middleware for the duration of a request.
-request_id_var: ContextVar[Optional[str]] = ContextVar("request_id", default=None)
+from fx_service_kit import logs as kit_logs
+from fx_service_kit.logs import request_id_var
 
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+__all__ = ["JsonFormatter", "configure_logging", "request_id_var"]
 
 
-def _trace_ids() -> dict:
+def _trace_ids() -> Dict[str, Any]:
     """Current trace/span ids when OpenTelemetry is installed and a span is active."""
     try:
         from opentelemetry import trace  # type: ignore[import-not-found]
@@ -25,47 +21,11 @@ def _trace_ids() -> dict:
     return {"trace_id": format(ctx.trace_id, "032x"), "span_id": format(ctx.span_id, "016x")}
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        ts = datetime.fromtimestamp(record.created, tz=timezone.utc)
-        payload = {
-            "ts": ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        request_id = request_id_var.get()
-        if request_id is not None:
-            payload["request_id"] = request_id
-        payload.update(_trace_ids())
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_") and key not in payload:
-                payload[key] = value
-        if record.exc_info:
-            payload["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str, ensure_ascii=False)
+class JsonFormatter(kit_logs.JsonFormatter):
+    def context(self) -> Dict[str, Any]:
+        return _trace_ids()
 
 
 def configure_logging(level: str = "INFO", stream: Optional[IO[str]] = None) -> logging.Handler:
     """Send every log record (ours and uvicorn's) as JSON to stdout."""
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    # uvicorn installs its own plain-text handlers before it imports the app;
-    # route its records through the root JSON handler instead.
-    for name in ("uvicorn", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True
-    # The app writes its own JSON access log (observability.py, with the route
-    # template and probes at DEBUG); uvicorn's would duplicate every request, so
-    # it stays off whether or not --no-access-log was given. (uvicorn decides per
-    # connection with hasHandlers(), which follows propagate up to the root.)
-    access = logging.getLogger("uvicorn.access")
-    access.handlers.clear()
-    access.propagate = False
-    return handler
+    return kit_logs.configure_logging(level, stream, JsonFormatter())

@@ -13,21 +13,24 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-import jwt
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from psycopg.conninfo import make_conninfo
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
 INVENTORY_ROOT = SERVICE_ROOT.parent / "inventory-api"
+KIT_ROOT = SERVICE_ROOT.parent / "common"
 sys.path.insert(0, str(SERVICE_ROOT))
 sys.path.insert(1, str(INVENTORY_ROOT))
+sys.path.insert(2, str(KIT_ROOT))
 
 import uvicorn  # noqa: E402
+from fx_service_kit import testing  # noqa: E402
+from fx_service_kit.testing import app_factory, bearer, client, unused_port  # noqa: E402,F401
 from inventory_api.app import create_app as create_inventory_app  # noqa: E402
 from inventory_api.config import Settings as InventorySettings  # noqa: E402
 from orders_api.app import create_app  # noqa: E402
@@ -54,21 +57,8 @@ def make_settings(**overrides) -> Settings:
     return Settings(**values)
 
 
-def make_token(
-    sub: str = "alice",
-    expires_in: int = 300,
-    secret: str = SECRET,
-    algorithm: str = "HS256",
-    **claims,
-) -> str:
-    payload: Dict[str, object] = {"sub": sub, "iat": int(time.time()), "exp": int(time.time()) + expires_in}
-    payload.update(claims)
-    payload = {k: v for k, v in payload.items() if v is not None}
-    return jwt.encode(payload, secret, algorithm=algorithm)
-
-
-def bearer(token: str) -> Dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+# make_token(sub="alice", expires_in=300, secret=SECRET, algorithm="HS256", **claims)
+make_token = partial(testing.make_token, secret=SECRET, sub="alice")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -89,30 +79,9 @@ def clean_orders(db: psycopg.Connection) -> None:
     db.execute("TRUNCATE orders")
 
 
-@pytest.fixture
-def app_factory() -> Iterator[Callable[..., TestClient]]:
-    """Build an app with custom settings; started (pool opened) and stopped for the test."""
-    clients = []
-
-    def factory(**overrides) -> TestClient:
-        client = TestClient(create_app(make_settings(**overrides)))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in reversed(clients):
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(app_factory) -> TestClient:
-    return app_factory()
-
-
-@pytest.fixture
-def auth() -> Dict[str, str]:
-    return bearer(make_token())
+# For the kit's app_factory/client fixtures (app_factory starts and stops each app).
+build_app = testing.build_app_fixture(create_app, make_settings)
+auth = testing.auth_fixture(make_token)
 
 
 @pytest.fixture
@@ -126,15 +95,6 @@ def scratch_db() -> Iterator[str]:
     finally:
         with psycopg.connect(DATABASE_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 VALID_ORDER = {

@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from conftest import SERVICE_ROOT
+from conftest import KIT_ROOT, SERVICE_ROOT
 from orders_api.migrate import (
     LOCK_KEY,
     MIGRATIONS_DIR,
@@ -135,7 +135,7 @@ def test_duplicate_versions_are_rejected(tmp_path):
 def run_cli(*args, env_overrides):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(env_overrides)
-    env["PYTHONPATH"] = str(SERVICE_ROOT)
+    env["PYTHONPATH"] = os.pathsep.join([str(SERVICE_ROOT), str(KIT_ROOT)])  # as in the image
     return subprocess.run(
         [sys.executable, "-m", "orders_api.migrate", *args],
         cwd=SERVICE_ROOT,

@@ -4,13 +4,13 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Protocol
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .config import ConfigError, Settings
+from .config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,18 @@ class Principal:
     claims: Dict[str, Any] = field(default_factory=dict)
 
 
+class JwtSettings(Protocol):
+    """The settings fields a service's Settings provides for token verification."""
+
+    jwt_secret: Optional[str]
+    jwt_secret_file: Optional[str]
+    jwt_audience: Optional[str]
+    jwt_issuer: Optional[str]
+    jwt_leeway_seconds: int
+
+
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: JwtSettings) -> None:
         self.secret = SecretSource(settings.jwt_secret, settings.jwt_secret_file)
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
@@ -96,7 +106,7 @@ class TokenVerifier:
         return Principal(subject=subject, claims=claims)
 
 
-_bearer = HTTPBearer(auto_error=False, description="HS256 JWT with `sub` and `exp` claims")
+bearer_scheme = HTTPBearer(auto_error=False, description="HS256 JWT with `sub` and `exp` claims")
 
 
 def _unauthorized(detail: str, error: Optional[str] = None) -> HTTPException:
@@ -110,7 +120,7 @@ def _unauthorized(detail: str, error: Optional[str] = None) -> HTTPException:
 
 def authenticated(
     request: Request,
-    credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer),
+    credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer_scheme),
 ) -> Principal:
     """FastAPI dependency: the authenticated caller, or 401."""
     if credentials is None:
