@@ -7,6 +7,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAutoscalerExpander, FxCapability, FxCluster, FxClusterProps, FxProfile, FxTls, FxVersions } from '../src';
 import { k8sErrors } from './util/k8s';
+import { joinedString } from './util/manifests';
 import { checkHelmValues } from './util/shared';
 import { TLS12_CIPHER_SUITES } from '../src/cluster/addons/traefik';
 import { WIRING } from '../src/core/wiring';
@@ -52,9 +53,7 @@ function build(props: (stack: Stack) => FxClusterProps, extra?: (cluster: FxClus
 
 /** A JSON string property (plain or Fn::Join with intrinsics), parsed with intrinsics as TOKEN. */
 function parseJsonProperty(value: unknown): any {
-  if (typeof value === 'string') return JSON.parse(value);
-  const [sep, parts] = (value as any)['Fn::Join'] as [string, unknown[]];
-  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : TOKEN)).join(sep));
+  return JSON.parse(joinedString(value, TOKEN));
 }
 
 function helmRelease(s: Scenario, chart: string): { id: string; props: any; values: any } {

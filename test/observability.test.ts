@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FxCluster, FxObservability, FxObservabilityProps, FxProfile, FxTls, FxVersions } from '../src';
 import { k8sErrors } from './util/k8s';
+import { joinedString, kubernetesObjectsOf } from './util/manifests';
 import { sharedFile, sharedJson } from './util/shared';
 
 const ACCOUNT = '123456789012';
@@ -58,27 +59,14 @@ function productionPlatform(stack: Stack): { cluster: FxCluster; observability: 
   return { cluster, observability };
 }
 
-/** Resolves an Fn::Join of strings and intrinsics to a string, intrinsics replaced by a placeholder. */
-function flatten(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const join = (value as Json)['Fn::Join'];
-  if (join) return (join[1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(join[0]);
-  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
-}
-
 function helmValues(template: Template, chart: string): Json {
   const releases = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: chart } }));
   expect(releases).toHaveLength(1);
-  return JSON.parse(flatten(releases[0].Properties.Values));
-}
-
-function manifests(template: Template): Json[] {
-  return Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
-    .flatMap((r: any) => JSON.parse(flatten(r.Properties.Manifest)) as Json[]);
+  return JSON.parse(joinedString(releases[0].Properties.Values, 'TOKEN'));
 }
 
 function monitoringObjects(template: Template): Json[] {
-  return manifests(template).filter((o) => o.metadata?.namespace === 'monitoring' || (o.kind === 'Namespace' && o.metadata.name === 'monitoring'));
+  return kubernetesObjectsOf(template, 'TOKEN').filter((o) => o.metadata?.namespace === 'monitoring' || (o.kind === 'Namespace' && o.metadata.name === 'monitoring'));
 }
 
 function find(objects: Json[], kind: string, name: string): Json {
@@ -438,7 +426,7 @@ describe('CloudWatch alarms', () => {
     expect(alarm.Threshold).toBe(threshold);
     expect(alarm.Metrics).toHaveLength(1);
     expect(alarm.Metrics[0].Period).toBe(300);
-    expect(flatten(alarm.Metrics[0].Expression)).toContain(`SELECT ${query}`);
+    expect(joinedString(alarm.Metrics[0].Expression, 'TOKEN')).toContain(`SELECT ${query}`);
     expect(alarm.AlarmActions).toHaveLength(1);
   });
 
