@@ -26,13 +26,12 @@ import { createSharedFileSystem, createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
 import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
+import { isDnsLabel, isDnsSubdomain } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
 import { platformLabels, tagPlatform } from '../core/tags';
 import { FxComponentVersions, FxVersions } from '../core/versions';
 
 const WHO = 'FxCluster';
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 
@@ -233,7 +232,7 @@ export class FxCluster extends Construct {
   public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
     const version = options.version ?? options.chart.version;
     check(EXACT_VERSION.test(version), WHO, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
-    check(DNS_LABEL.test(options.namespace), WHO, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+    check(isDnsLabel(options.namespace), WHO, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
     const timeout = options.timeout ?? Duration.minutes(10);
     check(timeout.toSeconds() <= 900, WHO, `addHelmChart(${id}).timeout`, `${timeout.toSeconds()}s`, 'at most 15 minutes (the kubectl handler is a Lambda function)');
     const chart = this.cluster.addHelmChart(id, {
@@ -286,8 +285,8 @@ export class FxCluster extends Construct {
    * @param options name, namespace and install order
    */
   public addPodIdentityServiceAccount(id: string, options: FxServiceAccountOptions): eks.ServiceAccount {
-    check(DNS_SUBDOMAIN.test(options.name), WHO, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
-    check(DNS_LABEL.test(options.namespace), WHO, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+    check(isDnsSubdomain(options.name), WHO, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
+    check(isDnsLabel(options.namespace), WHO, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
     const account = new eks.ServiceAccount(this, id, {
       cluster: this.cluster,
       name: options.name,
@@ -320,7 +319,7 @@ export class FxCluster extends Construct {
   public grantAccess(role: iam.IRole, namespaces: string[], level: FxAccessLevel): void {
     check(namespaces.length > 0, WHO, 'grantAccess.namespaces', namespaces, 'at least one namespace');
     for (const ns of namespaces) {
-      check(DNS_LABEL.test(ns), WHO, 'grantAccess.namespaces', ns, 'DNS labels (lowercase letters, digits, -)');
+      check(isDnsLabel(ns), WHO, 'grantAccess.namespaces', ns, 'DNS labels (lowercase letters, digits, -)');
     }
     this.cluster.grantAccess(`Access${Names.nodeUniqueId(role.node)}${level.name}`, role.roleArn, [
       eks.AccessPolicy.fromAccessPolicyName(level.policyName, { accessScopeType: eks.AccessScopeType.NAMESPACE, namespaces }),

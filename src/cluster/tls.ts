@@ -1,11 +1,10 @@
 import { Token } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { check } from '../core/errors';
+import { check, isEmail } from '../core/errors';
 import { isHostname } from '../core/k8s-names';
 
 const WHO = 'FxTls';
 // Practical address check (local@domain.tld); ACME servers reject anything stranger anyway.
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 
 /** Options of the ACM TLS path. */
 export interface FxAcmTlsOptions {
@@ -60,7 +59,7 @@ export class FxTls {
    */
   public static letsEncrypt(options: FxLetsEncryptTlsOptions): FxTls {
     validateDomain(options, 'letsEncrypt');
-    check(typeof options.email === 'string' && EMAIL.test(options.email), WHO, 'letsEncrypt.email', options.email,
+    check(typeof options.email === 'string' && isEmail(options.email), WHO, 'letsEncrypt.email', options.email,
       'an e-mail address such as ops@example.com (Let\'s Encrypt sends expiry notices there)');
     return new FxTls(FxTlsMode.LETS_ENCRYPT, options.hostedZone, options.domainName.toLowerCase(), options.email, options.staging ?? false);
   }

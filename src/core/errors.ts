@@ -45,3 +45,10 @@ const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|
 export function isIpv4Cidr(value: string): boolean {
   return IPV4_CIDR.test(value);
 }
+
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
+/** An e-mail address such as `ops@example.com`. */
+export function isEmail(value: string): boolean {
+  return EMAIL.test(value);
+}

@@ -1,6 +1,7 @@
 /** Kubernetes naming and quantity rules, shared by every construct that writes Kubernetes objects. */
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
@@ -24,6 +25,11 @@ const SUFFIX: Record<string, number> = {
 /** A DNS-1123 label: lowercase letters, digits and '-', at most 63 characters (names of namespaces, services...). */
 export function isDnsLabel(value: string, maxLength = 63): boolean {
   return value.length <= maxLength && DNS1123_LABEL.test(value);
+}
+
+/** A DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters (names of most objects). */
+export function isDnsSubdomain(value: string): boolean {
+  return DNS1123_SUBDOMAIN.test(value);
 }
 
 /** A fully qualified host name (lowercase), optionally a leading wildcard. */

@@ -2,13 +2,12 @@ import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token } from 
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
-import { check } from '../core/errors';
+import { check, isEmail } from '../core/errors';
 import { FxProfile } from '../core/profile';
 
 export const WHO = 'FxObservability';
 
 // Practical address check (local@domain.tld); SNS and Budgets reject anything stranger anyway.
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 // A PagerDuty integration/routing key is 32 lowercase alphanumerics: a secret *named* like that is
 // almost certainly the key itself pasted where the secret belongs.
 const PAGERDUTY_KEY = /^[a-z0-9]{32}$/;
@@ -41,7 +40,7 @@ export interface ResolvedDatabaseThresholds {
 export function validateEmails(emails: string[]): void {
   const seen = new Set<string>();
   emails.forEach((email, i) => {
-    check(typeof email === 'string' && EMAIL.test(email), WHO, `alarmEmails[${i}]`, email, 'an e-mail address such as ops@example.com');
+    check(typeof email === 'string' && isEmail(email), WHO, `alarmEmails[${i}]`, email, 'an e-mail address such as ops@example.com');
     check(!seen.has(email.toLowerCase()), WHO, `alarmEmails[${i}]`, email, 'each address once');
     seen.add(email.toLowerCase());
   });
