@@ -290,7 +290,10 @@ describe("Let's Encrypt path", () => {
     const { values } = helmRelease(le, 'traefik');
     expect(values.deployment.replicas).toBe(1);
     expect(values.podDisruptionBudget).toEqual({ enabled: false });
-    expect(values.service.spec).toEqual({ type: 'LoadBalancer' });
+    expect(values.service.spec).toEqual({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' });
+    // IP targets: without client IP preservation rate limits and allowlists would see NLB addresses.
+    expect(values.service.annotations['service.beta.kubernetes.io/aws-load-balancer-target-group-attributes'])
+      .toBe('preserve_client_ip.enabled=true');
     expect(values.service.annotations).toMatchObject({
       'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
       'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
@@ -407,6 +410,15 @@ describe('Velero', () => {
     expect(s3.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^ClusterBackupBucket/), 'Arn'] }, '/*']] });
   });
 
+  test('mounts no second /tmp (the chart mounts its own with a read-only root), enables CSI, requests for the plugin', () => {
+    const { values } = helmRelease(acm, 'velero');
+    expect(values.containerSecurityContext.readOnlyRootFilesystem).toBe(true);
+    const mounts = [...(values.extraVolumeMounts ?? []), ...values.initContainers.flatMap((c: any) => c.volumeMounts ?? [])];
+    expect(mounts.filter((m: any) => m.mountPath === '/tmp')).toEqual([]);
+    expect(values.configuration.features.split(',')).toContain('EnableCSI');
+    for (const init of values.initContainers) expect(init.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+  });
+
   test('a daily Schedule of all namespaces keeps backups for the profile retention', () => {
     const [prodSchedule] = objectsOf(acm, 'Schedule');
     expect(prodSchedule.spec).toMatchObject({ schedule: '0 3 * * *', template: { includedNamespaces: ['*'], snapshotVolumes: true, ttl: '720h0m0s' } });
@@ -447,11 +459,24 @@ describe('install order', () => {
     expect(findCycle(s.resources)).toBeUndefined();
   });
 
-  test('charts with CRDs or webhooks others use install with wait, within the 15-minute limit', () => {
-    for (const chart of ['aws-load-balancer-controller', 'traefik', 'external-secrets', 'velero']) {
-      const { props } = helmRelease(acm, chart);
-      expect(props.Wait).toBe(true);
-      expect(Number(String(props.Timeout).replace(/s$/, ''))).toBeLessThanOrEqual(900);
+  test('charts with CRDs or webhooks others use install with wait, 2 minutes under the handler Lambda timeout', () => {
+    for (const [id, r] of Object.entries(acm.resources).filter(([, x]) => x.Type === HELM)) {
+      expect({ id, wait: r.Properties.Wait }).toEqual({ id, wait: true });
+      expect({ id, seconds: Number(String(r.Properties.Timeout).replace(/s$/, '')) <= 900 - 120 }).toEqual({ id, seconds: true });
+    }
+  });
+
+  test("the controller's Service mutating webhook is off: no Service waits for the controller", () => {
+    expect(helmRelease(acm, 'aws-load-balancer-controller').values.enableServiceMutatorWebhook).toBe(false);
+    expect(helmRelease(le, 'aws-load-balancer-controller').values.enableServiceMutatorWebhook).toBe(false);
+  });
+
+  test.each([['ACM', () => acm], ["Let's Encrypt", () => le]])('%s: chart values set only the fx.platform/* label keys (charts own app.kubernetes.io/*)', (_name, get) => {
+    const s = get();
+    for (const [id, r] of Object.entries(s.resources).filter(([, x]) => x.Type === HELM)) {
+      const values = joinedString(r.Properties.Values, TOKEN);
+      expect({ id, managedBy: values.includes('app.kubernetes.io/managed-by'), partOf: values.includes('app.kubernetes.io/part-of') })
+        .toEqual({ id, managedBy: false, partOf: false });
     }
   });
 

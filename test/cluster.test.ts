@@ -277,9 +277,17 @@ describe('node groups', () => {
       InstanceTypes: ['m5.large', 'm5a.large'],
       AmiType: 'BOTTLEROCKET_x86_64',
       ScalingConfig: { MinSize: 0, DesiredSize: 1, MaxSize: 6 },
-      Labels: { 'fx.platform/node-group': 'spot', 'workload': 'batch' },
-      Taints: [{ Key: 'spot', Value: 'true', Effect: 'NO_SCHEDULE' }],
+      Labels: { 'fx.platform/node-group': 'spot', 'fx.platform/capacity': 'spot', 'workload': 'batch' },
+      // The platform's spot taint is added to the user's own: only workloads that opt in tolerate it.
+      Taints: [{ Key: 'spot', Value: 'true', Effect: 'NO_SCHEDULE' }, { Key: 'fx.platform/capacity', Value: 'spot', Effect: 'NO_SCHEDULE' }],
     });
+  });
+
+  test('on-demand groups carry no spot taint', () => {
+    const groups = Object.values(prod.template.findResources('AWS::EKS::Nodegroup')) as any[];
+    for (const g of groups.filter((x) => x.Properties.CapacityType === 'ON_DEMAND')) {
+      expect(JSON.stringify(g.Properties.Taints ?? [])).not.toContain('fx.platform/capacity');
+    }
   });
 
   test('launch templates require IMDSv2 with hop limit 1 and encrypted gp3 volumes', () => {
@@ -340,7 +348,10 @@ describe('EKS add-ons', () => {
   ])('%s gets a Pod Identity role for %s', (addonName, serviceAccount, policy) => {
     const [id] = logicalIds(dev.template, 'AWS::EKS::Addon', { AddonName: addonName });
     const props = dev.template.toJSON().Resources[id].Properties;
-    expect(props.PodIdentityAssociations).toEqual([{ ServiceAccount: serviceAccount, RoleArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } }]);
+    expect(props.PodIdentityAssociations[0]).toEqual({ ServiceAccount: serviceAccount, RoleArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
+    // EBS: the controller only; EFS: the node plugin too (IAM-authenticated mounts, see the storage tests).
+    expect(props.PodIdentityAssociations.map((a: any) => a.ServiceAccount)).toEqual(
+      addonName === 'aws-efs-csi-driver' ? [serviceAccount, 'efs-csi-node-sa'] : [serviceAccount]);
     const role = dev.template.toJSON().Resources[props.PodIdentityAssociations[0].RoleArn['Fn::GetAtt'][0]];
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
@@ -460,6 +471,20 @@ describe('storage', () => {
     dev.template.hasResourceProperties('AWS::EFS::FileSystem', {
       FileSystemPolicy: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+
+  test('EFS volumes can mount: iam mount option, node plugin role with ClientMount in both policies', () => {
+    expect(byName(dev, 'StorageClass', 'efs-sc').mountOptions).toEqual(['tls', 'iam']);
+    const [addon] = Object.values(dev.template.findResources('AWS::EKS::Addon', { Properties: { AddonName: 'aws-efs-csi-driver' } })) as any[];
+    const node = addon.Properties.PodIdentityAssociations.find((a: any) => a.ServiceAccount === 'efs-csi-node-sa');
+    expect(node).toBeDefined();
+    const roleId = node.RoleArn['Fn::GetAtt'][0];
+    const [fs] = Object.values(dev.template.findResources('AWS::EFS::FileSystem')) as any[];
+    const allow = fs.Properties.FileSystemPolicy.Statement.find((st: any) => st.Effect === 'Allow' && [].concat(st.Action).includes('elasticfilesystem:ClientMount'));
+    expect(allow).toMatchObject({ Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } }, Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } });
+    const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')) as any[];
+    const own = policies.filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(own).toEqual([expect.objectContaining({ Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'], Effect: 'Allow' })]);
   });
 });
 
@@ -630,10 +655,13 @@ describe('bad input', () => {
     expect(() => dev.cluster.addHelmChart('Bad', { chart: dev.cluster.versions.charts.traefik, namespace: 'traefik', version: '^41.0.0' }))
       .toThrow(/invalid addHelmChart\(Bad\).version '\^41.0.0'; allowed: an exact chart version/);
   });
-  test('fails when a Helm timeout exceeds 15 minutes', () => {
+  test('fails when a Helm timeout leaves no margin under the 15-minute handler', () => {
     const { Duration } = jest.requireActual('aws-cdk-lib');
     expect(() => dev.cluster.addHelmChart('Slow', { chart: dev.cluster.versions.charts.velero, namespace: 'velero', timeout: Duration.minutes(20) }))
-      .toThrow(/invalid addHelmChart\(Slow\).timeout '1200s'; allowed: at most 15 minutes/);
+      .toThrow(/invalid addHelmChart\(Slow\).timeout '1200s'; allowed: whole seconds from 60 to 780 \(the kubectl handler Lambda stops at 900s/);
+    // 15 minutes (the Lambda's own limit) is refused too: the release would die in Lambda, pending-install.
+    expect(() => dev.cluster.addHelmChart('AtLimit', { chart: dev.cluster.versions.charts.velero, namespace: 'velero', timeout: Duration.minutes(15) }))
+      .toThrow(/invalid addHelmChart\(AtLimit\).timeout '900s'/);
   });
   test('fails when access is granted without namespaces', () => {
     const role = iam.Role.fromRoleName(dev.stack, 'NoNs', 'no-namespaces');

@@ -28,12 +28,16 @@ import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { isDnsLabel, isDnsSubdomain } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
-import { platformLabels, tagPlatform } from '../core/tags';
+import { chartLabels, platformLabels, tagPlatform } from '../core/tags';
 import { FxComponentVersions, FxVersions } from '../core/versions';
 
 const WHO = 'FxCluster';
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
+/** Timeout of aws-eks-v2's kubectl handler Lambda function (it runs `helm upgrade --install --wait`). */
+export const KUBECTL_HANDLER_TIMEOUT_SECONDS = 900;
+/** Longest Helm timeout accepted: the handler's timeout less a margin for pulling the chart and reporting back. */
+export const MAX_HELM_TIMEOUT_SECONDS = KUBECTL_HANDLER_TIMEOUT_SECONDS - 120;
 
 /**
  * An EKS cluster ready for platform workloads: a 3-AZ VPC with flow logs, an aws-eks-v2 control
@@ -179,6 +183,7 @@ export class FxCluster extends Construct {
       vpc: this.vpc,
       subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       clusterSecurityGroup: this.clusterSecurityGroup,
+      clientRole: this.addons.efsCsiNodeRole,
     });
     this.storageChart = createStorageChart({ platformName: this.platformName, fileSystem: this.fileSystem, retainVolumes: this.retainVolumes });
     this.storageManifest = this.addCdk8sChart('Storage', this.storageChart, {
@@ -234,7 +239,11 @@ export class FxCluster extends Construct {
     check(EXACT_VERSION.test(version), WHO, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
     check(isDnsLabel(options.namespace), WHO, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
     const timeout = options.timeout ?? Duration.minutes(10);
-    check(timeout.toSeconds() <= 900, WHO, `addHelmChart(${id}).timeout`, `${timeout.toSeconds()}s`, 'at most 15 minutes (the kubectl handler is a Lambda function)');
+    const seconds = timeout.toSeconds();
+    check(Token.isUnresolved(seconds) || (Number.isInteger(seconds) && seconds >= 60 && seconds <= MAX_HELM_TIMEOUT_SECONDS), WHO,
+      `addHelmChart(${id}).timeout`, `${seconds}s`,
+      `whole seconds from 60 to ${MAX_HELM_TIMEOUT_SECONDS} (the kubectl handler Lambda stops at ${KUBECTL_HANDLER_TIMEOUT_SECONDS}s; `
+      + 'a release still waiting then stays pending-install and every retry fails)');
     const chart = this.cluster.addHelmChart(id, {
       chart: options.chart.chart,
       repository: options.chart.repository,
@@ -359,12 +368,13 @@ export class FxCluster extends Construct {
   }
 
   private createControlPlaneLogGroup(clusterName: string, retention: logs.RetentionDays, key: kms.IKey | undefined): logs.LogGroup {
-    // EKS writes to this fixed name; creating it first sets retention and encryption.
+    // EKS writes to this fixed name; creating it first sets retention and encryption. The name is
+    // fixed, so never plain RETAIN (a rolled-back first create would leave it and block every retry).
     return new logs.LogGroup(this, 'ControlPlaneLogs', {
       logGroupName: `/aws/eks/${clusterName}/cluster`,
       retention,
       encryptionKey: key,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: this.profile.settings.removalPolicy,
     });
   }
 
@@ -415,7 +425,7 @@ export class FxCluster extends Construct {
           requests: { cpu: '100m', memory: '200Mi' },
           limits: { memory: '400Mi' },
         },
-        commonLabels: platformLabels(this.platformName, 'metrics-server'),
+        commonLabels: chartLabels(this.platformName, 'metrics-server'),
       },
       provides: [FxCapability.METRICS_API],
     });

@@ -8,6 +8,9 @@ import { FxProfile } from '../core/profile';
 
 const WHO = 'FxCluster';
 
+/** The taint (and label) every spot node group carries; workloads that may run on spot tolerate it. */
+export const SPOT_TAINT = { key: 'fx.platform/capacity', value: 'spot', effect: eks.TaintEffect.NO_SCHEDULE };
+
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
 const SMALL_SIZES = new Set(['nano', 'micro', 'small', 'medium']);
 
@@ -67,7 +70,12 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     for (const [j, taint] of (g.taints ?? []).entries()) {
       check(!!taint.key && !!taint.effect, WHO, `${p}.taints[${j}]`, taint, 'a taint with a key and an effect');
     }
-    return { ...g, instanceTypes, capacityType, minSize, desiredSize, maxSize, diskSize, image: g.image ?? FxNodeImage.AL2023 };
+    // Spot capacity is tainted: only workloads that opt in (they tolerate SPOT_TAINT) land there, never
+    // Prometheus, Elasticsearch or the controllers. The label lets opted-in workloads prefer it.
+    const spot = capacityType === eks.CapacityType.SPOT;
+    const taints = spot && !(g.taints ?? []).some((t) => t.key === SPOT_TAINT.key) ? [...(g.taints ?? []), SPOT_TAINT] : g.taints;
+    const labels = spot ? { [SPOT_TAINT.key]: SPOT_TAINT.value, ...g.labels } : g.labels;
+    return { ...g, instanceTypes, capacityType, minSize, desiredSize, maxSize, diskSize, taints, labels, image: g.image ?? FxNodeImage.AL2023 };
   });
 }
 

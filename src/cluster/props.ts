@@ -128,8 +128,9 @@ export interface FxClusterProps {
    */
   readonly tls?: FxTls;
   /**
-   * Traefik replicas (at least 2 in production, spread across zones, with a PodDisruptionBudget).
-   * @default - from the profile: 2 in production, 1 in development
+   * Traefik replicas, from 1 to 20, spread across zones; with 2 or more a PodDisruptionBudget
+   * keeps one running during node drains. One replica means a short outage on every node drain.
+   * @default - the profile's `ingressReplicas` (2 in production, 1 in development)
    */
   readonly ingressReplicas?: number;
   /**
@@ -211,7 +212,8 @@ export interface FxHelmChartOptions {
    */
   readonly wait?: boolean;
   /**
-   * Helm timeout (aws-eks-v2 caps it at 15 minutes).
+   * Helm timeout, from 1 to 13 minutes in whole seconds. The kubectl handler Lambda stops at 15
+   * minutes; a release still waiting then stays `pending-install`, so a 2-minute margin is kept.
    * @default Duration.minutes(10)
    */
   readonly timeout?: Duration;

@@ -16,6 +16,8 @@ export interface SharedFileSystemProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly clusterSecurityGroup: ec2.ISecurityGroup;
+  /** The identity of IAM-authenticated mounts (the EFS CSI node plugin's role). */
+  readonly clientRole: iam.IRole;
 }
 
 /**
@@ -52,6 +54,22 @@ export function createSharedFileSystem(scope: Construct, id: string, props: Shar
     // In a file system policy '*' is the file system itself (its own ARN would be a circular reference).
     resources: ['*'],
     conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+  }));
+  // Mounts use the `iam` option (efs-sc mountOptions): the node plugin's role may mount and write
+  // through a mount target, in both the identity and the file system policy (with a policy
+  // present, EFS requires ClientMount for any mount; ClientRootAccess is not needed with access points).
+  const clientActions = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
+  fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'MountFromClusterNodes',
+    principals: [new iam.ArnPrincipal(props.clientRole.roleArn)],
+    actions: clientActions,
+    resources: ['*'],
+    conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+  }));
+  props.clientRole.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: clientActions,
+    resources: [fileSystem.fileSystemArn],
+    conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
   }));
   return fileSystem;
 }
@@ -100,6 +118,9 @@ export function createStorageChart(props: StorageChartProps): cdk8s.Chart {
       gidRangeEnd: '60000',
       basePath: '/dynamic',
     },
+    // tls: encrypted in transit (the file system policy denies anything else); iam: the mount
+    // authenticates as the node plugin's role, which the file system policy allows to mount.
+    mountOptions: ['tls', 'iam'],
     reclaimPolicy,
     allowVolumeExpansion: true,
     volumeBindingMode: 'Immediate',

@@ -33,3 +33,16 @@ export function platformLabels(platformName: string, component: string): Record<
     'fx.platform/version': LIBRARY_VERSION,
   };
 }
+
+/**
+ * Labels the library adds to objects a Helm chart renders (commonLabels, podLabels...). Only the
+ * library's own `fx.platform/*` keys: charts set `app.kubernetes.io/managed-by` and `part-of`
+ * themselves, and a second value for one key makes a duplicate key in the rendered object.
+ */
+export function chartLabels(platformName: string, component: string): Record<string, string> {
+  return {
+    'fx.platform/platform': platformName,
+    'fx.platform/component': component,
+    'fx.platform/version': LIBRARY_VERSION,
+  };
+}

@@ -8,7 +8,7 @@ import { CLOUDWATCH_UID, rdsDashboard, serviceDashboard, traefikDashboard } from
 import { platformRules, traefikPodMonitor } from './rules';
 import type { FxCluster } from '../cluster';
 import { FxCapability } from '../core/install-order';
-import { platformLabels } from '../core/tags';
+import { chartLabels, platformLabels } from '../core/tags';
 import { WIRING } from '../core/wiring';
 
 type Json = Record<string, any>;
@@ -112,8 +112,9 @@ export class MonitoringStack {
       createNamespace: false,
       values: this.values,
       wait: true,
-      // CRDs, operator, Prometheus, Alertmanager and Grafana with their volumes: the longest install.
-      timeout: Duration.minutes(15),
+      // CRDs, operator, Prometheus, Alertmanager and Grafana with their volumes: the longest install,
+      // still 2 minutes under the kubectl handler's 15-minute Lambda timeout (the most accepted).
+      timeout: Duration.minutes(13),
       needs: [NAMESPACE_CAPABILITY, FxCapability.STORAGE_CLASSES, FxCapability.POD_IDENTITY],
       provides: [FxCapability.PROMETHEUS_OPERATOR_CRDS],
     });
@@ -191,7 +192,7 @@ export class MonitoringStack {
     const receiversMounted = o.slackWebhook !== undefined || o.pagerDutyKey !== undefined;
     const https = cluster.domainName !== undefined;
     return {
-      commonLabels: this.labels,
+      commonLabels: chartLabels(this.o.cluster.platformName, COMPONENT),
       crds: { enabled: true },
       // EKS runs the control plane: its etcd, scheduler and controller-manager cannot be scraped,
       // and kube-proxy binds its metrics to localhost.

@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
 import type { FxCluster } from '../cluster';
 import { FxTls } from '../tls';
@@ -81,7 +81,7 @@ export class CertManagerAddon {
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
         resources: controllerResources('50m', '128Mi', '256Mi'),
         global: {
-          commonLabels: platformLabels(cluster.platformName, 'cert-manager'),
+          commonLabels: chartLabels(cluster.platformName, 'cert-manager'),
           leaderElection: { namespace: NAMESPACE },
         },
         webhook: {

@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { controllerResources, grantStatements } from './common';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels } from '../../core/tags';
 import type { FxCluster } from '../cluster';
 import { FxAutoscalerExpander } from '../props';
 
@@ -56,7 +56,7 @@ export class ClusterAutoscalerAddon {
           'scale-down-utilization-threshold': 0.5,
         },
         resources: controllerResources('100m', '300Mi', '600Mi'),
-        additionalLabels: platformLabels(cluster.platformName, 'cluster-autoscaler'),
+        additionalLabels: chartLabels(cluster.platformName, 'cluster-autoscaler'),
       },
       needs: [FxCapability.POD_IDENTITY],
       provides: ['cluster-autoscaler'],

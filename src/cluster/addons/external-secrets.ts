@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
 import type { FxCluster } from '../cluster';
 
@@ -70,7 +70,7 @@ export class ExternalSecretsAddon {
       values: {
         installCRDs: true,
         replicaCount: production ? 2 : 1,
-        commonLabels: platformLabels(cluster.platformName, 'external-secrets'),
+        commonLabels: chartLabels(cluster.platformName, 'external-secrets'),
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
         podDisruptionBudget: { enabled: production, minAvailable: 1 },
         resources: controllerResources('50m', '128Mi', '256Mi'),

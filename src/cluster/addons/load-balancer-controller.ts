@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { controllerResources, grantStatements, zoneSpread } from './common';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels } from '../../core/tags';
 import type { FxCluster } from '../cluster';
 
 const NAMESPACE = 'kube-system';
@@ -16,8 +16,8 @@ export const LBC_CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
  * cluster. Its Pod Identity policy lets it change only load balancers, target groups and security
  * groups tagged `elbv2.k8s.aws/cluster=<cluster name>`, and create them only with that tag.
  *
- * Order: waits for nodes and Pod Identity, installs with `wait` (its webhook mutates Services and
- * TargetGroupBindings) and provides `FxCapability.AWS_LOAD_BALANCER_CONTROLLER`; everything that
+ * Order: waits for nodes and Pod Identity, installs with `wait` (its webhooks mutate
+ * TargetGroupBindings and validate Ingresses; the Service mutator is off) and provides `FxCapability.AWS_LOAD_BALANCER_CONTROLLER`; everything that
  * asks for a load balancer needs that, so it is deleted (and its load balancer removed) first.
  *
  * @internal
@@ -53,9 +53,14 @@ export class LoadBalancerControllerAddon {
         podDisruptionBudget: production ? { maxUnavailable: 1 } : {},
         topologySpreadConstraints: zoneSpread(podLabels, production),
         resources: controllerResources('50m', '128Mi', '256Mi'),
-        additionalLabels: platformLabels(cluster.platformName, 'aws-load-balancer-controller'),
+        additionalLabels: chartLabels(cluster.platformName, 'aws-load-balancer-controller'),
         defaultTags: { 'fx:platform': cluster.platformName },
         defaultSSLPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+        // The Service mutating webhook (mservice.elbv2.k8s.aws, failurePolicy Fail, every namespace)
+        // would reject every Service created while the controller is not ready: metrics-server,
+        // External Secrets, Prometheus, ECK, services... Nothing needs it: the one load-balanced
+        // Service the platform creates (Traefik's NLB) names its loadBalancerClass itself.
+        enableServiceMutatorWebhook: false,
         enableShield: false,
         enableWaf: false,
         enableWafv2: false,

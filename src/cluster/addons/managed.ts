@@ -5,6 +5,9 @@ import { Construct, IConstruct } from 'constructs';
 import { FxCapability, InstallOrder } from '../../core/install-order';
 import { FxAddonVersions } from '../../core/versions';
 
+/** Service account of the EFS CSI driver's node DaemonSet (created by the add-on). */
+export const EFS_CSI_NODE_SERVICE_ACCOUNT = 'efs-csi-node-sa';
+
 /** EKS managed add-on names as the EKS API spells them. */
 export const ADDON_NAMES = {
   vpcCni: 'vpc-cni',
@@ -44,6 +47,8 @@ export class ManagedAddons extends Construct {
   public readonly snapshotController: eks.CfnAddon;
   public readonly ebsCsiRole: iam.Role;
   public readonly efsCsiRole: iam.Role;
+  /** Role of the EFS CSI node plugin (`efs-csi-node-sa`): the identity of IAM-authenticated mounts. */
+  public readonly efsCsiNodeRole: iam.Role;
 
   private readonly props: ManagedAddonsProps;
 
@@ -71,8 +76,16 @@ export class ManagedAddons extends Construct {
     this.ebsCsiDriver = this.addon('EbsCsiDriver', ADDON_NAMES.ebsCsiDriver, v.ebsCsiDriver, undefined,
       [{ serviceAccount: 'ebs-csi-controller-sa', roleArn: this.ebsCsiRole.roleArn }]);
     this.efsCsiRole = this.podIdentityRole('EfsCsiDriverRole', 'AmazonEFSCSIDriverPolicy');
-    this.efsCsiDriver = this.addon('EfsCsiDriver', ADDON_NAMES.efsCsiDriver, v.efsCsiDriver, undefined,
-      [{ serviceAccount: 'efs-csi-controller-sa', roleArn: this.efsCsiRole.roleArn }]);
+    // The node plugin mounts with the `iam` option (efs-utils authenticates as this role); the
+    // cluster grants it ClientMount/ClientWrite on the file system it creates (grantEfsClient).
+    this.efsCsiNodeRole = new iam.Role(this, 'EfsCsiNodeRole', {
+      assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal('pods.eks.amazonaws.com')),
+      description: 'Fx platform: EFS client (mount, write) for the EFS CSI node plugin (EKS Pod Identity)',
+    });
+    this.efsCsiDriver = this.addon('EfsCsiDriver', ADDON_NAMES.efsCsiDriver, v.efsCsiDriver, undefined, [
+      { serviceAccount: 'efs-csi-controller-sa', roleArn: this.efsCsiRole.roleArn },
+      { serviceAccount: EFS_CSI_NODE_SERVICE_ACCOUNT, roleArn: this.efsCsiNodeRole.roleArn },
+    ]);
     this.snapshotController = this.addon('SnapshotController', ADDON_NAMES.snapshotController, v.snapshotController);
 
     order.require(this.ebsCsiDriver, FxCapability.NODES, FxCapability.POD_IDENTITY);

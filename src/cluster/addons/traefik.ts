@@ -6,7 +6,7 @@ import { addonNamespace, controllerResources, namespaceCapability, zoneSpread } 
 import { elbHostedZoneId, loadBalancerAlias } from './dns';
 import { check, isIpv4Cidr } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
 import type { FxCluster } from '../cluster';
 import { FxRateLimit } from '../props';
@@ -19,6 +19,8 @@ export const ALB_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 /** Traefik's internal entry point: /ping for health checks, the dashboard API (never exposed). */
 const TRAEFIK_PORT = 8080;
 const METRICS_PORT = 9100;
+/** The load balancer class the AWS Load Balancer Controller reconciles as an NLB. */
+export const NLB_CLASS = 'service.k8s.aws/nlb';
 /** TLS 1.2 suites with forward secrecy and AEAD; TLS 1.3 suites are not configurable (all are modern). */
 export const TLS12_CIPHER_SUITES = [
   'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
@@ -123,7 +125,7 @@ export class TraefikAddon {
           'prometheus.io/path': '/metrics',
         },
       },
-      commonLabels: platformLabels(this.cluster.platformName, 'traefik'),
+      commonLabels: chartLabels(this.cluster.platformName, 'traefik'),
       podDisruptionBudget: props.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
       topologySpreadConstraints: zoneSpread(podLabels, production),
       resources: controllerResources('100m', '128Mi', '512Mi'),
@@ -165,8 +167,12 @@ export class TraefikAddon {
             'service.beta.kubernetes.io/aws-load-balancer-healthcheck-port': String(TRAEFIK_PORT),
             'service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol': 'http',
             'service.beta.kubernetes.io/aws-load-balancer-healthcheck-path': '/ping',
+            // IP targets hide the client address unless the NLB preserves it: rate limits and IP
+            // allowlists then see the real client (Traefik's remote address), not NLB nodes.
+            'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'preserve_client_ip.enabled=true',
           },
-          spec: { type: 'LoadBalancer' },
+          // Named explicitly: the controller's Service mutating webhook (which would set it) is off.
+          spec: { type: 'LoadBalancer', loadBalancerClass: NLB_CLASS },
         }
         // ACM path and no domain: reachable in the cluster (and by the ALB's IP targets) only.
         : { spec: { type: 'ClusterIP' } },

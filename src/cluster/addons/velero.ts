@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
 import { check } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels, platformLabels } from '../../core/tags';
 import type { FxCluster } from '../cluster';
 
 const NAMESPACE = 'velero';
@@ -82,7 +82,7 @@ export class VeleroAddon {
       createNamespace: false,
       wait: true,
       values: {
-        labels: platformLabels(cluster.platformName, 'velero'),
+        labels: chartLabels(cluster.platformName, 'velero'),
         serviceAccount: { server: { create: false, name: SERVICE_ACCOUNT } },
         credentials: { useSecret: false },
         initContainers: [{
@@ -91,13 +91,15 @@ export class VeleroAddon {
           imagePullPolicy: 'IfNotPresent',
           volumeMounts: [{ mountPath: '/target', name: 'plugins' }],
           securityContext: hardened,
+          // It only copies the plugin binary into the shared volume.
+          resources: controllerResources('10m', '32Mi', '128Mi'),
         }],
         // The image's user is named, not numeric: give a numeric one so runAsNonRoot can be verified.
         podSecurityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+        // With readOnlyRootFilesystem the chart mounts its own emptyDir at /tmp (plugins talk over unix
+        // sockets there): a second /tmp mount would make the Deployment invalid (volumeMounts are keyed
+        // by mountPath), so none is added here.
         containerSecurityContext: hardened,
-        // Plugins talk over unix sockets in the temp dir; the root filesystem stays read-only.
-        extraVolumes: [{ name: 'tmp', emptyDir: {} }],
-        extraVolumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
         resources: controllerResources('100m', '256Mi', '1Gi'),
         snapshotsEnabled: false,
         deployNodeAgent: false,
@@ -110,6 +112,9 @@ export class VeleroAddon {
             config: { region },
           }],
           defaultSnapshotMoveData: false,
+          // The Schedule snapshots volumes through CSI (the EBS VolumeSnapshotClass); without the
+          // feature flag Velero skips CSI volumes and backups carry no volume data.
+          features: 'EnableCSI',
           logFormat: 'json',
         },
       },

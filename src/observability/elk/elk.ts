@@ -13,7 +13,7 @@ import { elkSetupJob } from './setup-job';
 import { createSnapshotBucket, createSnapshotIdentity } from './snapshots';
 import type { FxCluster } from '../../cluster';
 import { FxCapability } from '../../core/install-order';
-import { platformLabels } from '../../core/tags';
+import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
 
 const COMPONENT = 'elk';
@@ -96,7 +96,7 @@ export class ElkStack {
       resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '1Gi' } },
       podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
       securityContext: HARDENED,
-      podLabels: this.labels,
+      podLabels: chartLabels(cluster.platformName, COMPONENT),
       config: { exposedNodeLabels: [`${ZONE_LABEL.replace(/\./g, '\\.')}`], setDefaultSecurityContext: 'true' },
       telemetry: { disabled: true },
     };
@@ -365,8 +365,8 @@ export class ElkStack {
       testFramework: { enabled: false },
       serviceAccount: { create: false, name: ELK.fluentBitServiceAccount },
       rbac: { create: true },
-      labels: this.labels,
-      podLabels: this.labels,
+      labels: chartLabels(this.o.cluster.platformName, COMPONENT),
+      podLabels: chartLabels(this.o.cluster.platformName, COMPONENT),
       priorityClassName: 'system-node-critical',
       // Every node, whatever its taints: logs of every pod are shipped.
       tolerations: [{ operator: 'Exists' }],
