@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Size, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -480,7 +480,7 @@ describe('storage', () => {
     expect(node).toBeDefined();
     const roleId = node.RoleArn['Fn::GetAtt'][0];
     const [fs] = Object.values(dev.template.findResources('AWS::EFS::FileSystem')) as any[];
-    const allow = fs.Properties.FileSystemPolicy.Statement.find((st: any) => st.Effect === 'Allow' && [].concat(st.Action).includes('elasticfilesystem:ClientMount'));
+    const allow = fs.Properties.FileSystemPolicy.Statement.find((st: any) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action).includes('elasticfilesystem:ClientMount'));
     expect(allow).toMatchObject({ Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } }, Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } });
     const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')) as any[];
     const own = policies.filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -603,6 +603,26 @@ describe('bad input', () => {
   test('fails when a medium instance type has a single vCPU', () => {
     expect(attempt({ nodeGroups: [{ name: 'a' }, { name: 'b', instanceTypes: [t('m6g.medium')] }] })).toThrow(/invalid nodeGroups\[1\].instanceTypes 'm6g.medium'/);
   });
+  test('fails when an instance type family or size does not exist', () => {
+    expect(attempt({ nodeGroups: [{ name: 'a', instanceTypes: [t('m9z.large')] }] }))
+      .toThrow(/FxCluster: invalid nodeGroups\[0\].instanceTypes 'm9z.large'; allowed: an EC2 instance type such as m7i.large \(there is no instance family 'm9z'\)/);
+    expect(attempt({ nodeGroups: [{ name: 'a', instanceTypes: [t('m5.huge')] }] })).toThrow(/\(there is no size 'huge'\)/);
+    expect(attempt({ nodeGroups: [{ name: 'a', instanceTypes: [t('m5large')] }] })).toThrow(/\(it is not '<family>.<size>'\)/);
+  });
+  test('a maxSize token is passed on and never copied into minSize or desiredSize', () => {
+    const { stack } = newStack();
+    const max = new CfnParameter(stack, 'MaxNodes', { type: 'Number' }).valueAsNumber;
+    new FxCluster(stack, 'Cluster', { nodeGroups: [{ name: 'app', maxSize: max }] });
+    const [group] = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Nodegroup')) as any[];
+    expect(group.Properties.ScalingConfig).toEqual({ MaxSize: { Ref: 'MaxNodes' }, MinSize: 2, DesiredSize: 2 });
+  });
+  test('a desiredSize token is accepted with literal bounds', () => {
+    const { stack } = newStack();
+    const desired = new CfnParameter(stack, 'Nodes', { type: 'Number' }).valueAsNumber;
+    new FxCluster(stack, 'Cluster', { nodeGroups: [{ name: 'app', minSize: 1, maxSize: 5, desiredSize: desired }] });
+    const [group] = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Nodegroup')) as any[];
+    expect(group.Properties.ScalingConfig).toEqual({ MaxSize: 5, MinSize: 1, DesiredSize: { Ref: 'Nodes' } });
+  });
   test('fails when node group names repeat', () => {
     expect(attempt({ nodeGroups: [{ name: 'a' }, { name: 'a' }] })).toThrow(/invalid nodeGroups\[1\].name 'a'; allowed: a name not used by another node group/);
   });
@@ -640,8 +660,33 @@ describe('bad input', () => {
     expect(attempt({ natGateways: 0 })).toThrow(/invalid natGateways 0; allowed: an integer from 1 to 3/);
     expect(attempt({ natGateways: 4 })).toThrow(/invalid natGateways 4/);
   });
-  test('fails when the VPC CIDR is not a /16-/18 block', () => {
-    expect(attempt({ vpcCidr: '10.0.0.0/24' })).toThrow(/invalid vpcCidr '10.0.0.0\/24'; allowed: an IPv4 CIDR block of size \/16 to \/18/);
+  test('fails when the VPC CIDR is not a /16 block (the subnet layout needs all of it)', () => {
+    expect(attempt({ vpcCidr: '10.0.0.0/24' })).toThrow(/invalid vpcCidr '10.0.0.0\/24'; allowed: a \/16 block/);
+    // /17 and /18 passed the old check and then failed inside aws-cdk-lib's subnet allocation.
+    expect(attempt({ vpcCidr: '10.0.0.0/17' })).toThrow(/FxCluster: invalid vpcCidr '10.0.0.0\/17'; allowed: a \/16 block/);
+    expect(attempt({ vpcCidr: '10.0.0.0/18' })).toThrow(/invalid vpcCidr '10.0.0.0\/18'/);
+  });
+  test('fails when the VPC CIDR is not a network address or not a CIDR', () => {
+    expect(attempt({ vpcCidr: '10.0.0.5/16' })).toThrow(/FxCluster: invalid vpcCidr '10.0.0.5\/16'; allowed: a network address \(host bits zero\), e.g. 10.0.0.0\/16/);
+    expect(attempt({ vpcCidr: '10.1.2.3/16' })).toThrow(/e.g. 10.1.0.0\/16/);
+    expect(attempt({ vpcCidr: 'ten' })).toThrow(/invalid vpcCidr 'ten'; allowed: an IPv4 CIDR block/);
+  });
+  test('fails when the VPC CIDR is a deploy-time token (subnets are computed at synth)', () => {
+    const { stack } = newStack();
+    const cidr = new CfnParameter(stack, 'Cidr', { type: 'String' }).valueAsString;
+    expect(() => new FxCluster(stack, 'Cluster', { vpcCidr: cidr })).toThrow(/invalid vpcCidr '\(a deploy-time token\)'; allowed: a literal IPv4 CIDR block/);
+  });
+  test('fails when an interface endpoint is given twice', () => {
+    expect(attempt({ interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.ECR, ec2.InterfaceVpcEndpointAwsService.STS, ec2.InterfaceVpcEndpointAwsService.ECR] }))
+      .toThrow(/invalid interfaceEndpoints 'ecr.api'; allowed: each AWS service once/);
+  });
+  test('fails when the public endpoint allowlist names private or reserved ranges', () => {
+    expect(attempt({ endpointAllowlist: ['203.0.113.0/24', '10.20.0.0/16'] }))
+      .toThrow(/FxCluster: invalid endpointAllowlist '10.20.0.0\/16'; allowed: public internet ranges \(10.20.0.0\/16 is in the private or reserved range 10.0.0.0\/8/);
+    expect(attempt({ endpointAllowlist: ['192.168.1.0/24'] })).toThrow(/range 192.168.0.0\/16/);
+    expect(attempt({ endpointAllowlist: ['100.64.0.0/10'] })).toThrow(/range 100.64.0.0\/10/);
+    // A block that merely contains a private range is refused too (it names one only by accident).
+    expect(attempt({ endpointAllowlist: ['8.0.0.0/4'] })).toThrow(/'8.0.0.0\/4'; allowed: public internet ranges \(8.0.0.0\/4 is in the private or reserved range/);
   });
   test('fails when new-VPC options come with an existing VPC', () => {
     const { stack } = newStack();

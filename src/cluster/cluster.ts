@@ -24,7 +24,7 @@ import { createNodeGroup, resolveNodeGroups } from './nodegroups';
 import { FxAccessLevel, FxAutoscalerExpander, FxClusterProps, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
 import { createSharedFileSystem, createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
-import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isUnresolved, nonInternetRangeOf } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { isDnsLabel, isDnsSubdomain } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -442,6 +442,9 @@ function resolveEndpointAccess(props: FxClusterProps): eks.EndpointAccess {
   check(allowlist.length > 0, WHO, 'endpointAllowlist', allowlist, 'at least one IPv4 CIDR block (use privateEndpointOnly for no public access)');
   for (const cidr of allowlist) {
     check(isIpv4Cidr(cidr), WHO, 'endpointAllowlist', cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
+    const reserved = isUnresolved(cidr) ? undefined : nonInternetRangeOf(cidr);
+    check(reserved === undefined, WHO, 'endpointAllowlist', cidr,
+      `public internet ranges (${cidr} is in the private or reserved range ${reserved}, which never reaches the public endpoint; in-VPC clients use the private endpoint)`);
   }
   return eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...allowlist);
 }

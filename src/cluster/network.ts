@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { check, isIpv4Cidr } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isIpv4Network } from '../core/errors';
 
 const WHO = 'FxCluster';
 
@@ -112,8 +112,21 @@ export class FxNetwork extends Construct {
 }
 
 function validateNetworkProps(props: NetworkProps): void {
-  check(isIpv4Cidr(props.vpcCidr) && prefixOf(props.vpcCidr) <= 18, WHO, 'vpcCidr', props.vpcCidr,
-    'an IPv4 CIDR block of size /16 to /18 (three /19 private subnets plus public and isolated /24s must fit)');
+  // The subnets are computed at synth time, so the block must be a literal.
+  if (Token.isUnresolved(props.vpcCidr)) {
+    throw new FxValidationError(WHO, 'vpcCidr', '(a deploy-time token)', 'a literal IPv4 CIDR block: the subnet layout is computed at synth time');
+  }
+  check(isIpv4Cidr(props.vpcCidr), WHO, 'vpcCidr', props.vpcCidr, 'an IPv4 CIDR block such as 10.0.0.0/16');
+  check(isIpv4Network(props.vpcCidr), WHO, 'vpcCidr', props.vpcCidr,
+    `a network address (host bits zero), e.g. ${networkOf(props.vpcCidr)}`);
+  // Subnets are allocated on their own size boundaries: 3 public /24s, 3 private /19s (10.x.32.0,
+  // .64.0, .96.0), 3 isolated /24s from .128.0: only a /16 (the largest VPC) holds them.
+  check(prefixOf(props.vpcCidr) === 16, WHO, 'vpcCidr', props.vpcCidr,
+    'a /16 block (three /19 private subnets plus public and isolated /24s need all of it; a VPC is at most /16)');
+  // shortName ('ecr.api'): the full name carries the region, a token in environment-agnostic stacks.
+  const names = props.interfaceEndpoints.map((e) => e.shortName);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  check(repeated === undefined, WHO, 'interfaceEndpoints', repeated, 'each AWS service once (one interface endpoint per service and VPC)');
   check(Number.isInteger(props.natGateways) && props.natGateways >= 1 && props.natGateways <= 3, WHO, 'natGateways', props.natGateways,
     'an integer from 1 to 3 (one per AZ at most; private subnets need egress)');
   if (props.availabilityZones && !Token.isUnresolved(props.availabilityZones)) {
@@ -124,6 +137,15 @@ function validateNetworkProps(props: NetworkProps): void {
 
 function prefixOf(cidr: string): number {
   return Number(cidr.split('/')[1]);
+}
+
+/** The network address of a valid CIDR block (host bits cleared). */
+function networkOf(cidr: string): string {
+  const [address, prefix] = cidr.split('/');
+  const value = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(prefix));
+  const base = Math.floor(value / size) * size;
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join('.')}/${prefix}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
 import { check } from '../core/errors';
+import { instanceTypeProblem } from '../core/instance-types';
 import { FxProfile } from '../core/profile';
 
 const WHO = 'FxCluster';
@@ -44,6 +45,8 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     for (const t of instanceTypes) {
       const name = t.toString();
       if (Token.isUnresolved(name)) continue;
+      const problem = instanceTypeProblem(name);
+      check(problem === undefined, WHO, `${p}.instanceTypes`, name, `an EC2 instance type such as m7i.large (${problem})`);
       check(isAtLeastT3Medium(name), WHO, `${p}.instanceTypes`, name,
         'instance types of at least t3.medium (2 vCPU, 4 GiB): burstable t*.medium or larger, other families .large or larger');
     }
@@ -54,14 +57,22 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     const archs = new Set(instanceTypes.filter((t) => !Token.isUnresolved(t.toString())).map((t) => t.architecture));
     check(archs.size <= 1, WHO, `${p}.instanceTypes`, instanceTypes.map(String), 'instance types of a single CPU architecture');
 
-    const minSize = g.minSize ?? Math.min(s.nodeMinSize, g.maxSize ?? s.nodeMinSize);
-    const maxSize = g.maxSize ?? Math.max(s.nodeMaxSize, minSize);
-    const desiredSize = g.desiredSize ?? Math.min(Math.max(s.nodeDesiredSize, minSize), maxSize);
+    // Defaults are derived from the sizes that were given, but never from a deploy-time token (a
+    // Number parameter): a token is passed on as it is and never copied into another size.
+    const known = (n: number | undefined): n is number => n !== undefined && !Token.isUnresolved(n);
+    const minSize = g.minSize ?? (known(g.maxSize) ? Math.min(s.nodeMinSize, g.maxSize) : s.nodeMinSize);
+    const maxSize = g.maxSize ?? (known(minSize) ? Math.max(s.nodeMaxSize, minSize) : s.nodeMaxSize);
+    const desiredSize = g.desiredSize ?? (known(minSize) && known(maxSize)
+      ? Math.min(Math.max(s.nodeDesiredSize, minSize), maxSize)
+      : (known(minSize) ? minSize : undefined));
     check(Number.isInteger(minSize) && minSize >= 0, WHO, `${p}.minSize`, minSize, 'an integer of 0 or more');
-    check(Number.isInteger(maxSize) && maxSize >= 1 && maxSize >= minSize, WHO, `${p}.maxSize`, maxSize,
+    check(Number.isInteger(maxSize) && maxSize >= 1 && (!known(minSize) || maxSize >= minSize), WHO, `${p}.maxSize`, maxSize,
       `an integer of at least 1 and at least minSize (${minSize})`);
-    check(Number.isInteger(desiredSize) && desiredSize >= minSize && desiredSize <= maxSize, WHO, `${p}.desiredSize`, desiredSize,
-      `an integer between minSize and maxSize (${minSize}..${maxSize})`);
+    if (desiredSize !== undefined) {
+      check(Number.isInteger(desiredSize) && (!known(minSize) || desiredSize >= minSize) && (!known(maxSize) || desiredSize <= maxSize),
+        WHO, g.desiredSize === undefined ? `${p}.minSize` : `${p}.desiredSize`, g.desiredSize ?? minSize,
+        `an integer between minSize and maxSize (${minSize}..${maxSize})`);
+    }
 
     const diskSize = g.diskSize ?? Size.gibibytes(50);
     const gib = diskSize.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });

@@ -52,3 +52,38 @@ const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}
 export function isEmail(value: string): boolean {
   return EMAIL.test(value);
 }
+
+/** The 32-bit value and prefix length of an IPv4 CIDR block (call only on a valid one). */
+function parseCidr(cidr: string): { base: number; prefix: number } {
+  const [address, prefix] = cidr.split('/');
+  const base = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  return { base, prefix: Number(prefix) };
+}
+
+/** An IPv4 CIDR block whose host bits are zero (`10.0.0.0/16`, not `10.0.0.5/16`). */
+export function isIpv4Network(value: string): boolean {
+  if (!isIpv4Cidr(value)) return false;
+  const { base, prefix } = parseCidr(value);
+  const size = 2 ** (32 - prefix);
+  return base % size === 0;
+}
+
+/**
+ * Ranges that never appear as the source address of a connection from the internet: private
+ * (RFC 1918), shared (RFC 6598), loopback, link-local, "this network", documentation-free reserved,
+ * benchmarking, multicast and future use (RFC 6890).
+ */
+const NOT_INTERNET = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
+  '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4'];
+
+/** The reserved or private range an IPv4 CIDR block lies in or overlaps, if any (`0.0.0.0/0` overlaps none). */
+export function nonInternetRangeOf(value: string): string | undefined {
+  if (!isIpv4Cidr(value) || value === '0.0.0.0/0') return undefined;
+  const a = parseCidr(value);
+  return NOT_INTERNET.find((range) => {
+    const b = parseCidr(range);
+    const prefix = Math.min(a.prefix, b.prefix);
+    const size = 2 ** (32 - prefix);
+    return Math.floor(a.base / size) === Math.floor(b.base / size);
+  });
+}
