@@ -1,4 +1,5 @@
 import * as crypto from 'crypto';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,13 +21,53 @@ function shortHash(value: string): string {
 }
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** One path component of an image name (distribution/reference grammar). */
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** A registry host, optionally with a port: `ghcr.io`, `localhost:5000`, `123456789012.dkr.ecr.us-east-1.amazonaws.com`. */
+const REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$/;
 
 function checkTagOrDigest(prop: string, value: string): void {
+  // A deploy-time value (an ECR tag from a pipeline parameter) is passed on unvalidated.
+  if (Token.isUnresolved(value)) return;
   if (value.toLowerCase() === 'latest') {
     throw new FxValidationError(NAME, prop, value, 'a pinned tag or sha256 digest; latest is never deployed');
   }
-  if (!DIGEST.test(value) && !TAG.test(value)) {
-    throw new FxValidationError(NAME, prop, value, 'a tag ([A-Za-z0-9_.-], up to 128 characters) or a sha256:<64 hex> digest');
+  if (value.startsWith('sha256:') || value.includes(':')) {
+    if (!DIGEST.test(value)) throw new FxValidationError(NAME, prop, value, 'a digest of the form sha256:<64 lowercase hex characters>');
+    return;
+  }
+  if (!TAG.test(value)) {
+    throw new FxValidationError(NAME, prop, value, 'a tag ([A-Za-z0-9_.-], up to 128 characters, not starting with . or -) or a sha256:<64 hex> digest');
+  }
+}
+
+/**
+ * Validates a full image reference `[registry/]path[:tag][@digest]` with a pinned tag or digest,
+ * naming what is wrong (empty tag, empty path segment, two tags, malformed digest...).
+ */
+function checkReference(reference: string): void {
+  const allowed = (why: string) => new FxValidationError(NAME, 'reference', reference, `a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (${why})`);
+  if (reference.trim() !== reference || reference.length === 0) throw allowed('no spaces, not empty');
+  const [nameAndTag, digest, ...more] = reference.split('@');
+  if (more.length > 0) throw allowed("one '@' at most");
+  if (digest !== undefined && !DIGEST.test(digest)) throw allowed(`'${digest}' is not sha256:<64 lowercase hex characters>`);
+  const segments = nameAndTag.split('/');
+  const last = segments[segments.length - 1];
+  const colons = last.split(':');
+  if (colons.length > 2) throw allowed('one tag at most');
+  const tag = colons.length === 2 ? colons[1] : undefined;
+  segments[segments.length - 1] = colons[0];
+  if (tag === undefined && digest === undefined) throw allowed('a tag or a digest is required');
+  if (tag !== undefined) {
+    if (tag === '') throw allowed('the tag after : is empty');
+    if (tag.toLowerCase() === 'latest') throw new FxValidationError(NAME, 'reference', reference, 'a pinned tag or sha256 digest; latest is never deployed');
+    if (!TAG.test(tag)) throw allowed(`tag '${tag}' may use [A-Za-z0-9_.-], up to 128 characters`);
+  }
+  const registry = segments.length > 1 && /[.:]|^localhost$/.test(segments[0]) ? segments.shift()! : undefined;
+  if (registry !== undefined && !REGISTRY.test(registry)) throw allowed(`'${registry}' is not a registry host[:port]`);
+  for (const segment of segments) {
+    if (segment === '') throw allowed('a path segment is empty');
+    if (!PATH_COMPONENT.test(segment)) throw allowed(`path segment '${segment}' must be lowercase letters and digits separated by ., _, __ or -`);
   }
 }
 
@@ -67,19 +108,8 @@ export abstract class FxImage {
    * @param reference full reference with a pinned tag or digest
    */
   public static fromRegistry(reference: string): FxImage {
-    const at = reference.indexOf('@');
-    const lastSlash = reference.lastIndexOf('/');
-    const colon = reference.lastIndexOf(':');
-    if (at >= 0) {
-      checkTagOrDigest('reference', reference.slice(at + 1));
-    } else if (colon > lastSlash) {
-      checkTagOrDigest('reference', reference.slice(colon + 1));
-    } else {
-      throw new FxValidationError(NAME, 'reference', reference, 'a reference with a pinned tag or digest, e.g. ghcr.io/acme/api:1.4.2');
-    }
-    if (!/^[a-z0-9]([a-z0-9._\-/:@]*[a-zA-Z0-9])?$/.test(reference.split('@')[0].replace(/:[^/]*$/, ''))) {
-      throw new FxValidationError(NAME, 'reference', reference, 'a lowercase image name such as ghcr.io/acme/api:1.4.2');
-    }
+    // A reference with a deploy-time part (a tag from a parameter) is passed on as it is.
+    if (!Token.isUnresolved(reference)) checkReference(reference);
     return new RegistryImage(reference);
   }
 
@@ -88,6 +118,29 @@ export abstract class FxImage {
    * `nodeRole` (the role that pulls images) read it.
    */
   public abstract bind(scope: Construct, nodeRole?: iam.IGrantable): FxImageConfig;
+}
+
+/**
+ * The ECR repository of one service, for CI pipelines that push its images.
+ *
+ * No explicit name: CloudFormation generates one (the repository's URI is exposed), so a
+ * repository left behind by a rolled-back first create or a destroyed stack never blocks a
+ * retry with AlreadyExists. `removalPolicy` comes from the profile (`FxProfileSettings.removalPolicy`):
+ * `DESTROY` empties the repository on delete (CloudFormation's EmptyOnDelete, no custom resource),
+ * `RETAIN_ON_UPDATE_OR_DELETE` keeps images when the stack is updated or deleted.
+ *
+ * @internal
+ */
+export function createServiceRepository(scope: Construct, id: string, imagesToKeep: number, removalPolicy: RemovalPolicy): ecr.Repository {
+  const destroy = removalPolicy === RemovalPolicy.DESTROY;
+  return new ecr.Repository(scope, id, {
+    imageScanOnPush: true,
+    imageTagMutability: ecr.TagMutability.IMMUTABLE,
+    encryption: ecr.RepositoryEncryption.KMS,
+    lifecycleRules: [{ description: `keep the last ${imagesToKeep} images`, maxImageCount: imagesToKeep }],
+    removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    emptyOnDelete: destroy ? true : undefined,
+  });
 }
 
 /** Docker build options of `FxImage.fromAsset`. */
