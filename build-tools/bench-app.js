@@ -26,7 +26,7 @@ const database = new fx.FxDatabase(stack, 'Database', { cluster, databaseName: '
 const observability = new fx.FxObservability(stack, 'Observability', { cluster, alarmEmails: ['ops@example.com'] });
 const stacks = new fx.FxServiceStacks(app, 'FxServices', { env });
 for (let i = 0; i < services; i++) {
-  new fx.FxMicroservice(stacks.next(), `Svc${i}`, {
+  new fx.FxMicroservice(stacks.stackFor(`svc-${i}`), `Svc${i}`, {
     cluster,
     database,
     observability,

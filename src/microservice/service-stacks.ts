@@ -1,6 +1,7 @@
+import * as crypto from 'crypto';
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { check } from '../core/errors';
+import { check, FxValidationError } from '../core/errors';
 
 const WHO = 'FxServiceStacks';
 
@@ -9,15 +10,24 @@ export interface FxServiceStacksProps {
   /** Environment (account and region) of every service stack: the cluster's. */
   readonly env: StackProps['env'];
   /**
-   * Services per stack. Each FxMicroservice costs 4 to 6 CloudFormation resources and up to about
-   * 25 KB of template (its manifest, with route, database, alerts and dashboard), so 30 keeps every
-   * stack near 750 KB, under CloudFormation's 1 MB template and 500 resources limits.
+   * Most services one stack may hold. Each FxMicroservice costs 4 to 6 CloudFormation resources and
+   * up to about 25 KB of template (its manifest, with route, database, alerts and dashboard), so 30
+   * keeps every stack near 750 KB, under CloudFormation's 1 MB template and 500 resources limits.
+   * Synthesis fails, naming the stack, when a stack would hold more.
    *
    * @default 30
    */
   readonly servicesPerStack?: number;
   /**
-   * Prefix of the stack names (`<prefix>1`, `<prefix>2`, ...).
+   * How many stacks services are spread over (by name, see `stackFor`). A stack is created only
+   * once a service lands in it. Raising it later moves about `1/stackCount` of the services to the
+   * new stacks (rendezvous hashing); every other service stays where it is.
+   *
+   * @default 10
+   */
+  readonly stackCount?: number;
+  /**
+   * Prefix of the stack names (`<prefix>1` ... `<prefix><stackCount>`).
    *
    * @default - the construct id
    */
@@ -25,40 +35,99 @@ export interface FxServiceStacksProps {
 }
 
 /**
- * Spreads many FxMicroservices over as many stacks as CloudFormation's limits require.
+ * Spreads many FxMicroservices over stacks within CloudFormation's limits, each service placed by
+ * its name: `stackFor('orders-api')` always answers the same stack for the same name and
+ * `stackCount`, whatever services are added or removed around it, so inserting a service never
+ * moves another one into a different stack (which would replace its resources).
  *
- * Call `next()` for the scope of each new service: a new stack is opened every `servicesPerStack`
- * services. Services reference the cluster across stacks (CloudFormation exports), so the
- * platform stack deploys first and is deleted last.
+ * Services reference the cluster across stacks (CloudFormation exports), so the platform stack
+ * deploys first and is deleted last.
  *
  * @example
  * const services = new FxServiceStacks(app, 'Services', { env });
- * for (const team of teams) new FxMicroservice(services.next(), team.name, { cluster, image: team.image });
+ * for (const team of teams) new FxMicroservice(services.stackFor(team.name), team.name, { cluster, serviceName: team.name, image: team.image });
  */
 export class FxServiceStacks extends Construct {
-  /** The stacks opened so far. */
-  public readonly stacks: Stack[] = [];
+  /** The stacks created so far (only those holding a service), in slot order. */
+  public get stacks(): Stack[] {
+    return [...this.slots.entries()].sort(([a], [b]) => a - b).map(([, s]) => s);
+  }
   private readonly perStack: number;
+  private readonly stackCount: number;
   private readonly prefix: string;
   private readonly env: StackProps['env'];
-  private count = 0;
+  private readonly slots = new Map<number, Stack>();
+  private readonly members = new Map<number, string[]>();
+  private positional = 0;
 
   constructor(scope: Construct, id: string, props: FxServiceStacksProps) {
     super(scope, id);
     this.perStack = props.servicesPerStack ?? 30;
     check(Number.isInteger(this.perStack) && this.perStack >= 1 && this.perStack <= 40, WHO, 'servicesPerStack', this.perStack,
       'an integer from 1 to 40 (at up to 25 KB of template per service, more risks the 1 MB template limit)');
+    this.stackCount = props.stackCount ?? 10;
+    check(Number.isInteger(this.stackCount) && this.stackCount >= 1 && this.stackCount <= 100, WHO, 'stackCount', this.stackCount,
+      'an integer from 1 to 100');
     this.prefix = props.stackNamePrefix ?? id;
+    check(/^[A-Za-z][A-Za-z0-9-]{0,124}$/.test(this.prefix), WHO, 'stackNamePrefix', this.prefix,
+      'a CloudFormation stack name prefix: a letter, then letters, digits and - (no _), up to 125 characters');
     this.env = props.env;
+    this.node.addValidation({ validate: () => this.overfull() });
   }
 
-  /** The stack the next service goes into. */
-  public next(): Stack {
-    if (this.count % this.perStack === 0) {
-      const n = this.stacks.length + 1;
-      this.stacks.push(new Stack(this, `${n}`, { env: this.env, stackName: `${this.prefix}${n}` }));
+  /**
+   * The stack of the service with this name: the slot with the highest hash of (name, slot), so a
+   * name keeps its stack when others come and go.
+   *
+   * @param serviceName the service's name (its `serviceName`), unique among the services
+   */
+  public stackFor(serviceName: string): Stack {
+    check(serviceName.length > 0 && serviceName.length <= 253, WHO, 'stackFor(serviceName)', serviceName, 'a non-empty service name');
+    let best = 0;
+    let bestScore = '';
+    for (let slot = 0; slot < this.stackCount; slot++) {
+      const score = crypto.createHash('sha256').update(`${serviceName}\u0000${slot}`).digest('hex');
+      if (score > bestScore) {
+        bestScore = score;
+        best = slot;
+      }
     }
-    this.count++;
-    return this.stacks[this.stacks.length - 1];
+    const names = this.members.get(best) ?? [];
+    if (names.includes(serviceName)) {
+      throw new FxValidationError(`${WHO} at ${this.node.path}`, 'stackFor(serviceName)', serviceName, 'a name not placed before (each service once)');
+    }
+    names.push(serviceName);
+    this.members.set(best, names);
+    return this.slot(best);
+  }
+
+  /**
+   * The stack the next service goes into, by position: a new stack every `servicesPerStack` calls.
+   *
+   * @deprecated inserting a service moves every later one into another stack; use `stackFor(name)`.
+   */
+  public next(): Stack {
+    const slot = Math.floor(this.positional / this.perStack);
+    this.positional++;
+    const names = this.members.get(slot) ?? [];
+    names.push(`#${this.positional}`);
+    this.members.set(slot, names);
+    return this.slot(slot, true);
+  }
+
+  private slot(index: number, unbounded = false): Stack {
+    if (!unbounded && index >= this.stackCount) throw new Error('unreachable: slot out of range');
+    let stack = this.slots.get(index);
+    if (!stack) {
+      stack = new Stack(this, `${index + 1}`, { env: this.env, stackName: `${this.prefix}${index + 1}` });
+      this.slots.set(index, stack);
+    }
+    return stack;
+  }
+
+  private overfull(): string[] {
+    return [...this.members.entries()].filter(([, names]) => names.length > this.perStack).map(([slot, names]) =>
+      `${WHO} at ${this.node.path}: invalid stackCount ${this.stackCount}; stack ${this.prefix}${slot + 1} would hold ${names.length} services `
+      + `(more than servicesPerStack ${this.perStack}); allowed: a stackCount with room for every service (raise it: about 1/stackCount of the services move)`);
   }
 }
