@@ -623,6 +623,27 @@ describe('bad input', () => {
     const [group] = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Nodegroup')) as any[];
     expect(group.Properties.ScalingConfig).toEqual({ MaxSize: 5, MinSize: 1, DesiredSize: { Ref: 'Nodes' } });
   });
+  test('fails when a taint or node label key or value is not valid for Kubernetes', () => {
+    expect(attempt({ nodeGroups: [{ name: 'a', taints: [{ key: 'bad key', value: 'x', effect: eks.TaintEffect.NO_SCHEDULE }] }] }))
+      .toThrow(/FxCluster: invalid nodeGroups\[0\].taints\[0\].key 'bad key'; allowed: a Kubernetes key/);
+    expect(attempt({ nodeGroups: [{ name: 'a', taints: [{ key: 'team', value: 'x'.repeat(64), effect: eks.TaintEffect.NO_SCHEDULE }] }] }))
+      .toThrow(/invalid nodeGroups\[0\].taints\[0\].value 'x{64}'; allowed: up to 63/);
+    expect(attempt({ nodeGroups: [{ name: 'a', labels: { 'example.com/Team Name': 'x' } }] })).toThrow(/invalid nodeGroups\[0\].labels 'example.com\/Team Name'/);
+    expect(attempt({ nodeGroups: [{ name: 'a', labels: { team: '-payments' } }] })).toThrow(/invalid nodeGroups\[0\].labels\['team'\] '-payments'/);
+  });
+  test('fails when platformName (given, or from the stack name) is not a label value', () => {
+    expect(attempt({ platformName: 'fx platform' })).toThrow(/FxCluster: invalid platformName 'fx platform'; allowed: up to 40 letters/);
+    expect(attempt({ platformName: 'p'.repeat(41) })).toThrow(/invalid platformName 'p{41}'/);
+    const app = new App({ context: { [`availability-zones:account=${ACCOUNT}:region=${REGION}`]: AZS } });
+    const stack = new Stack(app, 'A'.repeat(20) + '-' + 'B'.repeat(30), { env: { account: ACCOUNT, region: REGION } });
+    expect(() => new FxCluster(stack, 'Cluster')).toThrow(/invalid platformName \(from the stack name\) 'A{20}-B{30}'; .*set platformName when the stack name does not fit/);
+  });
+  test('fails when a Helm release name is not valid', () => {
+    expect(() => dev.cluster.addHelmChart('BadRelease', { chart: dev.cluster.versions.charts.traefik, namespace: 'traefik', release: 'My_Release' }))
+      .toThrow(/invalid addHelmChart\(BadRelease\).release 'My_Release'; allowed: a Helm release name/);
+    expect(() => dev.cluster.addHelmChart('LongRelease', { chart: dev.cluster.versions.charts.traefik, namespace: 'traefik', release: 'r'.repeat(54) }))
+      .toThrow(/invalid addHelmChart\(LongRelease\).release 'r{54}'/);
+  });
   test('fails when node group names repeat', () => {
     expect(attempt({ nodeGroups: [{ name: 'a' }, { name: 'a' }] })).toThrow(/invalid nodeGroups\[1\].name 'a'; allowed: a name not used by another node group/);
   });

@@ -13,6 +13,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CertManagerAddon } from './addons/cert-manager';
 import { ClusterAutoscalerAddon } from './addons/cluster-autoscaler';
 import { ExternalSecretsAddon } from './addons/external-secrets';
+import { KarpenterAddon } from './addons/karpenter';
 import { LoadBalancerControllerAddon } from './addons/load-balancer-controller';
 import { ManagedAddons } from './addons/managed';
 import { defaultIpAllowlist, TraefikAddon } from './addons/traefik';
@@ -21,12 +22,12 @@ import { acknowledgeClusterFindings } from './nag';
 import { FxNetwork, SUBNET_PRIVATE, validateImportedVpc } from './network';
 import { FxNodeGroupOptions } from './nodegroup-options';
 import { createNodeGroup, resolveNodeGroups } from './nodegroups';
-import { FxAccessLevel, FxAutoscalerExpander, FxClusterProps, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
+import { FxAccessLevel, FxAutoscalerExpander, FxClusterProps, FxNodeAutoscaler, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
 import { createSharedFileSystem, createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
 import { check, FxValidationError, isIpv4Cidr, isUnresolved, nonInternetRangeOf } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
-import { isDnsLabel, isDnsSubdomain } from '../core/k8s-names';
+import { isDnsLabel, isDnsSubdomain, isHelmReleaseName, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
 import { chartLabels, platformLabels, tagPlatform } from '../core/tags';
 import { FxComponentVersions, FxVersions } from '../core/versions';
@@ -103,8 +104,12 @@ export class FxCluster extends Construct {
   public readonly clusterSecretStore: eks.KubernetesManifest;
   /** The cert-manager release (Let's Encrypt path only). */
   public readonly certManager?: eks.HelmChart;
-  /** The cluster-autoscaler release, unless switched off. */
+  /** The cluster-autoscaler release, unless switched off or Karpenter is the node autoscaler. */
   public readonly clusterAutoscaler?: eks.HelmChart;
+  /** The Karpenter release, when `nodeAutoscaler` is `FxNodeAutoscaler.karpenter()`. */
+  public readonly karpenter?: eks.HelmChart;
+  /** The manifest with Karpenter's NodePools and EC2NodeClasses, when Karpenter is the node autoscaler. */
+  public readonly karpenterNodePools?: eks.KubernetesManifest;
   /** The Velero release, unless switched off. */
   public readonly velero?: eks.HelmChart;
   /** The S3 bucket Velero writes cluster backups to (retained). */
@@ -125,6 +130,11 @@ export class FxCluster extends Construct {
     this.versions = FxVersions.forKubernetes(props.kubernetesVersion ?? FxVersions.DEFAULT_KUBERNETES_VERSION, WHO);
     this.kubernetesVersion = this.versions.kubernetesVersion;
     this.platformName = props.platformName ?? stack.stackName;
+    // It becomes a label value on every Kubernetes object and the prefix of the platform's secret names.
+    check(Token.isUnresolved(this.platformName) || (isLabelValue(this.platformName) && this.platformName !== '' && this.platformName.length <= 40), WHO,
+      props.platformName === undefined ? 'platformName (from the stack name)' : 'platformName', this.platformName,
+      'up to 40 letters, digits, -, _ and ., starting and ending with a letter or digit (a Kubernetes label value and a secret name prefix)'
+      + (props.platformName === undefined ? '; set platformName when the stack name does not fit' : ''));
     this.retainVolumes = props.retainVolumes ?? settings.retainVolumes;
     const logRetention = props.logRetention ?? settings.logRetention;
     const endpointAccess = resolveEndpointAccess(props);
@@ -214,10 +224,19 @@ export class FxCluster extends Construct {
     this.externalSecrets = new ExternalSecretsAddon(this);
     this.externalSecretsChart = this.externalSecrets.chart;
     this.clusterSecretStore = this.externalSecrets.clusterSecretStore;
-    if (props.clusterAutoscaler ?? true) {
+    check(props.nodeAutoscaler === undefined || props.clusterAutoscaler === undefined, WHO, 'clusterAutoscaler',
+      `${props.clusterAutoscaler} with nodeAutoscaler ${props.nodeAutoscaler?.name}`, 'either nodeAutoscaler or clusterAutoscaler, not both');
+    const autoscaler = props.nodeAutoscaler ?? ((props.clusterAutoscaler ?? true) ? FxNodeAutoscaler.CLUSTER_AUTOSCALER : undefined);
+    if (autoscaler === FxNodeAutoscaler.CLUSTER_AUTOSCALER) {
       this.clusterAutoscaler = new ClusterAutoscalerAddon(this, clusterName, props.autoscalerExpander ?? FxAutoscalerExpander.LEAST_WASTE).chart;
     } else {
-      check(props.autoscalerExpander === undefined, WHO, 'autoscalerExpander', props.autoscalerExpander, 'no expander when clusterAutoscaler is false');
+      check(props.autoscalerExpander === undefined, WHO, 'autoscalerExpander', props.autoscalerExpander,
+        'no expander unless cluster-autoscaler is the node autoscaler');
+    }
+    if (autoscaler?.karpenterOptions) {
+      const karpenter = new KarpenterAddon(this, clusterName, autoscaler.karpenterOptions);
+      this.karpenter = karpenter.chart;
+      this.karpenterNodePools = karpenter.nodePools;
     }
     if (props.velero ?? true) {
       const velero = new VeleroAddon(this, props.clusterBackupRetentionDays ?? settings.clusterBackupRetentionDays);
@@ -236,6 +255,9 @@ export class FxCluster extends Construct {
    */
   public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
     const version = options.version ?? options.chart.version;
+    const release = options.release ?? options.chart.chart;
+    check(isHelmReleaseName(release), WHO, `addHelmChart(${id}).release`, release,
+      'a Helm release name: lowercase letters, digits, - and ., at most 53 characters');
     check(EXACT_VERSION.test(version), WHO, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
     check(isDnsLabel(options.namespace), WHO, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
     const timeout = options.timeout ?? Duration.minutes(10);
@@ -248,7 +270,7 @@ export class FxCluster extends Construct {
       chart: options.chart.chart,
       repository: options.chart.repository,
       version,
-      release: options.release ?? options.chart.chart,
+      release,
       namespace: options.namespace,
       values: options.values,
       wait: options.wait ?? true,

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
 import { check } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
+import { isLabelKey, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
 
 const WHO = 'FxCluster';
@@ -80,6 +81,14 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
 
     for (const [j, taint] of (g.taints ?? []).entries()) {
       check(!!taint.key && !!taint.effect, WHO, `${p}.taints[${j}]`, taint, 'a taint with a key and an effect');
+      check(isLabelKey(taint.key!), WHO, `${p}.taints[${j}].key`, taint.key,
+        'a Kubernetes key: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
+      check(taint.value === undefined || isLabelValue(taint.value), WHO, `${p}.taints[${j}].value`, taint.value,
+        'up to 63 letters, digits, -, _ and ., starting and ending alphanumeric');
+    }
+    for (const [key, value] of Object.entries(g.labels ?? {})) {
+      check(isLabelKey(key), WHO, `${p}.labels`, key, 'Kubernetes label keys: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
+      check(isLabelValue(value), WHO, `${p}.labels['${key}']`, value, 'a label value: up to 63 letters, digits, -, _ and ., starting and ending alphanumeric');
     }
     // Spot capacity is tainted: only workloads that opt in (they tolerate SPOT_TAINT) land there, never
     // Prometheus, Elasticsearch or the controllers. The label lets opted-in workloads prefer it.

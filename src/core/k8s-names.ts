@@ -48,3 +48,24 @@ export function quantityValue(value: string): number {
   if (!m) throw new Error(`not a Kubernetes quantity: ${value}`);
   return Number(m[1]) * SUFFIX[m[3] ?? ''];
 }
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+
+/** A label (or annotation, taint) key: `[prefix/]name`, prefix a DNS subdomain of up to 253 characters, name up to 63. */
+export function isLabelKey(value: string): boolean {
+  const slash = value.lastIndexOf('/');
+  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
+  const name = slash >= 0 ? value.slice(slash + 1) : value;
+  if (prefix !== undefined && !(prefix.length <= 253 && isDnsSubdomain(prefix))) return false;
+  return LABEL_NAME.test(name);
+}
+
+/** A label (or taint) value: empty, or up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric. */
+export function isLabelValue(value: string): boolean {
+  return value === '' || LABEL_NAME.test(value);
+}
+
+/** A Helm release name: a DNS-1123 subdomain of at most 53 characters (Helm's own limit). */
+export function isHelmReleaseName(value: string): boolean {
+  return value.length <= 53 && isDnsSubdomain(value);
+}
