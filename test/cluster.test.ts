@@ -7,6 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { FxAccessLevel, FxCapability, FxCluster, FxClusterProps, FxNodeImage, FxProfile, FxUpgradePolicy, FxVersions } from '../src';
@@ -643,6 +644,10 @@ describe('bad input', () => {
       .toThrow(/invalid addHelmChart\(BadRelease\).release 'My_Release'; allowed: a Helm release name/);
     expect(() => dev.cluster.addHelmChart('LongRelease', { chart: dev.cluster.versions.charts.traefik, namespace: 'traefik', release: 'r'.repeat(54) }))
       .toThrow(/invalid addHelmChart\(LongRelease\).release 'r{54}'/);
+  });
+  test('fails when logRetention is not a value CloudWatch Logs supports', () => {
+    expect(attempt({ logRetention: 45 as logs.RetentionDays })).toThrow(/FxCluster: invalid logRetention 45; allowed: a retention CloudWatch Logs supports \(logs.RetentionDays\): 1, 3, 5, 7/);
+    expect(attempt({ logRetention: logs.RetentionDays.TWO_WEEKS })).not.toThrow();
   });
   test('fails when node group names repeat', () => {
     expect(attempt({ nodeGroups: [{ name: 'a' }, { name: 'a' }] })).toThrow(/invalid nodeGroups\[1\].name 'a'; allowed: a name not used by another node group/);

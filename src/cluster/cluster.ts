@@ -35,6 +35,8 @@ import { FxComponentVersions, FxVersions } from '../core/versions';
 const WHO = 'FxCluster';
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
+/** The retention values CloudWatch Logs accepts (`logs.RetentionDays`; a plain number from JavaScript may be anything). */
+const LOG_RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((v) => typeof v === 'number') as number[]);
 /** Timeout of aws-eks-v2's kubectl handler Lambda function (it runs `helm upgrade --install --wait`). */
 export const KUBECTL_HANDLER_TIMEOUT_SECONDS = 900;
 /** Longest Helm timeout accepted: the handler's timeout less a margin for pulling the chart and reporting back. */
@@ -137,6 +139,8 @@ export class FxCluster extends Construct {
       + (props.platformName === undefined ? '; set platformName when the stack name does not fit' : ''));
     this.retainVolumes = props.retainVolumes ?? settings.retainVolumes;
     const logRetention = props.logRetention ?? settings.logRetention;
+    check(LOG_RETENTION_DAYS.has(logRetention), WHO, props.logRetention === undefined ? `logRetention (from profile ${profile.name})` : 'logRetention',
+      logRetention, `a retention CloudWatch Logs supports (logs.RetentionDays): ${[...LOG_RETENTION_DAYS].sort((a, b) => a - b).join(', ')} days`);
     const endpointAccess = resolveEndpointAccess(props);
     if (!props.privateEndpointOnly && props.endpointAllowlist === undefined) {
       Annotations.of(this).addWarningV2('@fx/cluster:open-endpoint',
@@ -248,10 +252,11 @@ export class FxCluster extends Construct {
   }
 
   /**
-   * Installs a Helm chart from the versions table, after everything it `needs`.
+   * Installs a Helm chart, after everything it `needs`. Any chart works: one of the versions table
+   * (`versions.charts`) or any `{ chart, repository, version }` at an exact version.
    *
    * @param id construct id of the release
-   * @param options the chart (from `versions.charts`), namespace, values and install order
+   * @param options the chart, namespace, values and install order
    */
   public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
     const version = options.version ?? options.chart.version;
