@@ -1,19 +1,55 @@
 import { Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 
 /**
  * Bad input, reported the same way by every Fx construct: which construct, which prop,
  * which value, and what is allowed. Thrown at synth time, before any template is written.
  */
 export class FxValidationError extends Error {
+  /** Path of the Fx construct whose construction raised the error (e.g. `Platform/Services/Orders`), when known. */
+  public readonly path?: string;
+
   constructor(
     public readonly construct: string,
     public readonly prop: string,
     public readonly value: unknown,
     public readonly allowed: string,
   ) {
-    super(`${construct}: invalid ${prop} ${formatValue(value)}; allowed: ${allowed}`);
+    const path = construct.includes(' at ') ? undefined : runningConstructPath();
+    super(`${construct}${path ? ` at ${path}` : ''}: invalid ${prop} ${formatValue(value)}; allowed: ${allowed}`);
     this.name = 'FxValidationError';
+    this.path = path;
   }
+}
+
+/** The most recent instance of each Fx construct class, by class name (see `trackConstruct`). */
+const LIVE = new Map<string, IConstruct>();
+
+/**
+ * Registers an Fx construct whose constructor is running, so that a validation error raised
+ * anywhere below it (helpers, add-ons, static checks) names its path. Call right after `super()`.
+ *
+ * @internal
+ */
+export function trackConstruct(construct: IConstruct): void {
+  LIVE.set(construct.constructor.name, construct);
+}
+
+/**
+ * The path of the innermost tracked construct whose constructor is on the call stack: the first
+ * `new <Class>` frame whose class was registered by `trackConstruct`.
+ */
+function runningConstructPath(): string | undefined {
+  if (LIVE.size === 0) return undefined;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 200;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  for (const match of stack.matchAll(/at new (\w+)/g)) {
+    const construct = LIVE.get(match[1]);
+    if (construct) return construct.node.path;
+  }
+  return undefined;
 }
 
 /** Throws an FxValidationError unless `ok`. Values that are unresolved tokens are never validated. */
@@ -32,6 +68,8 @@ export function isUnresolved(value: unknown): boolean {
 function formatValue(value: unknown): string {
   if (value === undefined) return '(undefined)';
   if (typeof value === 'string') return `'${value}'`;
+  // As given: NaN and Infinity, which JSON would print as null.
+  if (typeof value === 'number') return String(value);
   try {
     return JSON.stringify(value);
   } catch {

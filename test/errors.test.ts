@@ -1,0 +1,48 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { check, FxValidationError, nonInternetRangeOf, isIpv4Network, trackConstruct } from '../src/core/errors';
+
+class Outer extends Construct {
+  constructor(scope: Construct, id: string, port: number) {
+    super(scope, id);
+    trackConstruct(this);
+    new Inner(this, 'Inner', port);
+  }
+}
+class Inner extends Construct {
+  constructor(scope: Construct, id: string, port: number) {
+    super(scope, id);
+    validatePort(port);
+  }
+}
+function validatePort(port: number): void {
+  check(Number.isInteger(port) && port > 0, 'Outer', 'port', port, 'an integer from 1 to 65535');
+}
+
+describe('FxValidationError', () => {
+  test('names the path of the tracked construct whose constructor raised it, from any depth', () => {
+    const stack = new Stack(new App(), 'Platform');
+    const services = new Construct(stack, 'Services');
+    expect(() => new Outer(services, 'Orders', 0)).toThrow('Outer at Platform/Services/Orders: invalid port 0; allowed: an integer from 1 to 65535');
+    // A second instance: its own path, not the first one's.
+    expect(() => new Outer(services, 'Billing', -1)).toThrow(/^Outer at Platform\/Services\/Billing: invalid port -1/);
+  });
+
+  test('outside a tracked constructor there is no path', () => {
+    expect(() => validatePort(0)).toThrow(/^Outer: invalid port 0/);
+  });
+
+  test('prints the value as given: NaN and Infinity, not null', () => {
+    expect(new FxValidationError('X', 'replicas', NaN, 'an integer').message).toBe('X: invalid replicas NaN; allowed: an integer');
+    expect(new FxValidationError('X', 'replicas', Infinity, 'an integer').message).toContain('invalid replicas Infinity;');
+    expect(new FxValidationError('X', 'name', undefined, 'a name').message).toContain('invalid name (undefined);');
+  });
+});
+
+describe('CIDR helpers', () => {
+  test.each([['10.0.0.0/16', true], ['10.0.0.5/16', false], ['0.0.0.0/0', true], ['192.168.1.128/25', true], ['192.168.1.129/25', false], ['x', false]])(
+    'isIpv4Network(%s) = %s', (cidr, expected) => expect(isIpv4Network(cidr)).toBe(expected));
+  test.each([['203.0.113.0/24', undefined], ['0.0.0.0/0', undefined], ['10.1.0.0/16', '10.0.0.0/8'], ['172.20.0.0/16', '172.16.0.0/12'],
+    ['169.254.170.23/32', '169.254.0.0/16'], ['127.0.0.1/32', '127.0.0.0/8'], ['100.100.0.0/16', '100.64.0.0/10'], ['224.0.0.1/32', '224.0.0.0/4']])(
+    'nonInternetRangeOf(%s) = %s', (cidr, expected) => expect(nonInternetRangeOf(cidr)).toBe(expected));
+});
