@@ -99,7 +99,7 @@ beforeAll(() => {
     // Stands in for FxObservability's alarmTopic: an SNS topic encrypted with a customer key.
     const key = new kms.Key(stack, 'AlarmTopicKey', { enableKeyRotation: true });
     const topic = new sns.Topic(stack, 'AlarmTopic', { masterKey: key, enforceSSL: true });
-    const compliance = new FxCompliance(stack, 'Compliance', { cluster, database, topic });
+    const compliance = new FxCompliance(stack, 'Compliance', { cluster, database, topic, recording: FxConfigRecording.PLATFORM_RESOURCES });
     app.synth();
     metadata = fs.readFileSync(path.join(outdir, 'Platform.metadata.json'), 'utf8');
     prod = scenario(stack, compliance);
@@ -114,7 +114,8 @@ beforeAll(() => {
   });
   {
     const stack = new Stack(testApp(), 'Existing', { env: ENV });
-    existing = scenario(stack, new FxCompliance(stack, 'Compliance', { cluster: devCluster, recording: FxConfigRecording.EXISTING }));
+    // No recording prop: the default must leave the account's recorder alone (one per account and region).
+    existing = scenario(stack, new FxCompliance(stack, 'Compliance', { cluster: devCluster }));
   }
   {
     const stack = new Stack(testApp(), 'Private', { env: ENV });
@@ -186,7 +187,7 @@ describe('recorder', () => {
     });
   });
 
-  test('an existing recorder is respected: no recorder, delivery channel, bucket or role, and the rules stay', () => {
+  test('by default the existing recorder is used: no recorder, delivery channel, bucket or role, and the rules stay', () => {
     for (const type of [RECORDER, CHANNEL, 'AWS::S3::Bucket', 'AWS::IAM::Role']) existing.template.resourceCountIs(type, 0);
     expect(existing.compliance.recorder).toBeUndefined();
     expect(existing.compliance.deliveryBucket).toBeUndefined();
@@ -383,7 +384,7 @@ describe('cdk-nag', () => {
   test('the S3 server access log acknowledgement is dropped when a log bucket is given', () => {
     const stack = new Stack(testApp(), 'Logged', { env: ENV });
     const logs = new s3.Bucket(stack, 'AccessLogs');
-    const compliance = new FxCompliance(stack, 'Compliance', { cluster: devCluster, serverAccessLogsBucket: logs });
+    const compliance = new FxCompliance(stack, 'Compliance', { cluster: devCluster, recording: FxConfigRecording.PLATFORM_RESOURCES, serverAccessLogsBucket: logs });
     Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
       LoggingConfiguration: { DestinationBucketName: { Ref: stack.getLogicalId(logs.node.defaultChild as s3.CfnBucket) }, LogFilePrefix: 'config-delivery/' },
     });
@@ -415,14 +416,15 @@ describe('bad input', () => {
     expect(attempt({ rules: [] })).toThrow(/FxCompliance: invalid rules \[\]; allowed: at least one rule/);
   });
   test('fails when the delivery bucket lifecycle is shorter than the Standard-IA minimum', () => {
-    expect(attempt({ deliveryTransitionAfter: Duration.days(7) }))
+    expect(attempt({ recording: FxConfigRecording.PLATFORM_RESOURCES, deliveryTransitionAfter: Duration.days(7) }))
       .toThrow(/FxCompliance: invalid deliveryTransitionAfter '7 days'; allowed: whole days, at least 30 \(S3 keeps objects 30 days in STANDARD before STANDARD_IA\)/);
   });
   test('fails when the lifecycle transition is not a whole number of days', () => {
-    expect(attempt({ deliveryTransitionAfter: Duration.hours(900) })).toThrow(/invalid deliveryTransitionAfter '37 days 12 hours'; allowed: whole days/);
+    expect(attempt({ recording: FxConfigRecording.PLATFORM_RESOURCES, deliveryTransitionAfter: Duration.hours(900) })).toThrow(/invalid deliveryTransitionAfter '37 days 12 hours'; allowed: whole days/);
   });
   test('fails when history would expire before it moves to Standard-IA', () => {
-    expect(attempt({ deliveryTransitionAfter: Duration.days(60), deliveryExpiration: Duration.days(45) }))
+    const recording = FxConfigRecording.PLATFORM_RESOURCES;
+    expect(attempt({ recording, deliveryTransitionAfter: Duration.days(60), deliveryExpiration: Duration.days(45) }))
       .toThrow(/FxCompliance: invalid deliveryExpiration '45 days'; allowed: whole days, more than deliveryTransitionAfter \(60 days\)/);
   });
   test('fails when notifications are asked for without a topic', () => {
@@ -437,6 +439,8 @@ describe('bad input', () => {
       .toThrow(/FxCompliance: invalid deliveryTransitionAfter '60 days'; allowed: unset with FxConfigRecording.EXISTING/);
     expect(attempt({ recording: FxConfigRecording.EXISTING, recordingFrequency: FxConfigRecordingFrequency.DAILY }))
       .toThrow(/FxCompliance: invalid recordingFrequency 'DAILY'/);
+    // the default is the existing recorder: recorder settings without an explicit recording are refused too
+    expect(attempt({ recordingFrequency: FxConfigRecordingFrequency.DAILY })).toThrow(/FxCompliance: invalid recordingFrequency 'DAILY'; allowed: unset with FxConfigRecording.EXISTING/);
   });
   test('fails when a custom recording names no resource type', () => {
     expect(attempt({ recording: FxConfigRecording.resourceTypes([]) })).toThrow(/FxCompliance: invalid recording .*; allowed: at least one resource type/);

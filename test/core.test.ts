@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { FxProfile, FxVersions, FxComponentVersions } from '../src';
-import { sharedJson } from './util/shared';
+import { loadChartData } from './util/helm-values';
 import { check, FxValidationError, isIpv4Cidr } from '../src/core/errors';
 import { LIBRARY_VERSION, tagPlatform, TAG_PLATFORM, TAG_VERSION } from '../src/core/tags';
 
@@ -57,11 +57,10 @@ describe('FxVersions', () => {
     expect(() => require.resolve(FxVersions.default().kubectlLayerPackage)).not.toThrow();
   });
 
-  test('every chart version has its values data in ../shared/charts', () => {
-    for (const chart of Object.values(FxVersions.default().charts)) {
-      const values = sharedJson('charts', chart.chart, chart.version, 'values.json');
-      if (values === undefined) return; // outside CI without shared data
-      expect(values).toBeInstanceOf(Object);
+  test.each(rows)('Kubernetes %s: every chart version has its generated data in test/data/charts', (_minor, row) => {
+    for (const chart of Object.values(row.charts)) {
+      expect({ chart: chart.chart, version: chart.version, data: loadChartData(chart.chart, chart.version)?.version })
+        .toEqual({ chart: chart.chart, version: chart.version, data: chart.version });
     }
   });
 

@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxImage, FxMicroservice, FxProfile } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 import { k8sErrors } from './util/k8s';
-import { checkHelmValues } from './util/shared';
+import { checkHelmValues } from './util/helm-values';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -167,13 +167,13 @@ describe('instance', () => {
     expect(dev.resources[PINNED.instance].Properties.DBParameterGroupName).toEqual(ref(id));
   });
 
-  test('exports postgresql and upgrade logs into encrypted, retained log groups with profile retention', () => {
+  test('exports postgresql and upgrade logs into encrypted log groups with profile retention and removal (never plain Retain: the name is fixed)', () => {
     expect(dev.resources[PINNED.instance].Properties.EnableCloudwatchLogsExports).toEqual(['postgresql', 'upgrade']);
-    for (const [s, days] of [[dev, 30], [prod, 365]] as const) {
+    for (const [s, days, deletion] of [[dev, 30, 'Delete'], [prod, 365, 'RetainExceptOnCreate']] as const) {
       for (const [logicalId, type] of [[PINNED.postgresqlLogs, 'postgresql'], [PINNED.upgradeLogs, 'upgrade']]) {
         expect(s.resources[logicalId]).toMatchObject({
           Properties: { LogGroupName: `/aws/rds/instance/${s.database.instanceIdentifier}/${type}`, RetentionInDays: days, KmsKeyId: arnOf(PINNED.key) },
-          DeletionPolicy: 'Retain',
+          DeletionPolicy: deletion,
         });
       }
       expect(s.resources[PINNED.instance].DependsOn).toEqual(expect.arrayContaining([PINNED.postgresqlLogs, PINNED.upgradeLogs]));
@@ -336,9 +336,9 @@ describe('AWS Backup', () => {
     expect(JSON.stringify(resource.Properties.BackupSelection.Resources)).toContain(`:db:",{"Ref":"${PINNED.instance}"}`);
   });
 
-  test('encrypts the vault with its own retained key and retains the vault', () => {
+  test('encrypts the vault with its own retained key and retains the vault except when its first create rolls back', () => {
     expect(dev.resources[PINNED.backupVault]).toMatchObject({
-      Properties: { EncryptionKeyArn: arnOf(PINNED.backupVaultKey) }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain',
+      Properties: { EncryptionKeyArn: arnOf(PINNED.backupVaultKey) }, DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain',
     });
     expect(dev.resources[PINNED.backupVaultKey]).toMatchObject({ Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
   });

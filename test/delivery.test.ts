@@ -18,10 +18,30 @@ describe('FxGithubDeployRole', () => {
     template = synth({ repository: 'fx-orleans/platform' });
   });
 
-  test('creates the GitHub OIDC provider for the STS audience', () => {
-    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+  test('uses the account\'s existing GitHub OIDC provider by default (one per account)', () => {
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({
+          Principal: {
+            Federated: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:oidc-provider/token.actions.githubusercontent.com']],
+            },
+          },
+        })],
+      },
+    });
+  });
+
+  test('creates the GitHub OIDC provider for the STS audience when asked to', () => {
+    const t = synth({ repository: 'fx-orleans/platform', createOidcProvider: true });
+    t.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    t.hasResourceProperties('AWS::IAM::OIDCProvider', {
       Url: 'https://token.actions.githubusercontent.com',
       ClientIdList: ['sts.amazonaws.com'],
+    });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Federated: { Ref: Match.stringLikeRegexp('^GithubProvider') } } })] },
     });
   });
 
@@ -32,7 +52,7 @@ describe('FxGithubDeployRole', () => {
         Statement: [{
           Action: 'sts:AssumeRoleWithWebIdentity',
           Effect: 'Allow',
-          Principal: { Federated: { Ref: Match.anyValue() } },
+          Principal: { Federated: Match.anyValue() },
           Condition: {
             StringEquals: {
               'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
@@ -87,5 +107,11 @@ describe('FxGithubDeployRole', () => {
     [{ repository: 'o/r', maxSessionDuration: Duration.hours(24) }, /invalid maxSessionDuration '1 day'; allowed: 1 to 12 hours/],
   ])('fails when props are %j', (props, message) => {
     expect(() => synth(props as FxGithubDeployRoleProps)).toThrow(message);
+  });
+
+  test('fails when an existing provider is given and creating one is asked for', () => {
+    expect(() => synth({ repository: 'o/r', createOidcProvider: true }, (stack) => ({
+      oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(stack, 'Existing', 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'),
+    }))).toThrow(/FxGithubDeployRole: invalid createOidcProvider true; allowed: false \(or unset\) when oidcProvider is given/);
   });
 });

@@ -8,7 +8,7 @@ import { ENV, clusterWithAddons, testApp } from './util/fixtures';
 import { k8sErrors } from './util/k8s';
 import { joinedString, kubernetesObjectsOf } from './util/manifests';
 import { restrictedViolations, restrictedViolationsOf } from './util/pss';
-import { checkHelmValues } from './util/shared';
+import { checkHelmValues } from './util/helm-values';
 
 type Json = Record<string, any>;
 

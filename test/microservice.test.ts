@@ -4,13 +4,16 @@ import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile, FxServiceStacks } from '../src';
+import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile, FxServiceStacks, FxTls } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 import { k8sErrors } from './util/k8s';
+import { kubernetesObjectsOf } from './util/manifests';
 import { restrictedViolationsOf, workloadCount } from './util/pss';
-import { checkHelmValues } from './util/shared';
+import { checkHelmValues } from './util/helm-values';
 import { IFxWorkloadObservability } from '../src/core/contracts';
 import { FxCapability } from '../src/core/install-order';
 
@@ -224,6 +227,54 @@ describe('FxMicroservice', () => {
     }]));
   });
 
+  test('network policies: the callee of dependsOn admits the caller, from the caller\'s own manifest', () => {
+    expect(find(objects, 'NetworkPolicy', 'payments-from-orders-api-orders-api')).toMatchObject({
+      metadata: { namespace: 'payments' },
+      spec: {
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'payments' } },
+        policyTypes: ['Ingress'],
+        ingress: [{
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'orders-api' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-api' } } }],
+          ports: [{ protocol: 'TCP', port: 8080 }],
+        }],
+      },
+    });
+    expect(objectsOf(payments).filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name)).toEqual(['default-deny', 'payments']);
+  });
+
+  test('network policies: API server at the control-plane subnets on 443, OTLP collector namespace on both OTLP ports', () => {
+    const egress = find(objects, 'NetworkPolicy', 'orders-api').spec.egress as Obj[];
+    const api = egress.find((e) => e.ports.length === 1 && e.ports[0].port === 443)!;
+    expect(api.to).toHaveLength(3);
+    for (const peer of api.to) expect(peer.ipBlock.cidr).toMatch(/^10\.\d+\.\d+\.0\/\d+$/);
+    const otlp = egress.find((e) => e.to[0].namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'monitoring')!;
+    expect(otlp.ports).toEqual([{ protocol: 'TCP', port: 4317 }, { protocol: 'TCP', port: 4318 }]);
+    expect(find(objectsOf(payments), 'NetworkPolicy', 'payments').spec.egress).toHaveLength(1); // DNS only
+  });
+
+  test('network policies: Pod Identity agent and AWS on 443 only once the role is granted something (resolved at synth)', () => {
+    const manifestOf = (prefix: string) => kubernetesObjectsOf(template).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === prefix)!;
+    const granted = manifestOf('orders-api').spec.egress as Obj[];
+    expect(granted).toEqual(expect.arrayContaining([
+      { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
+    ]));
+    expect(orders.hasAwsPermissions()).toBe(true);
+    expect(payments.hasAwsPermissions()).toBe(false);
+    // a managed policy attached to the role counts too
+    const otherStack = new Stack(testApp(), 'Other', { env: ENV });
+    const other = new FxMicroservice(otherStack, 'Other', { cluster: clusterWithAddons(otherStack, FxProfile.DEVELOPMENT), image: FxImage.fromRegistry('ghcr.io/acme/other:1.0.0') });
+    expect(other.hasAwsPermissions()).toBe(false);
+    other.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonS3ReadOnlyAccess'));
+    expect(other.hasAwsPermissions()).toBe(true);
+    expect(JSON.stringify(manifestOf('payments').spec.egress)).not.toMatch(/169\.254\.170\.23|0\.0\.0\.0\/0/);
+  });
+
+  test('the manifest waits for the Pod Identity association (first pods start with credentials)', () => {
+    const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource', { DependsOn: Match.arrayWith([Match.stringLikeRegexp('^OrdersApiPodIdentity')]) });
+    expect(Object.keys(manifests).filter((id) => id.startsWith('OrdersApiManifest'))).toHaveLength(1);
+  });
+
   test('service, HPA and PDB', () => {
     expect(find(objects, 'Service', 'orders-api').spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] });
     const hpa = find(objects, 'HorizontalPodAutoscaler').spec;
@@ -243,8 +294,9 @@ describe('FxMicroservice', () => {
     expect(route.routes[0].middlewares.map((m: Obj) => m.name)).toEqual([
       'fx-secure-headers', 'orders-api-ip-allowlist', 'orders-api-rate-limit', 'orders-api-circuit-breaker', 'orders-api-retry', 'orders-api-strip-prefix',
     ]);
-    expect(find(objects, 'Middleware', 'orders-api-rate-limit').spec).toEqual({ rateLimit: { average: 50, burst: 100, period: '1s' } });
-    expect(find(objects, 'Middleware', 'orders-api-ip-allowlist').spec.ipAllowList.sourceRange).toEqual(['203.0.113.0/24']);
+    // ACM path: the client is the last X-Forwarded-For entry, appended by the ALB.
+    expect(find(objects, 'Middleware', 'orders-api-rate-limit').spec).toEqual({ rateLimit: { average: 50, burst: 100, period: '1s', sourceCriterion: { ipStrategy: { depth: 1 } } } });
+    expect(find(objects, 'Middleware', 'orders-api-ip-allowlist').spec.ipAllowList).toEqual({ sourceRange: ['203.0.113.0/24'], ipStrategy: { depth: 1 } });
     expect(find(objects, 'Middleware', 'orders-api-strip-prefix').spec).toEqual({ stripPrefix: { prefixes: ['/orders'] } });
     expect(find(objects, 'Deployment', 'orders-api-canary').spec.template.spec.containers[0].image).toMatch(/orders:1\.5\.0-rc1/);
   });
@@ -345,8 +397,8 @@ describe('FxMicroservice bad input', () => {
     ['the path prefix lacks a slash', () => make({ route: { host: 'a.example.com', pathPrefix: 'orders' } }), /invalid route.pathPrefix 'orders'; allowed: a path starting with '\/'/],
     ['the rate limit is not positive', () => make({ route: { host: 'a.example.com', rateLimit: { average: 0, burst: 10 } } }), /invalid route.rateLimit.average 0; allowed: a positive integer/],
     ['the allowlist has a malformed CIDR', () => make({ route: { host: 'a.example.com', ipAllowList: ['10.0.0.0/40'] } }), /invalid route.ipAllowList\[0\] '10.0.0.0\/40'/],
-    ['the image is latest', () => FxImage.fromRegistry('nginx:latest'), /FxImage: invalid reference 'latest'; allowed: a pinned tag or sha256 digest/],
-    ['the image is untagged', () => FxImage.fromRegistry('ghcr.io/acme/api'), /FxImage: invalid reference 'ghcr.io\/acme\/api'; allowed: a reference with a pinned tag or digest/],
+    ['the image is latest', () => FxImage.fromRegistry('nginx:latest'), /FxImage: invalid reference 'nginx:latest'; allowed: a pinned tag or sha256 digest/],
+    ['the image is untagged', () => FxImage.fromRegistry('ghcr.io/acme/api'), /FxImage: invalid reference 'ghcr.io\/acme\/api'; allowed: a pinned image reference .*\(a tag or a digest is required\)/],
     ['an ECR tag is latest', () => FxImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'R', 'r'), 'LATEST'), /FxImage: invalid tagOrDigest 'LATEST'/],
     ['a probe path lacks a slash', () => make({ probes: { readinessPath: 'ready' } }), /invalid probes.readinessPath 'ready'; allowed: a path starting with '\/'/],
     ['two services share a name in one namespace', () => { make({ serviceName: 'dup', namespace: 'shop' }); make({ serviceName: 'dup', namespace: 'shop', createNamespace: false }); },
@@ -360,6 +412,25 @@ describe('FxMicroservice bad input', () => {
   });
 });
 
+
+describe('FxMicroservice on the Let\'s Encrypt path', () => {
+  test('rate limit and allowlist act on the remote address (the NLB preserves the client IP)', () => {
+    const stack = new Stack(testApp(), 'Le', { env: ENV });
+    const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'LeZone', { hostedZoneId: 'Z0EXAMPLE', zoneName: 'fx.example.com' });
+    const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT, {
+      tls: FxTls.letsEncrypt({ hostedZone: zone, domainName: 'fx.example.com', email: 'ops@example.com' }),
+    });
+    const service = new FxMicroservice(stack, 'Api', {
+      cluster,
+      image: FxImage.fromRegistry('ghcr.io/acme/api:1.0.0'),
+      route: { host: 'api.fx.example.com', rateLimit: { average: 5, burst: 10 }, ipAllowList: ['203.0.113.0/24'] },
+    });
+    const objects = objectsOf(service);
+    expect(find(objects, 'Middleware', 'api-rate-limit').spec.rateLimit.sourceCriterion).toEqual({ ipStrategy: {} });
+    expect(find(objects, 'Middleware', 'api-ip-allowlist').spec.ipAllowList).toEqual({ sourceRange: ['203.0.113.0/24'], ipStrategy: {} });
+    expect(find(objects, 'IngressRoute', 'api').spec.entryPoints).toEqual(['websecure']);
+  });
+});
 
 describe('FxServiceStacks', () => {
   test('opens a new stack every servicesPerStack services, each referencing the platform cluster', () => {

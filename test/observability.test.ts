@@ -1,4 +1,3 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,9 +9,10 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FxCluster, FxObservability, FxObservabilityProps, FxProfile, FxTls, FxVersions } from '../src';
+import { checkAssembly, loadChartData } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { joinedString, kubernetesObjectsOf } from './util/manifests';
-import { sharedFile, sharedJson } from './util/shared';
+import { platformAlbName } from '../src/cluster/addons/dns';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -202,13 +202,8 @@ describe('kube-prometheus-stack', () => {
   });
 
   test('every values key exists in the chart data of 88.5.3 and its subcharts', () => {
-    const checker = sharedFile('tools', 'check-helm-values.mjs');
-    if (!checker || nagError) {
-      expect(nagError).toBeUndefined();
-      return;
-    }
-    const out = execFileSync(process.execPath, [fs.realpathSync(checker), nagOutdir, '--manifests', '--json'], { encoding: 'utf8' });
-    const report = JSON.parse(out);
+    expect(nagError).toBeUndefined();
+    const report = checkAssembly(nagOutdir);
     const errors = report.findings.filter((f: Json) => f.severity === 'error');
     expect(errors).toEqual([]);
     expect(report.releases.some((r: Json) => r.chart === 'kube-prometheus-stack' || r.Chart === 'kube-prometheus-stack')).toBe(true);
@@ -259,10 +254,17 @@ describe('Kubernetes objects', () => {
     const policies = JSON.stringify(prod.template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain(SLACK_ARN);
     expect(policies).toContain(PAGERDUTY_ARN);
-    prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'fx-prod/grafana-admin',
-      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', SecretStringTemplate: '{"username":"admin"}' }),
-    });
+    // No fixed name (a retained fixed name blocks the retry of a rolled-back create); retained only in production.
+    const admin = Object.values(prod.template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', SecretStringTemplate: '{"username":"admin"}' }) },
+    })) as Json[];
+    expect(admin).toHaveLength(1);
+    expect(admin[0].Properties.Name).toBeUndefined();
+    expect(admin[0].DeletionPolicy).toBe('RetainExceptOnCreate');
+    const devAdmin = Object.values(dev.template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"admin"}' }) },
+    })) as Json[];
+    expect(devAdmin.map((x) => [x.Properties.Name, x.DeletionPolicy])).toEqual([[undefined, 'Delete']]);
   });
 
   test('dashboard ConfigMaps carry the sidecar label and hold valid dashboards; a service dashboard lives in its namespace', () => {
@@ -353,7 +355,8 @@ describe('Container Insights and X-Ray', () => {
     expect(group).toBeDefined();
     expect(group!.Properties.RetentionInDays).toBe(365);
     expect(group!.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ObservabilityLogKey/), 'Arn'] });
-    expect(group!.DeletionPolicy).toBe('Retain');
+    // a fixed name: RetainExceptOnCreate in production, so a rolled-back first create removes it
+    expect(group!.DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   test('the log key lets CloudWatch Logs use it for the Container Insights groups only', () => {
@@ -418,9 +421,6 @@ describe('CloudWatch alarms', () => {
 
   test.each([
     ['ObservabilityPodRestartsAlarm', 'MAX(pod_number_of_container_restarts) FROM SCHEMA(ContainerInsights, ClusterName, Namespace, PodName)', 5],
-    ['ObservabilityLoadBalancerTarget5xxAlarm', 'SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA("AWS/ApplicationELB", LoadBalancer)', 10],
-    ['ObservabilityLoadBalancer5xxAlarm', 'SUM(HTTPCode_ELB_5XX_Count) FROM SCHEMA("AWS/ApplicationELB", LoadBalancer)', 10],
-    ['ObservabilityTargetResponseTimeAlarm', 'AVG(TargetResponseTime) FROM SCHEMA("AWS/ApplicationELB", LoadBalancer)', 1],
   ])('%s is a Metrics Insights query (%s) at %d', (id, query, threshold) => {
     const alarm = alarmNamed(prod.template, id);
     expect(alarm.Threshold).toBe(threshold);
@@ -430,10 +430,49 @@ describe('CloudWatch alarms', () => {
     expect(alarm.AlarmActions).toHaveLength(1);
   });
 
+  test.each([
+    ['ObservabilityLoadBalancerTarget5xxAlarm', 'HTTPCode_Target_5XX_Count', 'Sum', 10],
+    ['ObservabilityLoadBalancer5xxAlarm', 'HTTPCode_ELB_5XX_Count', 'Sum', 10],
+    ['ObservabilityTargetResponseTimeAlarm', 'TargetResponseTime', 'Average', 1],
+  ])('%s watches %s of the platform\'s own ALB only (its LoadBalancer dimension), not every ALB of the account', (id, metric, statistic, threshold) => {
+    const alarm = alarmNamed(prod.template, id);
+    expect(alarm.Metrics).toBeUndefined();
+    expect(alarm).toEqual(expect.objectContaining({ Namespace: 'AWS/ApplicationELB', MetricName: metric, Statistic: statistic, Period: 300, Threshold: threshold }));
+    const lookupId = Object.keys(prod.template.findResources('Custom::AWS')).find((k) => k.startsWith('ObservabilityLoadBalancerLookup'));
+    expect(lookupId).toBeDefined();
+    expect(alarm.Dimensions).toEqual([{
+      Name: 'LoadBalancer',
+      Value: { 'Fn::Select': [1, { 'Fn::Split': ['loadbalancer/', { 'Fn::GetAtt': [lookupId, 'LoadBalancers.0.LoadBalancerArn'] }] }] },
+    }]);
+  });
+
+  test('the ALB is looked up by the fixed name its Ingress gives it, once the cluster has read its DNS name', () => {
+    const [lookup] = Object.values(prod.template.findResources('Custom::AWS')) as Json[];
+    const create = JSON.parse(joinedString(lookup.Properties.Create, 'TOKEN'));
+    expect(create).toEqual(expect.objectContaining({
+      service: 'ElasticLoadBalancingV2',
+      action: 'describeLoadBalancers',
+      parameters: { Names: [platformAlbName(prod.cluster)] },
+      outputPaths: ['LoadBalancers.0.LoadBalancerArn'],
+    }));
+    // the physical id is the DNS name the cluster reads from the Ingress status: the lookup runs after the ALB exists
+    expect(joinedString(lookup.Properties.Create, 'TOKEN')).toContain('"physicalResourceId":{"id":"TOKEN"}');
+    expect(JSON.stringify(lookup.Properties.Create)).toMatch(/"Fn::GetAtt":\["ClusterLoadBalancerHostname[A-Za-z0-9]*","Value"\]/);
+  });
+
+  test('the Traefik Ingress gives its ALB the name the lookup asks for (else the lookup fails at deploy)', () => {
+    const ingress = kubernetesObjectsOf(prod.template, 'TOKEN').find((o) => o.kind === 'Ingress');
+    expect(ingress?.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-name']).toBe(platformAlbName(prod.cluster));
+  });
+
+  test('without a domain there is no ALB, so no load balancer alarm and no lookup', () => {
+    expect(Object.keys(dev.template.findResources('AWS::CloudWatch::Alarm')).filter((k) => /LoadBalancer|TargetResponse/.test(k))).toEqual([]);
+    dev.template.resourceCountIs('Custom::AWS', 0);
+  });
+
   test('development thresholds are looser', () => {
     expect(alarmNamed(dev.template, 'ObservabilityNodeCpuAlarm').Threshold).toBe(90);
     expect(alarmNamed(dev.template, 'ObservabilityNodeCpuAlarm').EvaluationPeriods).toBe(3);
-    expect(alarmNamed(dev.template, 'ObservabilityTargetResponseTimeAlarm').Threshold).toBe(2);
   });
 
   test.each([
@@ -505,11 +544,10 @@ describe('stable logical ids', () => {
 
 describe('chart data', () => {
   test('the Grafana sidecar label is the one kube-prometheus-stack 88.5.3 configures', () => {
-    const values = sharedJson<Json>('charts', 'kube-prometheus-stack', '88.5.3', 'values.json');
-    if (!values) return;
-    expect(values.grafana.sidecar.dashboards.label).toBe('grafana_dashboard');
-    expect(values.grafana.sidecar.dashboards.labelValue).toBe('1');
-    expect(values.alertmanager.tplConfig).toBe(false);
+    const values = loadChartData('kube-prometheus-stack', '88.5.3')!.pinnedDefaults;
+    expect(values['grafana.sidecar.dashboards.label']).toBe('grafana_dashboard');
+    expect(values['grafana.sidecar.dashboards.labelValue']).toBe('1');
+    expect(values['alertmanager.tplConfig']).toBe(false);
   });
 });
 

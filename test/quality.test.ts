@@ -1,16 +1,25 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, DefaultStackSynthesizer, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { NIST80053R5Checks } from 'cdk-nag';
+import * as eksV1 from 'aws-cdk-lib/aws-eks';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
 import { exampleApp } from '../examples/common';
+import { FxCluster, FxProfile } from '../src';
+import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { kubernetesObjectsOf } from './util/manifests';
 import { restrictedViolationsOf, workloadCount } from './util/pss';
-import { checkHelmValues } from './util/shared';
 import { createDevExample } from '../examples/dev/app';
 import { createPlatformExample } from '../examples/platform/app';
+import { ALIAS_REGIONS, elbHostedZoneId } from '../src/cluster/addons/dns';
+import { createServiceRepository } from '../src/microservice/image';
 
 type Obj = Record<string, any>;
 
@@ -31,23 +40,91 @@ function synth(create: (app: App) => Stack): Synth {
   } catch (e) {
     if (!fs.existsSync(path.join(outdir, 'validation-report.json'))) throw e;
   }
-  const findings: Finding[] = [];
-  const reportFile = path.join(outdir, 'validation-report.json');
-  if (fs.existsSync(reportFile)) {
-    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
-    for (const plugin of report.pluginReports ?? []) {
-      for (const v of plugin.violations ?? []) {
-        for (const c of v.violatingConstructs ?? [{ constructPath: '?' }]) {
-          findings.push({ pack: plugin.summary?.pluginName ?? plugin.pluginName ?? '?', rule: v.ruleName, path: c.constructPath });
-        }
-      }
-    }
-  }
+  const findings = reportFindings(outdir);
   const metadata = JSON.parse(fs.readFileSync(path.join(outdir, `${stack.artifactId}.metadata.json`), 'utf8'));
   const acknowledged = JSON.stringify(metadata).split('aws:cdk:acknowledged-rules').length - 1;
   // The assembly was written before validation failed: read it (Template.fromStack would synthesize again).
   const template = Template.fromJSON(JSON.parse(fs.readFileSync(path.join(outdir, `${stack.artifactId}.template.json`), 'utf8')));
   return { stack, template, outdir, findings, acknowledged };
+}
+
+/**
+ * The packs over the synthesized template itself: the template is included (`CfnInclude`) into a fresh
+ * stack, where every resource is the L1 class of its type (`AWS::EKS::Cluster` becomes aws-eks's
+ * `CfnCluster`, which cdk-nag's EKS rules match; aws-eks-v2's cluster class is invisible to them).
+ * Each acknowledgement recorded in the assembly (on a resource or any of its ancestors) is carried over
+ * to the included resource, unless `carryAcknowledgements` is false.
+ */
+function templateFindings(outdir: string, artifactId: string, carryAcknowledgements = true): Finding[] {
+  const metadata: Record<string, Array<{ type: string; data: any }>> = JSON.parse(fs.readFileSync(path.join(outdir, `${artifactId}.metadata.json`), 'utf8'));
+  const logicalIdPaths: Record<string, string> = {};
+  const acknowledgedAt: Record<string, Record<string, string>> = {};
+  for (const [at, entries] of Object.entries(metadata)) {
+    for (const e of entries) {
+      if (e.type === 'aws:cdk:logicalId') logicalIdPaths[e.data] = at;
+      if (e.type === 'aws:cdk:acknowledged-rules') acknowledgedAt[at] = { ...acknowledgedAt[at], ...e.data };
+    }
+  }
+  const includeOut = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-quality-include-'));
+  try {
+    const app = new App({ outdir: includeOut, builtinCloudFormationValidation: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+    // The included template brings its own BootstrapVersion parameter and rule.
+    const stack = new Stack(app, 'Included', {
+      env: { account: '123456789012', region: 'us-east-1' },
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+    });
+    const include = new CfnInclude(stack, 'Template', { templateFile: path.join(outdir, `${artifactId}.template.json`) });
+    // CfnInclude maps AWS::EKS::* to aws-eks-v2's L1 classes, and cdk-nag's EKS rules test
+    // `instanceof` aws-eks's. Both are generated from the same CloudFormation resource spec (same
+    // fields), so the included EKS resources are re-typed as aws-eks's classes for the packs.
+    for (const child of include.node.children) {
+      if (!(child instanceof CfnResource) || !child.cfnResourceType.startsWith('AWS::EKS::')) continue;
+      const v1Class = (eksV1 as Record<string, any>)[`Cfn${child.cfnResourceType.split('::')[2]}`];
+      if (typeof v1Class === 'function' && v1Class.CFN_RESOURCE_TYPE_NAME === child.cfnResourceType) Object.setPrototypeOf(child, v1Class.prototype);
+    }
+    if (carryAcknowledgements) {
+      for (const [logicalId, at] of Object.entries(logicalIdPaths)) {
+        let resource: IConstruct;
+        try {
+          resource = include.getResource(logicalId);
+        } catch {
+          continue; // a parameter, condition or rule, not a resource
+        }
+        const scopes = Object.keys(acknowledgedAt).filter((p) => at === p || at.startsWith(`${p}/`));
+        const rules = Object.assign({}, ...scopes.map((p) => acknowledgedAt[p])) as Record<string, string>;
+        for (const [id, reason] of Object.entries(rules)) Validations.of(resource).acknowledge({ id, reason });
+      }
+    }
+    try {
+      app.synth();
+    } catch (e) {
+      if (!fs.existsSync(path.join(includeOut, 'validation-report.json'))) throw e;
+    }
+    return reportFindings(includeOut).map((f) => ({ ...f, path: f.path.replace(/^\/?Included\/Template\//, '') }));
+  } finally {
+    fs.rmSync(includeOut, { recursive: true, force: true });
+  }
+}
+
+function reportFindings(outdir: string): Finding[] {
+  const findings: Finding[] = [];
+  const reportFile = path.join(outdir, 'validation-report.json');
+  if (!fs.existsSync(reportFile)) return findings;
+  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+  for (const plugin of report.pluginReports ?? []) {
+    for (const v of plugin.violations ?? []) {
+      for (const c of v.violatingConstructs ?? [{ constructPath: '?' }]) {
+        findings.push({ pack: plugin.summary?.pluginName ?? plugin.pluginName ?? '?', rule: v.ruleName, path: c.constructPath });
+      }
+    }
+  }
+  return findings;
+}
+
+function countByRule(findings: Finding[]): string {
+  const byRule = findings.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.rule]: (acc[f.rule] ?? 0) + 1 }), {});
+  return Object.entries(byRule).map(([r, n]) => `${r}: ${n}`).join(', ') || 'none';
 }
 
 /** Logical ids of every stateful resource: renaming one replaces it, and for data that is data loss. */
@@ -106,6 +183,32 @@ function literalSecrets(value: unknown, at = '$'): string[] {
   return found;
 }
 
+/** The property holding a resource's physical name, for the types the platform creates with one. */
+const NAME_PROPERTY: Record<string, string> = {
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::SecretsManager::Secret': 'Name',
+  'AWS::ECR::Repository': 'RepositoryName',
+  'AWS::Backup::BackupVault': 'BackupVaultName',
+  'AWS::RDS::DBInstance': 'DBInstanceIdentifier',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::EFS::FileSystem': 'FileSystemName',
+  'AWS::KMS::Alias': 'AliasName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::IAM::Role': 'RoleName',
+};
+
+/**
+ * Resources that carry a fixed physical name and plain `Retain` (DeletionPolicy or UpdateReplacePolicy
+ * only on replacement is fine): CloudFormation keeps them when a first create rolls back, so every
+ * retry fails with AlreadyExists. `RetainExceptOnCreate` (RETAIN_ON_UPDATE_OR_DELETE) and `Delete` pass.
+ */
+function namedAndRetained(template: Obj): string[] {
+  return Object.entries<Obj>(template.Resources ?? {})
+    .filter(([, r]) => r.DeletionPolicy === 'Retain' && NAME_PROPERTY[r.Type] !== undefined && r.Properties?.[NAME_PROPERTY[r.Type]] !== undefined)
+    .map(([id, r]) => `${r.Type} ${id}`)
+    .sort();
+}
+
 describe.each([
   ['platform', createPlatformExample],
   ['dev', createDevExample],
@@ -121,13 +224,20 @@ describe.each([
   test('cdk-nag AwsSolutions: no unacknowledged error; NIST 800-53 R5 findings counted', () => {
     expect(s.findings.filter((f) => f.pack.includes('AwsSolutions'))).toEqual([]);
     const nist = s.findings.filter((f) => f.pack.includes('NIST'));
-    const byRule = nist.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.rule]: (acc[f.rule] ?? 0) + 1 }), {});
     // Reported, not gated: the platform is built to AwsSolutions; NIST findings are listed for auditors.
-    console.log(`${name}: NIST 800-53 R5 findings: ${nist.length} (${Object.entries(byRule).map(([r, n]) => `${r}: ${n}`).join(', ') || 'none'}); acknowledgements recorded: ${s.acknowledged}`);
+    console.log(`${name}: NIST 800-53 R5 findings: ${nist.length} (${countByRule(nist)}); acknowledgements recorded: ${s.acknowledged}`);
     expect(s.acknowledged).toBeGreaterThan(0);
   });
 
-  test('EKS endpoint access and control-plane logging (cdk-nag does not see aws-eks-v2 clusters)', () => {
+  test('cdk-nag over the template itself (every resource, EKS included): no unacknowledged AwsSolutions error', () => {
+    const findings = templateFindings(s.outdir, s.stack.artifactId);
+    expect(findings.filter((f) => f.pack.includes('AwsSolutions'))).toEqual([]);
+    const nist = findings.filter((f) => f.pack.includes('NIST'));
+    console.log(`${name}: template-level NIST 800-53 R5 findings: ${nist.length} (${countByRule(nist)})`);
+    if (process.env.FX_NIST_PATHS) console.log(nist.map((f) => `${f.rule} ${f.path}`).join('\n'));
+  });
+
+  test('EKS endpoint access and control-plane logging', () => {
     const clusters = Object.values(s.template.findResources('AWS::EKS::Cluster'));
     expect(clusters).toHaveLength(1);
     const props = clusters[0].Properties;
@@ -156,6 +266,28 @@ describe.each([
     expect(run.status).toBe(0);
   });
 
+  test('no resource with a fixed name is plainly retained (a rolled-back first create would block every retry)', () => {
+    const template = JSON.parse(fs.readFileSync(path.join(s.outdir, `${s.stack.artifactId}.template.json`), 'utf8'));
+    expect(namedAndRetained(template)).toEqual(AWAITING_WIRING[name]);
+  });
+
+  test('account singletons are explicit: platform creates the Config recorder and trusts the existing GitHub provider, dev the reverse', () => {
+    const expected = name === 'platform' ? { recorder: 1, channel: 1, oidc: 0 } : { recorder: 0, channel: 0, oidc: 1 };
+    s.template.resourceCountIs('AWS::Config::ConfigurationRecorder', expected.recorder);
+    s.template.resourceCountIs('AWS::Config::DeliveryChannel', expected.channel);
+    // (the EKS cluster's own IRSA issuer is another OIDC provider)
+    expect(Object.keys(s.template.findResources('AWS::IAM::OIDCProvider', { Properties: { Url: 'https://token.actions.githubusercontent.com' } })))
+      .toHaveLength(expected.oidc);
+    expect(Object.keys(s.template.findResources('AWS::Config::ConfigRule')).length).toBeGreaterThan(5);
+  });
+
+  test('named log groups follow the profile: deleted in development, RetainExceptOnCreate in production', () => {
+    const groups = Object.values(s.template.findResources('AWS::Logs::LogGroup'))
+      .filter((g) => /\/aws\/(eks|rds|containerinsights)\//.test(JSON.stringify(g.Properties.LogGroupName)));
+    expect(groups.length).toBeGreaterThanOrEqual(6);
+    for (const g of groups) expect(g.DeletionPolicy).toBe(name === 'dev' ? 'Delete' : 'RetainExceptOnCreate');
+  });
+
   test('no literal password, token or key in any template or manifest', () => {
     const files = fs.readdirSync(s.outdir).filter((f) => f.endsWith('.template.json'));
     expect(files.length).toBeGreaterThan(0);
@@ -175,6 +307,129 @@ describe('secrets scan', () => {
     expect(literalSecrets({ values: '{"admin":{"existingSecret":"fx-grafana-admin","passwordKey":"admin-password"}}' })).toEqual([]);
     expect(literalSecrets({ values: '{"url":"https://hooks.slack.com/services/T000/B000/XXXXXXXX"}' })).not.toEqual([]);
     expect(literalSecrets({ PGPASSWORD: '{{ .password }}', password: '${TOKEN}', secretName: 'fx/database/db' })).toEqual([]);
+  });
+});
+
+/**
+ * Named and retained resources created in files owned by other engineers, listed so the gate stays exact.
+ * The lead empties an entry when applying the change in the report (FxMicroservice's repository through
+ * `createServiceRepository`, the ELK log shipper secret without a fixed name).
+ */
+const AWAITING_WIRING: Record<string, string[]> = {
+  platform: [
+    'AWS::ECR::Repository InventoryApiRepository02492A76',
+    'AWS::ECR::Repository OrdersApiRepositoryB7A48F44',
+    'AWS::SecretsManager::Secret ObservabilityLogShipperSecretEBCA9C68',
+  ],
+  dev: ['AWS::ECR::Repository OrdersApiRepositoryB7A48F44'],
+};
+
+describe('named-and-retained check', () => {
+  function template(configure: (stack: Stack) => void): Obj {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Fixture');
+    configure(stack);
+    return Template.fromStack(stack).toJSON();
+  }
+
+  test('finds a named log group and secret with plain RETAIN', () => {
+    const bad = template((stack) => {
+      new logs.LogGroup(stack, 'Named', { logGroupName: '/aws/eks/x/cluster', removalPolicy: RemovalPolicy.RETAIN });
+      new secretsmanager.Secret(stack, 'Secret', { secretName: 'fx/grafana-admin', removalPolicy: RemovalPolicy.RETAIN });
+    });
+    expect(namedAndRetained(bad)).toEqual([
+      expect.stringMatching(/^AWS::Logs::LogGroup Named/),
+      expect.stringMatching(/^AWS::SecretsManager::Secret Secret/),
+    ]);
+  });
+
+  test('accepts RETAIN_ON_UPDATE_OR_DELETE, DESTROY and unnamed retained resources', () => {
+    const good = template((stack) => {
+      new logs.LogGroup(stack, 'Kept', { logGroupName: '/aws/eks/x/cluster', removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+      new logs.LogGroup(stack, 'Gone', { logGroupName: '/aws/eks/y/cluster', removalPolicy: RemovalPolicy.DESTROY });
+      new secretsmanager.Secret(stack, 'Unnamed', { removalPolicy: RemovalPolicy.RETAIN });
+    });
+    expect(namedAndRetained(good)).toEqual([]);
+  });
+
+  test('FxProfile.custom refuses a plain RETAIN removal policy', () => {
+    expect(() => FxProfile.custom(FxProfile.PRODUCTION, 'p', { removalPolicy: RemovalPolicy.RETAIN }))
+      .toThrow(/FxProfile: invalid removalPolicy 'retain'; allowed: RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE/);
+  });
+
+  test.each([
+    [RemovalPolicy.DESTROY, 'Delete', true],
+    [RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, 'RetainExceptOnCreate', undefined],
+  ])('createServiceRepository with %s: no fixed name, DeletionPolicy %s', (policy, deletion, emptyOnDelete) => {
+    const t = template((stack) => createServiceRepository(stack, 'Repository', 30, policy));
+    const repo = Object.values<Obj>(t.Resources).find((r) => r.Type === 'AWS::ECR::Repository')!;
+    expect(repo.DeletionPolicy).toBe(deletion);
+    expect(repo.Properties.RepositoryName).toBeUndefined();
+    expect(repo.Properties.EmptyOnDelete).toBe(emptyOnDelete);
+    expect(repo.Properties.ImageTagMutability).toBe('IMMUTABLE');
+  });
+});
+
+describe('template-level cdk-nag run sees the aws-eks-v2 cluster', () => {
+  const runs: Record<string, { outdir: string; artifactId: string }> = {};
+  beforeAll(() => {
+    const variants: Array<[string, { endpointAllowlist?: string[] }]> = [['open', {}], ['allowlisted', { endpointAllowlist: ['203.0.113.0/24'] }]];
+    for (const [key, props] of variants) {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-quality-eks-'));
+      const app = new App({ outdir, builtinCloudFormationValidation: false });
+      const stack = new Stack(app, `Eks${key}`, { env: { account: '123456789012', region: 'us-east-1' } });
+      new FxCluster(stack, 'Cluster', { platformName: `nag-${key}`, ...props });
+      app.synth();
+      runs[key] = { outdir, artifactId: stack.artifactId };
+    }
+  });
+  afterAll(() => Object.values(runs).forEach((r) => fs.rmSync(r.outdir, { recursive: true, force: true })));
+  const eks1 = (findings: Finding[]) => findings.filter((f) => f.rule.includes('AwsSolutions-EKS1')).map((f) => f.path);
+
+  test('reports AwsSolutions-EKS1 on a public endpoint open to the internet', () => {
+    expect(eks1(templateFindings(runs.open.outdir, runs.open.artifactId))).toEqual([expect.stringMatching(/^Cluster9EE0221C/)]);
+  });
+
+  test('reports AwsSolutions-EKS1 on an allowlisted endpoint when acknowledgements are not carried over', () => {
+    expect(eks1(templateFindings(runs.allowlisted.outdir, runs.allowlisted.artifactId, false))).toHaveLength(1);
+  });
+
+  test('an allowlisted endpoint is acknowledged with its reason; nothing else in AwsSolutions is left', () => {
+    const findings = templateFindings(runs.allowlisted.outdir, runs.allowlisted.artifactId);
+    expect(findings.filter((f) => f.pack.includes('AwsSolutions'))).toEqual([]);
+    const metadata = fs.readFileSync(path.join(runs.allowlisted.outdir, `${runs.allowlisted.artifactId}.metadata.json`), 'utf8');
+    expect(metadata).toContain("accepts only the operators' endpointAllowlist (203.0.113.0/24)");
+  });
+});
+
+describe('load balancer hosted zone ids for Route 53 alias records', () => {
+  // Commercial regions aws-cdk-lib knows that the ELB endpoints table does not list yet.
+  const NOT_IN_ELB_TABLE = ['me-west-1'];
+  const commercial = RegionInfo.regions.filter((r) => r.partition === 'aws').map((r) => r.name);
+
+  test('cover every commercial region of aws-cdk-lib\'s region-info, with distinct ALB and NLB zones', () => {
+    expect(commercial.length).toBeGreaterThan(30);
+    expect(commercial.filter((r) => !ALIAS_REGIONS.includes(r)).sort()).toEqual(NOT_IN_ELB_TABLE);
+    for (const region of ALIAS_REGIONS) {
+      const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Zones', { env: { account: '123456789012', region } });
+      const alb = elbHostedZoneId(stack, 'alb', 'Test');
+      const nlb = elbHostedZoneId(stack, 'nlb', 'Test');
+      expect([alb, nlb]).toEqual([expect.stringMatching(/^Z[A-Z0-9]{8,}$/), expect.stringMatching(/^Z[A-Z0-9]{8,}$/)]);
+      expect(alb).not.toBe(nlb);
+    }
+  });
+
+  test('fails when the region has no known zone id (China, GovCloud, a region not yet listed)', () => {
+    for (const region of ['cn-north-1', 'us-gov-west-1', ...NOT_IN_ELB_TABLE]) {
+      const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Zones', { env: { account: '123456789012', region } });
+      expect(() => elbHostedZoneId(stack, 'alb', 'FxCluster')).toThrow(/FxCluster: invalid tls 'a stack in .*'; allowed: a stack in a region whose load balancer/);
+    }
+  });
+
+  test('a stack without a region looks the id up in a mapping of every listed region', () => {
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Agnostic');
+    expect(stack.resolve(elbHostedZoneId(stack, 'nlb', 'Test'))).toEqual({ 'Fn::FindInMap': ['FxElbHostedZoneIds', { Ref: 'AWS::Region' }, 'nlb'] });
+    const mapping = Template.fromStack(stack).toJSON().Mappings.FxElbHostedZoneIds;
+    expect(Object.keys(mapping).sort()).toEqual([...ALIAS_REGIONS].sort());
   });
 });
 

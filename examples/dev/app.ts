@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls } from '../../src';
+import { FxCluster, FxCompliance, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls } from '../../src';
 import { EXAMPLE_ENV } from '../common';
 
 export function createDevExample(app: App): Stack {
@@ -26,6 +26,15 @@ export function createDevExample(app: App): Stack {
     image: FxImage.fromAsset(path.join(__dirname, '..', 'services'), { file: 'orders-api/Dockerfile' }),
     migration: { command: ['python3', '-m', 'orders_api.migrate'] },
     route: { host: 'api.dev.fx.example.com', pathPrefix: '/orders' },
+  });
+
+  // The development account sits under the organization's AWS Config setup: its recorder is used
+  // (no `recording`), and only the platform's rules and notifications are added.
+  new FxCompliance(stack, 'Compliance', { cluster, database, topic: observability.alarmTopic });
+  // A fresh sandbox account with no GitHub OIDC provider yet: this stack creates it (one per account;
+  // a second stack in the same account must leave createOidcProvider unset).
+  new FxGithubDeployRole(stack, 'Deploy', {
+    repository: 'fx-orleans/platform', environments: ['dev'], createOidcProvider: true, platformName: 'fx-dev',
   });
   return stack;
 }

@@ -8,7 +8,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  FxCluster, FxCompliance, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls,
+  FxCluster, FxCompliance, FxConfigRecording, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxNodeAutoscaler, FxObservability,
+  FxProfile, FxTls,
 } from '../../src';
 import { EXAMPLE_ENV } from '../common';
 
@@ -24,19 +25,18 @@ export function createPlatformExample(app: App): Stack {
     tls: FxTls.acm({ hostedZone: zone, domainName: PLATFORM_DOMAIN }),
     admins: [iam.Role.fromRoleName(stack, 'PlatformAdmin', 'platform-admin')],
     endpointAllowlist: ['203.0.113.0/24'],
+    // A small fixed on-demand group, one node per AZ, for the system pods and Karpenter itself; Karpenter
+    // launches the application capacity: an untainted on-demand pool and a spot pool that only workloads
+    // tolerating the platform's spot taint use (sizes and limits from the production profile).
     nodeGroups: [
-      // Stateful and system pods on on-demand capacity; stateless services scale out on cheaper spot.
-      { name: 'system', instanceTypes: [new ec2.InstanceType('t3.large')], minSize: 3, desiredSize: 3, maxSize: 6 },
-      {
-        name: 'spot',
-        capacityType: eks.CapacityType.SPOT,
-        instanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large'), new ec2.InstanceType('m6a.large')],
-        minSize: 0,
-        desiredSize: 2,
-        maxSize: 12,
-        labels: { 'fx.platform/capacity': 'spot' },
-      },
+      { name: 'system', instanceTypes: [new ec2.InstanceType('t3.large')], minSize: 3, desiredSize: 3, maxSize: 3 },
     ],
+    nodeAutoscaler: FxNodeAutoscaler.karpenter({
+      nodePools: [
+        { name: 'default' },
+        { name: 'spot', capacityType: eks.CapacityType.SPOT, instanceFamilies: ['m5', 'm6i', 'm6a', 'm7i'] },
+      ],
+    }),
   });
 
   const database = new FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
@@ -47,7 +47,11 @@ export function createPlatformExample(app: App): Stack {
   });
   observability.watchDatabase(database.instance);
   // AWS Config keeps checking what the platform promises; non-compliance arrives with the alarms.
-  new FxCompliance(stack, 'Compliance', { cluster, database, topic: observability.alarmTopic });
+  // This account has no AWS Config recorder yet, so the platform creates it (an account has at most one
+  // per region: under Control Tower or Security Hub, leave `recording` unset to use the existing one).
+  new FxCompliance(stack, 'Compliance', {
+    cluster, database, topic: observability.alarmTopic, recording: FxConfigRecording.PLATFORM_RESOURCES,
+  });
 
   // The services' HS256 signing key, created once outside the stack (README: "Deploying for real"), so a
   // redeploy never changes it and its rotation stays with the team that issues tokens.
@@ -76,7 +80,8 @@ export function createPlatformExample(app: App): Stack {
     route: { host: `api.${PLATFORM_DOMAIN}`, pathPrefix: '/orders', rateLimit: { average: 50, burst: 100 } },
   });
 
-  // GitHub Actions deploys this stack through OIDC (.github/workflows/deploy-example.yml).
+  // GitHub Actions deploys this stack through OIDC (.github/workflows/deploy-example.yml). The account's
+  // GitHub OIDC provider (one per account) already exists: the role trusts it at its well-known ARN.
   new FxGithubDeployRole(stack, 'Deploy', { repository: 'fx-orleans/platform', environments: ['example'] });
   return stack;
 }

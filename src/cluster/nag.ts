@@ -14,6 +14,8 @@ export function acknowledgeClusterFindings(_scope: Construct, cluster: eks.Clust
     'aws-eks-v2 writes EncryptionConfig.Resources: [secrets], which EKS still requires for secrets envelope encryption.');
   ack(cluster.role, managed('AmazonEKSClusterPolicy'),
     'The EKS service role must carry AmazonEKSClusterPolicy; EKS documents no customer-managed equivalent.');
+  acknowledgePublicEndpoint(cluster);
+  acknowledgeCfnUtilsProvider(cluster);
 
   for (const nodegroup of nodeGroups) {
     const reason = 'Managed node group role: EKS requires AmazonEKSWorkerNodePolicy and AmazonEC2ContainerRegistryReadOnly to join '
@@ -53,6 +55,38 @@ export function acknowledgeClusterFindings(_scope: Construct, cluster: eks.Clust
       ack(onEvent.role!, `AwsSolutions-IAM5[Resource::<${handlerArn}.Arn>:*]`, frameworkReason);
     }
   }
+}
+
+/**
+ * AwsSolutions-EKS1 (public API endpoint) is seen only by the template-level cdk-nag run: the rule matches
+ * aws-eks's CfnCluster class, not aws-eks-v2's. It is acknowledged only when the public endpoint is limited
+ * to an allowlist without 0.0.0.0/0 (FxCluster's `endpointAllowlist`); an endpoint open to the internet keeps
+ * the finding, and `privateEndpointOnly` passes the rule.
+ */
+function acknowledgePublicEndpoint(cluster: eks.Cluster): void {
+  const cfn = cluster.node.defaultChild as eks.CfnCluster;
+  const vpcConfig = Stack.of(cluster).resolve(cfn.resourcesVpcConfig) as { endpointPublicAccess?: boolean; publicAccessCidrs?: unknown };
+  const cidrs = vpcConfig.publicAccessCidrs;
+  if (vpcConfig.endpointPublicAccess === false || !Array.isArray(cidrs) || cidrs.length === 0) return;
+  if (cidrs.some((c) => typeof c !== 'string' || c === '0.0.0.0/0')) return;
+  ack(cfn, 'AwsSolutions-EKS1',
+    `The public API endpoint accepts only the operators' endpointAllowlist (${cidrs.join(', ')}); the kubectl handler and the `
+    + 'nodes use the private endpoint. Set privateEndpointOnly to remove the public endpoint.');
+}
+
+/**
+ * The role of aws-cdk-lib's CfnUtils provider (the singleton Lambda behind every `CfnJson`, used for
+ * token-keyed IAM conditions). It is a plain CfnResource, so the construct-level packs never see it;
+ * the template-level run does. Acknowledged on that role only, if the stack has it.
+ *
+ * @internal
+ */
+export function acknowledgeCfnUtilsProvider(scope: IConstruct): void {
+  const role = Stack.of(scope).node.tryFindChild('AWSCDKCfnUtilsProviderCustomResourceProvider')?.node.tryFindChild('Role');
+  if (!role) return;
+  ack(role, managed('service-role/AWSLambdaBasicExecutionRole'),
+    'aws-cdk-lib singleton behind CfnJson (resolves token-keyed IAM conditions at deploy time); the AWS managed policy only lets it '
+    + 'write its own logs, it calls no other AWS API.');
 }
 
 function managed(policy: string): string {

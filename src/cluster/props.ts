@@ -1,5 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -123,8 +124,11 @@ export interface FxClusterProps {
   readonly retainVolumes?: boolean;
   /**
    * Public HTTPS endpoint of the platform: `FxTls.acm()` (ALB + ACM certificate) or
-   * `FxTls.letsEncrypt()` (NLB + cert-manager).
-   * @default - no domain: Traefik behind an internet-facing ALB on HTTP only (entry point 'web')
+   * `FxTls.letsEncrypt()` (NLB + cert-manager). Route 53 alias records to the load balancer need the
+   * region's ELB hosted zone id: the library knows those of every commercial region the AWS General
+   * Reference lists (not China or GovCloud); a stack in another region is rejected.
+   * @default - no domain and no load balancer: Traefik is a ClusterIP Service reachable only inside the
+   * cluster (e.g. `kubectl port-forward`); there is no Ingress, no public endpoint and no DNS record
    */
   readonly tls?: FxTls;
   /**
@@ -153,6 +157,13 @@ export interface FxClusterProps {
    * @default FxAutoscalerExpander.LEAST_WASTE
    */
   readonly autoscalerExpander?: FxAutoscalerExpander;
+  /**
+   * What adds and removes worker nodes: cluster-autoscaler (grows the managed node groups) or
+   * Karpenter (launches nodes for pending pods beside the managed node groups, which keep the
+   * system pods and Karpenter itself). Not together with `clusterAutoscaler`.
+   * @default - FxNodeAutoscaler.CLUSTER_AUTOSCALER, or none when `clusterAutoscaler` is false
+   */
+  readonly nodeAutoscaler?: FxNodeAutoscaler;
   /**
    * Install Velero with a retained S3 bucket and a daily backup of all namespaces.
    * @default true
@@ -185,9 +196,143 @@ export enum FxAutoscalerExpander {
   LEAST_NODES = 'least-nodes',
 }
 
-/** A Helm release on an FxCluster, at a version pinned by the versions table. */
+/** The node autoscaler of an FxCluster (`FxClusterProps.nodeAutoscaler`). */
+export class FxNodeAutoscaler {
+  /** cluster-autoscaler: grows and shrinks the managed node groups (see `autoscalerExpander`). */
+  public static readonly CLUSTER_AUTOSCALER = new FxNodeAutoscaler('cluster-autoscaler');
+
+  /**
+   * Karpenter: NodePools and EC2NodeClasses launch right-sized EC2 capacity for pending pods, with
+   * an interruption queue for spot and maintenance events. The managed node groups stay for the
+   * system pods and Karpenter's own controller.
+   *
+   * @param options node pools and controller settings
+   */
+  public static karpenter(options: FxKarpenterOptions = {}): FxNodeAutoscaler {
+    return new FxNodeAutoscaler('karpenter', options);
+  }
+
+  private constructor(
+    /** Name of the autoscaler (`cluster-autoscaler` or `karpenter`). */
+    public readonly name: string,
+    /** Karpenter's options, when this is Karpenter. */
+    public readonly karpenterOptions?: FxKarpenterOptions,
+  ) {}
+}
+
+/** Karpenter on an FxCluster. */
+export interface FxKarpenterOptions {
+  /**
+   * The NodePools (each with its own EC2NodeClass of the same name).
+   * @default - an untainted on-demand pool `default` and a spot pool `spot` tainted with
+   *   `fx.platform/capacity=spot:NoSchedule`, both sized by the profile
+   */
+  readonly nodePools?: FxNodePoolOptions[];
+  /**
+   * Karpenter controller replicas (they run on the managed node groups only).
+   * @default - the profile's `karpenterReplicas` (2 in production, 1 in development)
+   */
+  readonly replicas?: number;
+  /**
+   * Exact version of the karpenter chart, overriding the versions table.
+   * @default - the versions table's karpenter chart
+   */
+  readonly version?: string;
+  /**
+   * EKS-optimized AMI alias of Karpenter nodes (`amiSelectorTerms[].alias`), e.g. `al2023@v20251120`
+   * or `bottlerocket@v1.50.0`. Pin it: `@latest` rolls every node when AWS publishes an AMI.
+   * @default 'al2023@latest' (with a synth warning)
+   */
+  readonly nodeImageAlias?: string;
+}
+
+/** How Karpenter consolidates the nodes of a NodePool. */
+export enum FxConsolidationPolicy {
+  /** Remove empty nodes only. */
+  WHEN_EMPTY = 'WhenEmpty',
+  /** Remove empty nodes and replace underutilized ones with cheaper capacity. */
+  WHEN_EMPTY_OR_UNDERUTILIZED = 'WhenEmptyOrUnderutilized',
+}
+
+/** One Karpenter NodePool (and its EC2NodeClass) of an FxCluster. */
+export interface FxNodePoolOptions {
+  /** Name of the NodePool and its EC2NodeClass (DNS label, unique). */
+  readonly name: string;
+  /**
+   * On-demand or spot capacity. Spot pools carry the platform's spot taint
+   * (`fx.platform/capacity=spot:NoSchedule`) and label, like spot node groups.
+   * @default eks.CapacityType.ON_DEMAND
+   */
+  readonly capacityType?: eks.CapacityType;
+  /**
+   * EC2 instance families, e.g. `m7i`, `c7g`.
+   * @default - the profile's `karpenterInstanceFamilies`
+   */
+  readonly instanceFamilies?: string[];
+  /**
+   * EC2 instance sizes, e.g. `large`, `2xlarge`. Every family and size must make at least
+   * t3.medium (burstable `medium` or larger, other families `large` or larger).
+   * @default - the profile's `karpenterInstanceSizes`
+   */
+  readonly instanceSizes?: string[];
+  /**
+   * CPU architectures.
+   * @default - the profile's `karpenterArchitectures` (x86_64)
+   */
+  readonly architectures?: ec2.InstanceArchitecture[];
+  /**
+   * vCPUs the pool may run in total (positive integer).
+   * @default - the profile's `karpenterCpuLimit` (256 in production, 32 in development)
+   */
+  readonly cpuLimit?: number;
+  /**
+   * Memory the pool may run in total.
+   * @default - 4 GiB per vCPU of `cpuLimit`
+   */
+  readonly memoryLimit?: Size;
+  /**
+   * Which nodes Karpenter consolidates.
+   * @default FxConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED
+   */
+  readonly consolidationPolicy?: FxConsolidationPolicy;
+  /**
+   * How long a node stays empty or underutilized before it is consolidated (whole seconds).
+   * @default - the profile's `karpenterConsolidateAfter` (5 minutes in production, 30 seconds in development)
+   */
+  readonly consolidateAfter?: Duration;
+  /**
+   * Age at which a node is replaced (whole seconds, at least 1 hour).
+   * @default - the profile's `karpenterExpireAfter` (30 days in production, 7 days in development)
+   */
+  readonly expireAfter?: Duration;
+  /**
+   * Kubernetes labels of the nodes (besides `fx.platform/node-pool: <name>`).
+   * @default - none (spot pools: `fx.platform/capacity: spot`)
+   */
+  readonly labels?: { [key: string]: string };
+  /**
+   * Kubernetes taints of the nodes.
+   * @default - none (spot pools: the spot taint)
+   */
+  readonly taints?: eks.TaintSpec[];
+  /**
+   * Priority among pools that fit a pod (0 to 100, higher first).
+   * @default - no weight
+   */
+  readonly weight?: number;
+  /**
+   * Size of the encrypted gp3 root volume.
+   * @default Size.gibibytes(50)
+   */
+  readonly diskSize?: Size;
+}
+
+/** A Helm release on an FxCluster: any chart, at an exact version. */
 export interface FxHelmChartOptions {
-  /** The chart, as in `cluster.versions.charts.traefik`. */
+  /**
+   * The chart: one of the versions table (`cluster.versions.charts.traefik`) or any other chart
+   * given as `{ chart, repository, version }` with an exact version.
+   */
   readonly chart: FxHelmChartVersion;
   /** Namespace of the release. */
   readonly namespace: string;
@@ -197,8 +342,8 @@ export interface FxHelmChartOptions {
    */
   readonly release?: string;
   /**
-   * Exact chart version overriding the table (never a range).
-   * @default - the table's version
+   * Exact chart version overriding `chart.version` (never a range).
+   * @default - `chart.version`
    */
   readonly version?: string;
   /**

@@ -72,9 +72,14 @@ export interface FxComplianceProps {
   readonly rules?: FxComplianceRule[];
 
   /**
-   * What the AWS Config recorder records, or `FxConfigRecording.EXISTING` when the account already
-   * has a recorder in this region (only the rules and notifications are created then).
-   * @default FxConfigRecording.PLATFORM_RESOURCES
+   * Whether FxCompliance creates the account's AWS Config recorder (with its delivery channel and
+   * bucket) and what it records. An account has at most one recorder and one delivery channel per
+   * region, and accounts under AWS Control Tower, Security Hub or an organization-wide Config setup
+   * already have them: creating another fails the deploy. So the default uses the existing recorder
+   * (rules and notifications only); pass `FxConfigRecording.PLATFORM_RESOURCES`,
+   * `FxConfigRecording.ALL_SUPPORTED` or `FxConfigRecording.resourceTypes()` to create one in an
+   * account that has none.
+   * @default FxConfigRecording.EXISTING
    */
   readonly recording?: FxConfigRecording;
 
@@ -123,9 +128,10 @@ export interface FxComplianceProps {
 }
 
 /**
- * Continuous compliance for an Fx platform: an AWS Config recorder with its delivery channel and
- * bucket, AWS Config managed rules for every security promise the platform makes (EKS, RDS, EBS,
- * S3, CloudWatch Logs, IAM, VPC flow logs), and NON_COMPLIANT evaluations sent to an SNS topic.
+ * Continuous compliance for an Fx platform: AWS Config managed rules for every security promise the
+ * platform makes (EKS, RDS, EBS, S3, CloudWatch Logs, IAM, VPC flow logs), NON_COMPLIANT evaluations
+ * sent to an SNS topic and, when `recording` asks for it, the account's AWS Config recorder with its
+ * delivery channel and bucket (by default the account's existing recorder is used).
  *
  * cdk-nag proves the templates at synth time; FxCompliance keeps proving the deployed account
  * after day one, when consoles, scripts and other stacks make changes the templates never see.
@@ -180,7 +186,7 @@ export class FxCompliance extends Construct {
   constructor(scope: Construct, id: string, props: FxComplianceProps) {
     super(scope, id);
     const cluster = props.cluster;
-    const recording = props.recording ?? FxConfigRecording.PLATFORM_RESOURCES;
+    const recording = props.recording ?? FxConfigRecording.EXISTING;
     const ownRecorder = recording._mode !== 'existing';
     const transitionAfter = props.deliveryTransitionAfter ?? Duration.days(90);
     const notify = props.notifyNonCompliance ?? props.topic !== undefined;

@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { check } from './errors';
 
 /**
  * Every default a profile decides. Each Fx construct reads the fields it needs; every one of
@@ -27,6 +28,14 @@ export interface FxProfileSettings {
   readonly logRetention: logs.RetentionDays;
   /** Whether dynamically provisioned volumes are retained when their claim is deleted. */
   readonly retainVolumes: boolean;
+  /**
+   * Removal policy of the resources that must keep a fixed name (the EKS control-plane, Container
+   * Insights and RDS log groups) or whose contents are operational data (ECR repositories, the Grafana
+   * admin secret). Never plain `RETAIN`: a retained resource with a fixed name survives a rolled-back
+   * first create and every retry then fails with AlreadyExists; `RETAIN_ON_UPDATE_OR_DELETE` keeps
+   * the data when the stack is updated or deleted but removes what a failed create made.
+   */
+  readonly removalPolicy: RemovalPolicy;
 
   // Database
   /** Instance type of the PostgreSQL database (Graviton). */
@@ -57,6 +66,22 @@ export interface FxProfileSettings {
   readonly elasticsearchRetentionDays: number;
   /** Days Velero keeps cluster backups. */
   readonly clusterBackupRetentionDays: number;
+
+  // Karpenter (FxNodeAutoscaler.karpenter())
+  /** Replicas of the Karpenter controller (on the managed node groups). */
+  readonly karpenterReplicas: number;
+  /** EC2 instance families a Karpenter NodePool may launch (`karpenter.k8s.aws/instance-family`). */
+  readonly karpenterInstanceFamilies: string[];
+  /** EC2 instance sizes a Karpenter NodePool may launch (`karpenter.k8s.aws/instance-size`). */
+  readonly karpenterInstanceSizes: string[];
+  /** CPU architectures of Karpenter nodes. */
+  readonly karpenterArchitectures: ec2.InstanceArchitecture[];
+  /** vCPUs one Karpenter NodePool may run in total (its `limits.cpu`). */
+  readonly karpenterCpuLimit: number;
+  /** How long a Karpenter node stays empty or underutilized before it is consolidated. */
+  readonly karpenterConsolidateAfter: Duration;
+  /** Age at which Karpenter replaces a node (fresh AMI and kernel). */
+  readonly karpenterExpireAfter: Duration;
 }
 
 /**
@@ -67,7 +92,10 @@ export interface FxProfileSettings {
  * from one of them with some settings changed.
  */
 export class FxProfile {
-  /** Cheap and small: one NAT gateway, two t3.medium nodes, single-AZ database, short retention. */
+  /**
+   * Cheap and small: one NAT gateway, two t3.medium nodes, single-AZ database, short retention; the
+   * stack deletes the log groups, repositories and secrets it created (the database leaves a snapshot).
+   */
   public static readonly DEVELOPMENT = new FxProfile({
     name: 'development',
     production: false,
@@ -78,6 +106,7 @@ export class FxProfile {
     nodeMaxSize: 4,
     logRetention: logs.RetentionDays.ONE_MONTH,
     retainVolumes: false,
+    removalPolicy: RemovalPolicy.DESTROY,
     databaseInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
     databaseMultiAz: false,
     backupRetention: Duration.days(7),
@@ -90,9 +119,19 @@ export class FxProfile {
     kibanaReplicas: 1,
     elasticsearchRetentionDays: 7,
     clusterBackupRetentionDays: 7,
+    karpenterReplicas: 1,
+    karpenterInstanceFamilies: ['t3', 't3a', 'm6i', 'm7i', 'c6i', 'c7i'],
+    karpenterInstanceSizes: ['large', 'xlarge'],
+    karpenterArchitectures: [ec2.InstanceArchitecture.X86_64],
+    karpenterCpuLimit: 32,
+    karpenterConsolidateAfter: Duration.seconds(30),
+    karpenterExpireAfter: Duration.days(7),
   });
 
-  /** Highly available: one NAT gateway per AZ, three t3.large nodes, Multi-AZ database, 35-day backups. */
+  /**
+   * Highly available: one NAT gateway per AZ, three t3.large nodes, Multi-AZ database, 35-day backups;
+   * log groups, repositories and secrets outlive the stack (`RETAIN_ON_UPDATE_OR_DELETE`).
+   */
   public static readonly PRODUCTION = new FxProfile({
     name: 'production',
     production: true,
@@ -103,6 +142,7 @@ export class FxProfile {
     nodeMaxSize: 9,
     logRetention: logs.RetentionDays.ONE_YEAR,
     retainVolumes: true,
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     databaseInstanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
     databaseMultiAz: true,
     backupRetention: Duration.days(35),
@@ -115,6 +155,13 @@ export class FxProfile {
     kibanaReplicas: 2,
     elasticsearchRetentionDays: 30,
     clusterBackupRetentionDays: 30,
+    karpenterReplicas: 2,
+    karpenterInstanceFamilies: ['m6i', 'm7i', 'c6i', 'c7i', 'r6i', 'r7i'],
+    karpenterInstanceSizes: ['large', 'xlarge', '2xlarge'],
+    karpenterArchitectures: [ec2.InstanceArchitecture.X86_64],
+    karpenterCpuLimit: 256,
+    karpenterConsolidateAfter: Duration.minutes(5),
+    karpenterExpireAfter: Duration.days(30),
   });
 
   /**
@@ -125,6 +172,10 @@ export class FxProfile {
    * @param overrides settings that differ from `base`
    */
   public static custom(base: FxProfile, name: string, overrides: FxProfileOverrides): FxProfile {
+    const removal = overrides.removalPolicy;
+    check(removal === undefined || removal === RemovalPolicy.DESTROY || removal === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      'FxProfile', 'removalPolicy', removal, 'RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (RETAIN keeps what a '
+      + 'rolled-back first create made, so every retry fails with AlreadyExists; log groups cannot be snapshotted)');
     return new FxProfile({ ...base.settings, ...stripUndefined(overrides), name });
   }
 
@@ -163,6 +214,8 @@ export interface FxProfileOverrides {
   /** @default - base profile value */
   readonly retainVolumes?: boolean;
   /** @default - base profile value */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default - base profile value */
   readonly databaseInstanceType?: ec2.InstanceType;
   /** @default - base profile value */
   readonly databaseMultiAz?: boolean;
@@ -186,6 +239,20 @@ export interface FxProfileOverrides {
   readonly elasticsearchRetentionDays?: number;
   /** @default - base profile value */
   readonly clusterBackupRetentionDays?: number;
+  /** @default - base profile value */
+  readonly karpenterReplicas?: number;
+  /** @default - base profile value */
+  readonly karpenterInstanceFamilies?: string[];
+  /** @default - base profile value */
+  readonly karpenterInstanceSizes?: string[];
+  /** @default - base profile value */
+  readonly karpenterArchitectures?: ec2.InstanceArchitecture[];
+  /** @default - base profile value */
+  readonly karpenterCpuLimit?: number;
+  /** @default - base profile value */
+  readonly karpenterConsolidateAfter?: Duration;
+  /** @default - base profile value */
+  readonly karpenterExpireAfter?: Duration;
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {

@@ -40,6 +40,11 @@ export interface FxChartVersions {
   readonly eckOperator: FxHelmChartVersion;
   /** Fluent Bit (node log agent). */
   readonly fluentBit: FxHelmChartVersion;
+  /**
+   * Karpenter (node autoscaler). An OCI chart: the kubectl handler pulls `repository` itself and
+   * ignores `chart`.
+   */
+  readonly karpenter: FxHelmChartVersion;
 }
 
 /** Every container image whose tag the platform chooses itself (charts pin the rest). */
@@ -105,6 +110,7 @@ const CHARTS: FxChartVersions = {
   kubePrometheusStack: { chart: 'kube-prometheus-stack', repository: 'https://prometheus-community.github.io/helm-charts', version: '88.5.3' },
   eckOperator: { chart: 'eck-operator', repository: 'https://helm.elastic.co', version: '3.5.0' },
   fluentBit: { chart: 'fluent-bit', repository: 'https://fluent.github.io/helm-charts', version: '0.58.1' },
+  karpenter: { chart: 'karpenter', repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.14.1' },
 };
 
 const ELASTIC_STACK = '9.2.0';

@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeDatabaseFindings } from './nag';
 import { FxDatabaseProps, FxDatabaseRestoreType } from './props';
+import { FxDatabaseServiceRole, FxServiceRoleOptions } from './service-role';
 import { resolveSettings, selectDatabaseSubnets, Settings, subnetCidrs } from './settings';
 import { FxCluster } from '../cluster/cluster';
 import { IFxWorkloadDatabase } from '../core/contracts';
@@ -53,6 +54,8 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
   public readonly secretName: string;
   /** Security group of the instance and its replicas. */
   public readonly securityGroup: ec2.ISecurityGroup;
+  /** The VPC the instance lives in (the cluster's). */
+  public readonly vpc: ec2.IVpc;
   /** Network connections of the instance (default port: `databasePort`). */
   public readonly connections: ec2.Connections;
   /** Port PostgreSQL listens on. */
@@ -81,6 +84,7 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
   constructor(scope: Construct, id: string, props: FxDatabaseProps) {
     super(scope, id);
     this.cluster = props.cluster;
+    this.vpc = props.cluster.vpc;
     const s = resolveSettings(this, id, props);
     this.databaseName = s.databaseName;
     this.masterUsername = s.masterUsername;
@@ -108,7 +112,10 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
       excludeCharacters: PASSWORD_EXCLUDE,
     });
     // A retained instance keeps its credentials; otherwise the secret goes with it (a restore sets a new password).
-    secret.applyRemovalPolicy(s.removalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    // The name is fixed (workloads' remote key), so never plain RETAIN: a rolled-back first create must remove it.
+    // CloudFormation deletes secrets without a recovery window, so a deleted name is free again at once.
+    const retained = s.removalPolicy === RemovalPolicy.RETAIN || s.removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    secret.applyRemovalPolicy(retained ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY);
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine: s.engine,
       description: `Fx database ${s.name}: TLS only, slow-query and connection logging`,
@@ -167,9 +174,11 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Backups must outlive the stack, but the vault's name is derived from its path: RETAIN would keep
+    // the (empty) vault of a rolled-back first create and fail every retry; this one removes it.
     this.backupVault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.backupVaultKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       blockRecoveryPointDeletion: this.cluster.profile.isProduction,
     });
     this.backupPlan = this.createBackupPlan(instance, s, props.backupCopyVault);
@@ -181,6 +190,19 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
       multiAz: s.multiAz,
       restored: s.restore !== undefined,
     });
+  }
+
+  /**
+   * Creates a service's own PostgreSQL login role owning its own schema, with its own secret
+   * (rotated with the multi-user strategy) and, by default, IAM database authentication. The role
+   * is created at deploy time by a custom resource in the VPC; see FxDatabaseServiceRole.
+   *
+   * @param id construct id of the role (under this database's `ServiceRoles`)
+   * @param options the role's name, schema, IAM authentication, removal policy and rotation
+   */
+  public addServiceRole(id: string, options: FxServiceRoleOptions): FxDatabaseServiceRole {
+    const scope = this.node.tryFindChild('ServiceRoles') ?? new Construct(this, 'ServiceRoles');
+    return new FxDatabaseServiceRole(scope, id, { ...options, database: this });
   }
 
   /**
@@ -271,7 +293,8 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
         logGroupName: `/aws/rds/instance/${identifier}/${type}`,
         retention,
         encryptionKey: key,
-        removalPolicy: RemovalPolicy.RETAIN,
+        // RDS writes to this fixed name: never plain RETAIN (see FxProfileSettings.removalPolicy).
+        removalPolicy: this.cluster.profile.settings.removalPolicy,
       });
     }
     return groups;

@@ -1,2 +1,3 @@
 export * from './database';
 export * from './props';
+export * from './service-role';

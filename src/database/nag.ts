@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** @internal */
@@ -44,4 +44,41 @@ function managed(policy: string): string {
 
 function ack(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** @internal */
+export interface ServiceRoleFindings {
+  readonly handler: IConstruct;
+  readonly provider: IConstruct;
+}
+
+/**
+ * cdk-nag (AwsSolutions) findings of the service-role custom resource: the AWS managed execution
+ * policies a Lambda function in a VPC needs, and the Provider framework that aws-cdk-lib builds.
+ *
+ * @internal
+ */
+export function acknowledgeServiceRoleFindings(f: ServiceRoleFindings): void {
+  const handlerRole = f.handler.node.tryFindChild('ServiceRole');
+  if (handlerRole) {
+    ack(handlerRole, managed('service-role/AWSLambdaBasicExecutionRole'),
+      'Service role handler: the documented execution policy of a Lambda function (writes its own log streams).');
+    ack(handlerRole, managed('service-role/AWSLambdaVPCAccessExecutionRole'),
+      'Service role handler: runs in the VPC to reach the database; this documented policy manages its network interfaces.');
+  }
+  const framework = f.provider.node.tryFindChild('framework-onEvent');
+  if (framework) {
+    const role = framework.node.tryFindChild('ServiceRole');
+    if (role) {
+      ack(role, managed('service-role/AWSLambdaBasicExecutionRole'),
+        'aws-cdk-lib Provider framework function: the documented execution policy of a Lambda function.');
+      ack(role, managed('service-role/AWSLambdaVPCAccessExecutionRole'),
+        'aws-cdk-lib Provider framework function in the VPC: the documented policy that manages its network interfaces.');
+      const handler = f.handler.node.defaultChild as CfnElement;
+      ack(role, `AwsSolutions-IAM5[Resource::<${Stack.of(handler).getLogicalId(handler)}.Arn>:*]`,
+        'aws-cdk-lib Provider framework function: may invoke the versions of the one service role handler (<arn>:*) and nothing else.');
+    }
+    ack(framework, 'AwsSolutions-L1',
+      'aws-cdk-lib Provider framework function: its runtime is chosen and updated by aws-cdk-lib, not by this library.');
+  }
 }

@@ -27,11 +27,22 @@ export interface FxGithubDeployRoleProps {
    */
   readonly branches?: string[];
   /**
-   * An existing GitHub OIDC provider of the account (there can only be one per account).
+   * The account's GitHub OIDC provider, when it is not the one at the well-known ARN
+   * `arn:<partition>:iam::<account>:oidc-provider/token.actions.githubusercontent.com`.
+   * Cannot be combined with `createOidcProvider`.
    *
-   * @default - a new provider for token.actions.githubusercontent.com
+   * @default - the provider at the well-known ARN (or a new one with `createOidcProvider`)
    */
   readonly oidcProvider?: iam.IOidcProvider;
+  /**
+   * Whether this construct creates the GitHub OIDC provider. An account has at most one provider per
+   * URL: creating it fails where any other stack or tool (a previous deploy role, Control Tower
+   * customizations, a console setup) already made it, so creating is an explicit choice for an account
+   * that has none yet.
+   *
+   * @default false - use the account's existing provider
+   */
+  readonly createOidcProvider?: boolean;
   /**
    * Qualifier of the CDK bootstrap stack whose roles the deploy role may assume.
    *
@@ -82,10 +93,14 @@ export class FxGithubDeployRole extends Construct {
     check(/^[a-z0-9]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier, 'the bootstrap qualifier: up to 10 lowercase letters or digits');
     check(maxSession.toSeconds() >= 3600 && maxSession.toSeconds() <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
 
-    this.oidcProvider = props.oidcProvider ?? new iam.OidcProviderNative(this, 'Provider', {
-      url: GITHUB_OIDC_URL,
-      clientIds: [STS_AUDIENCE],
-    });
+    const createProvider = props.createOidcProvider ?? false;
+    check(!(createProvider && props.oidcProvider), NAME, 'createOidcProvider', createProvider,
+      'false (or unset) when oidcProvider is given: the account has one provider for GitHub');
+
+    this.oidcProvider = props.oidcProvider ?? (createProvider
+      ? new iam.OidcProviderNative(this, 'Provider', { url: GITHUB_OIDC_URL, clientIds: [STS_AUDIENCE] })
+      : iam.OidcProviderNative.fromOidcProviderArn(this, 'Provider',
+        `arn:${stack.partition}:iam::${stack.account}:oidc-provider/${GITHUB_OIDC_HOST}`));
 
     const subjects = [
       ...environments.map((env) => `repo:${props.repository}:environment:${env}`),

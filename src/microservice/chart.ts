@@ -1,4 +1,5 @@
 import * as cdk8s from 'cdk8s';
+import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { WIRING } from '../core/wiring';
 
 /** Resolved, validated inputs of one service's Kubernetes objects (internal). */
@@ -45,9 +46,26 @@ export interface ExternalSecretSpec {
 
 export interface EgressSpec {
   readonly cidrs: Array<{ readonly cidr: string; readonly port?: number }>;
+  /** Services this one calls (`dependsOn`): egress to their pods here, ingress on their side (see `calleeIngress`). */
   readonly services: Array<{ readonly namespace: string; readonly name: string; readonly port: number }>;
-  /** Kubernetes API (for the migration wait init container). */
-  readonly apiServerCidr?: string;
+  /**
+   * Subnets of the EKS control-plane ENIs, for the migration wait init container: the VPC CNI judges
+   * `kubernetes.default` (a ClusterIP) after translation to those ENI addresses, on 443.
+   */
+  readonly apiServerCidrs: string[];
+  /** The OTLP collector (when observability is given): its namespace, ports and node subnets. */
+  readonly otlp?: OtlpEgressSpec;
+}
+
+/** Where the OTLP collector (the CloudWatch agent) is reached. */
+export interface OtlpEgressSpec {
+  readonly namespace: string;
+  readonly ports: number[];
+  /**
+   * Subnets of the nodes: if the collector's DaemonSet runs on the host network, its Service
+   * translates to node addresses, which no namespace selector matches.
+   */
+  readonly nodeCidrs: string[];
 }
 
 export interface RouteSpec {
@@ -255,7 +273,7 @@ class ServiceObjects {
 
   private deployment(name: string, image: string, replicas: number, track: string, migrationJob?: string): void {
     const spec = this.spec;
-    const labels = { ...this.selector, 'fx.platform/track': track };
+    const labels = { ...this.selector, [MICROSERVICE_TRACK_LABEL]: track };
     const initContainers = migrationJob && spec.migration ? [{
       name: 'wait-for-migration',
       image: spec.migration.kubectlImage,
@@ -266,7 +284,7 @@ class ServiceObjects {
       resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
       securityContext: CONTAINER_SECURITY,
     }] : undefined;
-    this.obj(track === 'stable' ? 'Deployment' : 'CanaryDeployment', 'apps/v1', 'Deployment', this.meta(name, { 'fx.platform/track': track }), {
+    this.obj(track === 'stable' ? 'Deployment' : 'CanaryDeployment', 'apps/v1', 'Deployment', this.meta(name, { [MICROSERVICE_TRACK_LABEL]: track }), {
       spec: {
         replicas,
         revisionHistoryLimit: 5,
@@ -300,8 +318,8 @@ class ServiceObjects {
     if (this.spec.metrics && this.spec.metrics.port !== this.spec.port) {
       ports.push({ name: 'metrics', port: this.spec.metrics.port, targetPort: 'metrics', protocol: 'TCP' });
     }
-    this.obj(track === 'stable' ? 'Service' : 'CanaryService', 'v1', 'Service', this.meta(name, { 'fx.platform/track': track }), {
-      spec: { type: 'ClusterIP', selector: { ...this.selector, 'fx.platform/track': track }, ports },
+    this.obj(track === 'stable' ? 'Service' : 'CanaryService', 'v1', 'Service', this.meta(name, { [MICROSERVICE_TRACK_LABEL]: track }), {
+      spec: { type: 'ClusterIP', selector: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: track }, ports },
     });
   }
 
@@ -325,7 +343,7 @@ class ServiceObjects {
       spec: {
         // With one replica (HPA at its minimum) maxUnavailable 1 still lets nodes drain.
         maxUnavailable: 1,
-        selector: { matchLabels: { ...this.selector, 'fx.platform/track': 'stable' } },
+        selector: { matchLabels: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' } },
       },
     });
   }
@@ -337,38 +355,39 @@ class ServiceObjects {
         spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       });
     }
-    const fromNamespace = (ns: string, pods: Record<string, string>) => ({
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-      podSelector: { matchLabels: pods },
-    });
     const ingress: Array<Record<string, unknown>> = [{
-      from: [fromNamespace(WIRING.traefik.namespace, WIRING.traefik.podLabels)],
+      from: [podsIn(WIRING.traefik.namespace, WIRING.traefik.podLabels)],
       ports: [{ protocol: 'TCP', port: spec.port }],
     }];
     if (spec.metrics) {
       ingress.push({
-        from: [fromNamespace(WIRING.monitoring.namespace, WIRING.monitoring.prometheusPodLabels)],
+        from: [podsIn(WIRING.monitoring.namespace, WIRING.monitoring.prometheusPodLabels)],
         ports: [{ protocol: 'TCP', port: spec.metrics.port }],
       });
     }
-    const egress: Array<Record<string, unknown>> = [{
-      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-      ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-    }];
-    for (const c of spec.egress.cidrs) {
-      egress.push({ to: [{ ipBlock: { cidr: c.cidr } }], ...(c.port ? { ports: [{ protocol: 'TCP', port: c.port }] } : {}) });
-    }
-    for (const s of spec.egress.services) {
-      egress.push({
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': s.namespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': s.name } } }],
-        ports: [{ protocol: 'TCP', port: s.port }],
-      });
-    }
-    if (spec.egress.apiServerCidr) {
-      egress.push({ to: [{ ipBlock: { cidr: spec.egress.apiServerCidr } }], ports: [{ protocol: 'TCP', port: 443 }] });
-    }
     this.obj('NetworkPolicy', 'networking.k8s.io/v1', 'NetworkPolicy', this.meta(spec.name), {
-      spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': spec.name } }, policyTypes: ['Ingress', 'Egress'], ingress, egress },
+      spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': spec.name } }, policyTypes: ['Ingress', 'Egress'], ingress, egress: staticEgressRules(spec.egress) },
+    });
+    spec.egress.services.forEach((callee, i) => this.calleeIngress(callee, i));
+  }
+
+  /**
+   * Ingress on the callee's side of a `dependsOn`: the callee's chart is already serialised when its
+   * callers are created (cdk8s charts serialise eagerly), so the caller's own manifest creates this
+   * policy in the callee's namespace. Its manifest depends on the callee's (namespace first), and the
+   * policy lives and dies with the caller: deleting the caller closes the path it opened.
+   */
+  private calleeIngress(callee: { namespace: string; name: string; port: number }, i: number): void {
+    this.obj(`CalleeIngress${i}`, 'networking.k8s.io/v1', 'NetworkPolicy', {
+      name: `${callee.name}-from-${this.ns}-${this.spec.name}`,
+      namespace: callee.namespace,
+      labels: { ...this.spec.labels, ...this.selector },
+    }, {
+      spec: {
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': callee.name } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [podsIn(this.ns, { 'app.kubernetes.io/name': this.spec.name })], ports: [{ protocol: 'TCP', port: callee.port }] }],
+      },
     });
   }
 
@@ -383,15 +402,19 @@ class ServiceObjects {
     const middlewares: Array<{ name: string; namespace: string }> = [
       { name: shared.middlewares.secureHeaders, namespace: shared.namespace },
     ];
+    // Both middlewares act on the real client address. ACM path: the ALB appends the client's address as
+    // the last X-Forwarded-For entry (depth 1 from the right; entries further left are client-supplied and
+    // untrusted). Let's Encrypt path: the NLB preserves the client IP, so the remote address is the client
+    // (an empty ipStrategy selects it).
+    const clientAddress = this.spec.tlsTerminatedByTraefik ? {} : { depth: 1 };
     if (route.ipAllowList.length > 0) {
-      // Behind the ALB the client address is the first X-Forwarded-For hop.
       middlewares.push(this.middleware('IpAllowList', `${n}-ip-allowlist`, {
-        ipAllowList: { sourceRange: route.ipAllowList, ipStrategy: { depth: this.spec.tlsTerminatedByTraefik ? 0 : 1 } },
+        ipAllowList: { sourceRange: route.ipAllowList, ipStrategy: clientAddress },
       }));
     }
     if (route.rateLimit) {
       middlewares.push(this.middleware('RateLimit', `${n}-rate-limit`, {
-        rateLimit: { average: route.rateLimit.average, burst: route.rateLimit.burst, period: '1s' },
+        rateLimit: { average: route.rateLimit.average, burst: route.rateLimit.burst, period: '1s', sourceCriterion: { ipStrategy: clientAddress } },
       }));
     }
     if (route.basicAuthSecret) {
@@ -439,7 +462,7 @@ class ServiceObjects {
     }
     this.obj('ServiceMonitor', 'monitoring.coreos.com/v1', 'ServiceMonitor', this.meta(n), {
       spec: {
-        selector: { matchLabels: { ...this.selector, 'fx.platform/track': 'stable' } },
+        selector: { matchLabels: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' } },
         namespaceSelector: { matchNames: [this.ns] },
         endpoints: [{ port: metrics.port === this.spec.port ? 'http' : 'metrics', path: metrics.path, interval: '30s', scrapeTimeout: '10s' }],
       },
@@ -478,4 +501,53 @@ class ServiceObjects {
       },
     });
   }
+}
+
+/** A NetworkPolicy peer: the pods with `labels` in namespace `ns`. */
+function podsIn(ns: string, labels: Record<string, string>): Record<string, unknown> {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: labels } };
+}
+
+/** Egress the service has whatever its AWS permissions: DNS, its CIDRs and databases, its callees, the API server, OTLP. */
+function staticEgressRules(egress: EgressSpec): Array<Record<string, unknown>> {
+  const rules: Array<Record<string, unknown>> = [{
+    to: [podsIn('kube-system', { 'k8s-app': 'kube-dns' })],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+  }];
+  for (const c of egress.cidrs) {
+    rules.push({ to: [{ ipBlock: { cidr: c.cidr } }], ...(c.port ? { ports: [{ protocol: 'TCP', port: c.port }] } : {}) });
+  }
+  for (const s of egress.services) {
+    rules.push({ to: [podsIn(s.namespace, { 'app.kubernetes.io/name': s.name })], ports: [{ protocol: 'TCP', port: s.port }] });
+  }
+  if (egress.apiServerCidrs.length > 0) {
+    rules.push({ to: egress.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 443 }] });
+  }
+  if (egress.otlp) {
+    rules.push({
+      to: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': egress.otlp.namespace } } },
+        ...egress.otlp.nodeCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+      ],
+      ports: egress.otlp.ports.map((port) => ({ protocol: 'TCP', port })),
+    });
+  }
+  return rules;
+}
+
+/** The EKS Pod Identity agent: a hostNetwork DaemonSet answering on this link-local address of every node. */
+export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
+
+/**
+ * Egress of a service with AWS permissions: credentials from the Pod Identity agent, then AWS APIs on
+ * 443. NetworkPolicies cannot name host names, and the regional endpoints are public addresses (or
+ * interface endpoints in the VPC), so the rule is any address on 443 except link-local (IMDS and the
+ * agent are only reachable on the rule above). Ingress of every other pod stays default-deny, so
+ * this opens no path to the platform's own pods.
+ */
+export function awsEgressRules(): Array<Record<string, unknown>> {
+  return [
+    { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] },
+    { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
+  ];
 }

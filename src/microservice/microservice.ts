@@ -1,10 +1,10 @@
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { addServiceObjects, EgressSpec, ExternalSecretSpec, RouteSpec, ServiceChartSpec } from './chart';
+import { addServiceObjects, awsEgressRules, EgressSpec, ExternalSecretSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
 import { FxImage } from './image';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
@@ -12,9 +12,11 @@ import {
 import { FxCluster } from '../cluster';
 import { IFxWorkloadDatabase, IFxWorkloadObservability } from '../core/contracts';
 import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
+import { declareAwsFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
 import { platformLabels, tagPlatform } from '../core/tags';
+import { WIRING } from '../core/wiring';
 
 const WHO = 'FxMicroservice';
 
@@ -181,6 +183,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   public readonly internalHostname: string;
   /** The principal to grant AWS permissions to (the Pod Identity role). */
   public readonly grantPrincipal: iam.IPrincipal;
+  /** The Pod Identity association of the service account (the manifest depends on it). */
+  public readonly podIdentityAssociation: eks.CfnPodIdentityAssociation;
 
   constructor(scope: Construct, id: string, props: FxMicroserviceProps) {
     super(scope, id);
@@ -209,8 +213,12 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
 
     this.repository = this.createRepository(props.imagesToKeep ?? 30);
-    this.role = this.createIdentity(cluster);
+    this.role = new iam.Role(this, 'Role', {
+      description: `Pod Identity role of ${this.namespace}/${this.serviceName}`,
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
+    });
     this.grantPrincipal = this.role;
+    this.podIdentityAssociation = this.createPodIdentityAssociation(cluster);
 
     const image = props.image.bind(this);
     const canaryImage = props.route?.canary?.image.bind(new Construct(this, 'Canary'));
@@ -246,6 +254,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       cluster.grantExternalSecretRead(props.route.basicAuth.secret);
     }
     const migrationTimeout = props.migration?.timeout ?? Duration.minutes(10);
+    // The control-plane ENIs and the nodes live in the cluster's private subnets.
+    const controlPlaneCidrs = cluster.vpc.privateSubnets.map((s) => s.ipv4CidrBlock);
 
     const spec: ServiceChartSpec = {
       name: this.serviceName,
@@ -273,7 +283,11 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         memory: props.quota?.memory ?? (settings.production ? '32Gi' : '8Gi'),
         pods: props.quota?.pods ?? 50,
       } : undefined,
-      egress: { ...egress, apiServerCidr: props.migration ? cluster.vpc.vpcCidrBlock : undefined },
+      egress: {
+        ...egress,
+        apiServerCidrs: props.migration ? controlPlaneCidrs : [],
+        otlp: props.observability ? otlpEgress(props.observability, controlPlaneCidrs) : undefined,
+      },
       route: props.route ? this.routeSpec(props.route, basicAuthSecret) : undefined,
       monitoring: props.observability ? {
         errorRatioThreshold: props.alerts?.errorRatio ?? 0.05,
@@ -294,9 +308,11 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     addServiceObjects(this.chart, spec);
     this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
       cluster: cluster.cluster,
-      manifest: this.chart.toJson(),
+      manifest: this.withAwsEgress(this.chart.toJson()),
       overwrite: true,
     });
+    // The first pods must find their Pod Identity association, or they start without credentials.
+    this.manifest.node.addDependency(this.podIdentityAssociation);
     const needs: string[] = [];
     if (externalSecrets.length > 0) needs.push(FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK);
     if (props.route) needs.push(FxCapability.TRAEFIK_CRDS);
@@ -304,7 +320,70 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     cluster.installAfter(this.manifest, FxCapability.NODES, ...needs);
     for (const other of props.dependsOn ?? []) this.manifest.node.addDependency(other.manifest);
 
+    this.declareFlows(props, spec);
     tagPlatform(this, cluster.platformName, 'microservice');
+  }
+
+  /**
+   * Whether the service's role has any AWS permission (a grant, `role.addToPolicy`, a managed policy).
+   * Grants usually come after the constructor (`bucket.grantRead(service)`), so this is asked at synth.
+   */
+  public hasAwsPermissions(): boolean {
+    const defaultPolicy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    if (defaultPolicy && !defaultPolicy.document.isEmpty) return true;
+    const managed = Stack.of(this).resolve((this.role.node.defaultChild as iam.CfnRole).managedPolicyArns);
+    return Array.isArray(managed) && managed.length > 0;
+  }
+
+  /**
+   * The manifest's objects with the service policy's egress resolved at synth: the Pod Identity agent and
+   * AWS on 443 only when the role was granted something. The chart itself serialised eagerly, so the
+   * decision lives in a Lazy inside the manifest (aws-eks-v2 renders the manifest with toJsonString at
+   * synth); `chart.toJson()` shows the rules that do not depend on grants.
+   */
+  private withAwsEgress(objects: any[]): any[] {
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === this.serviceName && o.metadata.namespace === this.namespace);
+    if (!policy) throw new Error(`${WHO}: no NetworkPolicy ${this.namespace}/${this.serviceName} in the chart`);
+    const rules = policy.spec.egress;
+    policy.spec.egress = Lazy.any({ produce: () => [...rules, ...(this.hasAwsPermissions() ? awsEgressRules() : [])] });
+    return objects;
+  }
+
+  /** The promised-flows table of the service (src/core/flows.ts): what its policies must allow and deny. */
+  private declareFlows(props: FxMicroserviceProps, spec: ServiceChartSpec): void {
+    const pods: FlowPeer = { namespace: this.namespace, podLabels: { 'app.kubernetes.io/name': this.serviceName, 'app.kubernetes.io/instance': this.serviceName } };
+    const stable: FlowPeer = { namespace: this.namespace, podLabels: { ...pods.podLabels, [MICROSERVICE_TRACK_LABEL]: 'stable' } };
+    const who = `${this.namespace}/${this.serviceName}`;
+    declareDnsFlows(this, pods, who);
+    declareAwsFlows(this, pods, who, () => this.hasAwsPermissions());
+    if (spec.route) {
+      const traefik: FlowPeer = { namespace: WIRING.traefik.namespace, podLabels: WIRING.traefik.podLabels };
+      for (const service of spec.canary ? [this.serviceName, `${this.serviceName}-canary`] : [this.serviceName]) {
+        declareFlow(this, { from: traefik, to: { namespace: this.namespace, service }, port: 80, protocol: 'TCP', reason: `Traefik routes ${spec.route.hosts[0]} to ${service}`, expect: 'allow' });
+      }
+    }
+    if (spec.monitoring && spec.metrics) {
+      const prometheus: FlowPeer = { namespace: WIRING.monitoring.namespace, podLabels: WIRING.monitoring.prometheusPodLabels };
+      declareFlow(this, { from: prometheus, to: stable, port: spec.metrics.port, protocol: 'TCP', reason: `Prometheus scrapes ${who} (ServiceMonitor)`, expect: 'allow' });
+    }
+    for (const callee of props.dependsOn ?? []) {
+      declareFlow(this, { from: pods, to: { namespace: callee.namespace, service: callee.serviceName }, port: 80, protocol: 'TCP', reason: `${who} dependsOn ${callee.namespace}/${callee.serviceName}`, expect: 'allow' });
+    }
+    declareFlow(this, { from: pods, to: { anyService: true }, port: 0, protocol: 'TCP', reason: `${who} calls no service outside dependsOn`, expect: 'deny' });
+    for (const c of spec.egress.cidrs.filter((x) => x.port !== undefined && props.database?.databaseCidrs.includes(x.cidr))) {
+      declareFlow(this, { from: pods, to: { cidr: c.cidr, database: true }, port: c.port!, protocol: 'TCP', reason: `${who} uses its database`, expect: 'allow' });
+    }
+    declareFlow(this, { from: pods, to: { anyDatabase: true }, port: 0, protocol: 'TCP', reason: `${who} reaches no database it was not given`, expect: 'deny' });
+    declareFlow(this, { from: pods, to: { cidr: '169.254.169.254/32' }, port: 80, protocol: 'TCP', reason: `${who} gets no node credentials from IMDS`, expect: 'deny' });
+    const otlp = spec.egress.otlp;
+    if (otlp) {
+      for (const port of otlp.ports) {
+        declareFlow(this, { from: pods, to: { namespace: otlp.namespace, podLabels: {} }, port, protocol: 'TCP', reason: `${who} exports traces over OTLP`, expect: 'allow' });
+      }
+    }
+    if (spec.migration) {
+      declareFlow(this, { from: stable, to: { apiServer: true }, port: 443, protocol: 'TCP', reason: `${who} waits for its migration Job through the API server`, expect: 'allow' });
+    }
   }
 
   private validate(props: FxMicroserviceProps, v: {
@@ -380,19 +459,15 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     });
   }
 
-  private createIdentity(cluster: FxCluster): iam.Role {
-    const role = new iam.Role(this, 'Role', {
-      description: `Pod Identity role of ${this.namespace}/${this.serviceName}`,
-      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
-    });
+  private createPodIdentityAssociation(cluster: FxCluster): eks.CfnPodIdentityAssociation {
     const association = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
       clusterName: cluster.cluster.clusterName,
       namespace: this.namespace,
       serviceAccount: this.serviceName,
-      roleArn: role.roleArn,
+      roleArn: this.role.roleArn,
     });
     cluster.installAfter(association, FxCapability.POD_IDENTITY);
-    return role;
+    return association;
   }
 
   private wireDatabase(
@@ -434,4 +509,20 @@ function claimName(cluster: FxCluster, namespace: string, name: string): void {
     throw new FxValidationError(WHO, 'serviceName', name, `a name not already used in namespace ${namespace} on this cluster`);
   }
   taken.add(key);
+}
+
+/**
+ * Egress to the OTLP collector named by the observability endpoints (`http://<service>.<namespace>:<port>`):
+ * its namespace on both ports, plus the node subnets in case the collector's DaemonSet runs on the host
+ * network (its Service then translates to node addresses).
+ */
+function otlpEgress(observability: IFxWorkloadObservability, nodeCidrs: string[]): OtlpEgressSpec {
+  const endpoints = [observability.otlpEndpoint, observability.otlpHttpEndpoint].map((url) => {
+    const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)(?:\.svc(?:\.cluster\.local)?)?:(\d+)\/?$/.exec(url);
+    if (!m) throw new FxValidationError(WHO, 'observability', url, 'OTLP endpoints of the form http://<service>.<namespace>:<port>');
+    return { namespace: m[2], port: Number(m[3]) };
+  });
+  const namespaces = new Set(endpoints.map((e) => e.namespace));
+  if (namespaces.size !== 1) throw new FxValidationError(WHO, 'observability', [...namespaces].join(', '), 'OTLP endpoints in one namespace');
+  return { namespace: endpoints[0].namespace, ports: [...new Set(endpoints.map((e) => e.port))], nodeCidrs };
 }

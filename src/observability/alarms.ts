@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -7,8 +7,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeLoadBalancerLookup } from './nag';
 import { ResolvedAlarmThresholds, ResolvedDatabaseThresholds } from './validation';
+import { platformAlbName } from '../cluster/addons/dns';
+import type { FxCluster } from '../cluster/cluster';
 
 const PERIOD = Duration.minutes(5);
 const INSIGHTS = 'ContainerInsights';
@@ -58,21 +62,66 @@ export function createAlarmTopic(scope: Construct, platformName: string, emails:
   return { key, topic };
 }
 
+/** The platform's own ALB: its fixed name and the DNS name the cluster reads once the ALB exists. @internal */
+export interface PlatformLoadBalancer {
+  readonly name: string;
+  readonly dnsName: string;
+}
+
 /** @internal */
 export interface PlatformAlarmsProps {
   readonly clusterName: string;
   readonly topic: sns.ITopic;
   readonly thresholds: ResolvedAlarmThresholds;
   readonly dashboard: cloudwatch.Dashboard;
+  /** The platform's ALB (ACM path); without one (no domain, or Let's Encrypt behind an NLB) there are no ALB alarms. */
+  readonly loadBalancer?: PlatformLoadBalancer;
 }
 
 /**
- * Cluster alarms from Container Insights and load balancer alarms, plus their dashboard widgets.
+ * The platform's ALB, on the ACM path only: there the Traefik Ingress makes the AWS Load Balancer
+ * Controller create an ALB named `platformAlbName(cluster)`. Without a domain there is no Ingress, and
+ * with Let's Encrypt Traefik sits behind an NLB, which has no 5xx or response-time metrics.
  *
- * Load balancers are created by the AWS Load Balancer Controller at deploy time, so their names are
- * unknown at synth: the load balancer alarms are CloudWatch Metrics Insights queries over every ALB
- * of the account and region (`FROM SCHEMA("AWS/ApplicationELB", LoadBalancer)`). In an account
- * shared with other workloads they also fire for those load balancers.
+ * @internal
+ */
+export function platformLoadBalancer(cluster: FxCluster): PlatformLoadBalancer | undefined {
+  if (!cluster.tls || cluster.tlsTerminatedByTraefik || cluster.loadBalancerDnsName === undefined) return undefined;
+  return { name: platformAlbName(cluster), dnsName: cluster.loadBalancerDnsName };
+}
+
+/**
+ * The `LoadBalancer` dimension (`app/<name>/<id>`) of the platform's ALB, read at deploy time.
+ *
+ * The AWS Load Balancer Controller creates the ALB from the Traefik Ingress, so its id is unknown at
+ * synth, and a query over `AWS/ApplicationELB` would aggregate every ALB of the account and region.
+ * The Ingress gives the ALB a fixed name; once the cluster has read the ALB's DNS name (so the ALB
+ * exists), one DescribeLoadBalancers call by that name returns its ARN, whose `loadbalancer/` suffix
+ * is the metric dimension. The DNS name is the physical id: a replaced ALB is looked up again.
+ */
+function loadBalancerDimension(scope: Construct, lb: PlatformLoadBalancer): string {
+  const arnPath = 'LoadBalancers.0.LoadBalancerArn';
+  const lookup = new cr.AwsCustomResource(scope, 'LoadBalancerLookup', {
+    onUpdate: {
+      service: 'ElasticLoadBalancingV2',
+      action: 'describeLoadBalancers',
+      parameters: { Names: [lb.name] },
+      physicalResourceId: cr.PhysicalResourceId.of(lb.dnsName),
+      outputPaths: [arnPath],
+    },
+    // DescribeLoadBalancers has no resource-level permissions.
+    policy: cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeLoadBalancers'], resources: ['*'] }),
+    ]),
+    installLatestAwsSdk: false,
+  });
+  acknowledgeLoadBalancerLookup(lookup);
+  return Fn.select(1, Fn.split('loadbalancer/', lookup.getResponseField(arnPath)));
+}
+
+/**
+ * Cluster alarms from Container Insights and, when the platform has its ALB, alarms on that ALB
+ * only (its `LoadBalancer` dimension, see `loadBalancerDimension`), plus their dashboard widgets.
  *
  * @internal
  */
@@ -86,7 +135,10 @@ export function createPlatformAlarms(scope: Construct, props: PlatformAlarmsProp
   const query = (expression: string, label: string): cloudwatch.MathExpression => new cloudwatch.MathExpression({
     expression, usingMetrics: {}, period: PERIOD, label,
   });
-  const alb = (stat: string, metric: string, label: string) => query(`SELECT ${stat}(${metric}) FROM SCHEMA("AWS/ApplicationELB", LoadBalancer)`, label);
+  const dimension = props.loadBalancer ? loadBalancerDimension(scope, props.loadBalancer) : undefined;
+  const alb = (statistic: string, metricName: string): cloudwatch.Metric => new cloudwatch.Metric({
+    namespace: 'AWS/ApplicationELB', metricName, dimensionsMap: { LoadBalancer: dimension! }, statistic, period: PERIOD,
+  });
 
   const specs: AlarmSpec[] = [
     {
@@ -125,28 +177,32 @@ export function createPlatformAlarms(scope: Construct, props: PlatformAlarmsProp
       title: 'Container restarts (max per pod)',
       description: `A pod restarted its containers at least ${t.podRestarts} times`,
     },
-    {
-      id: 'LoadBalancerTarget5xxAlarm',
-      metric: alb('SUM', 'HTTPCode_Target_5XX_Count', 'Target 5xx'),
-      threshold: t.loadBalancer5xxCount,
-      title: 'Target 5xx (all ALBs)',
-      description: `Targets behind the load balancers returned at least ${t.loadBalancer5xxCount} 5xx in 5 minutes`,
-    },
-    {
-      id: 'LoadBalancer5xxAlarm',
-      metric: alb('SUM', 'HTTPCode_ELB_5XX_Count', 'Load balancer 5xx'),
-      threshold: t.loadBalancer5xxCount,
-      title: 'Load balancer 5xx (all ALBs)',
-      description: `The load balancers returned at least ${t.loadBalancer5xxCount} 5xx of their own in 5 minutes`,
-    },
-    {
-      id: 'TargetResponseTimeAlarm',
-      metric: alb('AVG', 'TargetResponseTime', 'Target response time (s)'),
-      threshold: t.targetResponseTime.toMilliseconds() / 1000,
-      title: 'Target response time (s, all ALBs)',
-      description: `Average target response time is at or above ${t.targetResponseTime.toHumanString()}`,
-    },
   ];
+  if (dimension) {
+    specs.push(
+      {
+        id: 'LoadBalancerTarget5xxAlarm',
+        metric: alb(cloudwatch.Stats.SUM, 'HTTPCode_Target_5XX_Count'),
+        threshold: t.loadBalancer5xxCount,
+        title: 'Target 5xx (platform ALB)',
+        description: `Targets behind the platform's load balancer returned at least ${t.loadBalancer5xxCount} 5xx in 5 minutes`,
+      },
+      {
+        id: 'LoadBalancer5xxAlarm',
+        metric: alb(cloudwatch.Stats.SUM, 'HTTPCode_ELB_5XX_Count'),
+        threshold: t.loadBalancer5xxCount,
+        title: 'Load balancer 5xx (platform ALB)',
+        description: `The platform's load balancer returned at least ${t.loadBalancer5xxCount} 5xx of its own in 5 minutes`,
+      },
+      {
+        id: 'TargetResponseTimeAlarm',
+        metric: alb(cloudwatch.Stats.AVERAGE, 'TargetResponseTime'),
+        threshold: t.targetResponseTime.toMilliseconds() / 1000,
+        title: 'Target response time (s, platform ALB)',
+        description: `Average target response time is at or above ${t.targetResponseTime.toHumanString()}`,
+      },
+    );
+  }
   const alarms = specs.map((s) => alarm(scope, s, t.evaluationPeriods, props.topic));
   props.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Platform alarms', alarms, width: 24, height: 4 }));
   props.dashboard.addWidgets(...specs.map(graph));

@@ -71,7 +71,8 @@ export class ContainerInsights {
       logGroupName: `${prefix}/${name}`,
       retention: props.logRetention,
       encryptionKey: this.logKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // The agent writes to these fixed names: never plain RETAIN (see FxProfileSettings.removalPolicy).
+      removalPolicy: cluster.profile.settings.removalPolicy,
     }));
 
     this.role = new iam.Role(scope, 'CloudWatchAgentRole', {

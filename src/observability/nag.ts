@@ -2,6 +2,7 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IConstruct } from 'constructs';
 import type { FxCluster } from '../cluster';
+import { acknowledgeCfnUtilsProvider } from '../cluster/nag';
 
 /** The roles whose findings FxObservability acknowledges. @internal */
 export interface ObservabilityRoles {
@@ -18,6 +19,8 @@ export interface ObservabilityRoles {
  */
 export function acknowledgeObservabilityFindings(cluster: FxCluster, roles: ObservabilityRoles): void {
   const stack = Stack.of(cluster);
+  // The ELK snapshot role's trust conditions are a CfnJson: its provider role appears after FxCluster's acknowledgements.
+  acknowledgeCfnUtilsProvider(stack);
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   const logGroups = `arn:<AWS::Partition>:logs:${region}:${account}:log-group`;
@@ -46,3 +49,27 @@ export function acknowledgeObservabilityFindings(cluster: FxCluster, roles: Obse
 function ack(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
 }
+
+/**
+ * The deploy-time lookup of the platform's ALB (an AwsCustomResource): its policy allows only
+ * DescribeLoadBalancers, which has no resource-level permissions, and aws-cdk-lib's singleton
+ * handler logs through the AWS managed basic execution policy.
+ *
+ * @internal
+ */
+export function acknowledgeLoadBalancerLookup(lookup: IConstruct): void {
+  const policy = lookup.node.tryFindChild('CustomResourcePolicy');
+  if (policy) {
+    ack(policy, 'AwsSolutions-IAM5[Resource::*]',
+      'Only elasticloadbalancing:DescribeLoadBalancers, which supports no resource-level permissions; it reads the platform ALB\'s ARN by name.');
+  }
+  const role = Stack.of(lookup).node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON)?.node.tryFindChild('ServiceRole');
+  if (role) {
+    ack(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'aws-cdk-lib AwsCustomResource singleton handler: the AWS managed policy only lets it write its own logs; its API calls are granted '
+      + 'per custom resource.');
+  }
+}
+
+/** Construct id of aws-cdk-lib's AwsCustomResource singleton Lambda in the stack. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';

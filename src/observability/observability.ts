@@ -1,4 +1,4 @@
-import { Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Names, Validations } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
-import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms } from './alarms';
+import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms, platformLoadBalancer } from './alarms';
 import { ContainerInsights, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT } from './container-insights';
 import { ElkStack } from './elk/elk';
 import { acknowledgeObservabilityFindings } from './nag';
@@ -168,6 +168,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
       topic,
       thresholds: this.thresholds,
       dashboard: this.dashboard,
+      loadBalancer: platformLoadBalancer(cluster),
     });
 
     if (props.monthlyBudget !== undefined) {
@@ -210,8 +211,9 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
   }
 
   private createGrafanaAdminSecret(): secretsmanager.Secret {
+    // No fixed name: External Secrets reads it by ARN, and a generated name never collides with what
+    // a rolled-back or destroyed stack left behind.
     const secret = new secretsmanager.Secret(this, 'GrafanaAdminSecret', {
-      secretName: `${this.cluster.platformName}/grafana-admin`,
       description: `Fx platform ${this.cluster.platformName}: Grafana admin login`,
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ username: 'admin' }),
@@ -219,7 +221,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
         passwordLength: 32,
         excludePunctuation: true,
       },
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: this.cluster.profile.settings.removalPolicy,
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',

@@ -7,6 +7,7 @@ import { alertmanagerConfig, PAGERDUTY_KEY, RECEIVERS_SECRET, SLACK_KEY } from '
 import { CLOUDWATCH_UID, rdsDashboard, serviceDashboard, traefikDashboard } from './dashboards';
 import { platformRules, traefikPodMonitor } from './rules';
 import type { FxCluster } from '../cluster';
+import { declareAwsFlows, declareFlow } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { chartLabels, platformLabels } from '../core/tags';
 import { WIRING } from '../core/wiring';
@@ -18,6 +19,8 @@ export const RELEASE = 'kube-prometheus-stack';
 export const GRAFANA_SERVICE = `${RELEASE}-grafana`;
 export const ALERTMANAGER_SERVICE_ACCOUNT = 'fx-alertmanager';
 export const GRAFANA_SERVICE_ACCOUNT = 'fx-grafana';
+const TRAEFIK_PODS = { namespace: WIRING.traefik.namespace, podLabels: WIRING.traefik.podLabels };
+const PROMETHEUS_PODS = { namespace: WIRING.monitoring.namespace, podLabels: WIRING.monitoring.prometheusPodLabels };
 export const GRAFANA_ADMIN_SECRET = 'fx-grafana-admin';
 /** Label and value the Grafana dashboard sidecar watches (kube-prometheus-stack defaults). */
 export const DASHBOARD_LABEL = 'grafana_dashboard';
@@ -118,9 +121,13 @@ export class MonitoringStack {
       needs: [NAMESPACE_CAPABILITY, FxCapability.STORAGE_CLASSES, FxCapability.POD_IDENTITY],
       provides: [FxCapability.PROMETHEUS_OPERATOR_CRDS],
     });
+    declareFlow(this.chart, { from: { namespace: ns, serviceAccount: GRAFANA_SERVICE_ACCOUNT }, to: { namespace: ns, podLabels: WIRING.monitoring.prometheusPodLabels }, port: 9090, protocol: 'TCP', reason: 'Grafana queries Prometheus', expect: 'allow' });
+    declareAwsFlows(this.chart, { namespace: ns, serviceAccount: GRAFANA_SERVICE_ACCOUNT }, 'Grafana (CloudWatch data source)');
+    declareAwsFlows(this.chart, { namespace: ns, serviceAccount: ALERTMANAGER_SERVICE_ACCOUNT }, 'Alertmanager (SNS)');
     // Grafana and Alertmanager start only once their service accounts and Secrets exist.
     this.chart.node.addDependency(this.alertmanagerServiceAccount, this.grafanaServiceAccount, this.secrets);
 
+    declareFlow(this.chart, { from: PROMETHEUS_PODS, to: { namespace: WIRING.traefik.namespace, podLabels: WIRING.traefik.podLabels }, port: 9100, protocol: 'TCP', reason: 'Prometheus scrapes Traefik (PodMonitor, port metrics)', expect: 'allow' });
     this.rules = this.apply('MonitoringRules', [platformRules(ns, this.labels), traefikPodMonitor(ns, this.labels)],
       [NAMESPACE_CAPABILITY, FxCapability.PROMETHEUS_OPERATOR_CRDS]);
 
@@ -131,6 +138,7 @@ export class MonitoringStack {
 
     if (this.grafanaHost) {
       this.route = this.apply('GrafanaRoute', [this.ingressRoute(this.grafanaHost)], [NAMESPACE_CAPABILITY, FxCapability.TRAEFIK_CRDS]);
+      declareFlow(this.route, { from: TRAEFIK_PODS, to: { namespace: ns, serviceAccount: GRAFANA_SERVICE_ACCOUNT }, port: 3000, protocol: 'TCP', reason: 'Traefik routes the Grafana host (Service port 80 → container port 3000)', expect: 'allow' });
       // The shared middlewares (secure headers) must exist before a route references them.
       this.route.node.addDependency(this.chart, cluster.traefikShared);
     }
@@ -192,19 +200,19 @@ export class MonitoringStack {
     const receiversMounted = o.slackWebhook !== undefined || o.pagerDutyKey !== undefined;
     const https = cluster.domainName !== undefined;
     return {
-      commonLabels: chartLabels(this.o.cluster.platformName, COMPONENT),
-      crds: { enabled: true },
+      'commonLabels': chartLabels(this.o.cluster.platformName, COMPONENT),
+      'crds': { enabled: true },
       // EKS runs the control plane: its etcd, scheduler and controller-manager cannot be scraped,
       // and kube-proxy binds its metrics to localhost.
-      kubeEtcd: { enabled: false },
-      kubeScheduler: { enabled: false },
-      kubeControllerManager: { enabled: false },
-      kubeProxy: { enabled: false },
-      defaultRules: {
+      'kubeEtcd': { enabled: false },
+      'kubeScheduler': { enabled: false },
+      'kubeControllerManager': { enabled: false },
+      'kubeProxy': { enabled: false },
+      'defaultRules': {
         create: true,
         rules: { etcd: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeControllerManager: false, kubeProxy: false },
       },
-      prometheus: {
+      'prometheus': {
         prometheusSpec: {
           replicas: production ? 2 : 1,
           retention: o.retention,
@@ -220,7 +228,15 @@ export class MonitoringStack {
           resources: { requests: { cpu: production ? '500m' : '200m', memory: production ? '2Gi' : '1Gi' }, limits: { memory: production ? '4Gi' : '2Gi' } },
         },
       },
-      alertmanager: {
+      // Every container the chart renders gets requests (the scheduler and the quota count them).
+      'prometheusOperator': {
+        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        // The admission webhook certificate jobs (create and patch) share these.
+        admissionWebhooks: { patch: { resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } } } },
+      },
+      'prometheus-node-exporter': { resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { memory: '128Mi' } } },
+      'kube-state-metrics': { resources: { requests: { cpu: '20m', memory: '128Mi' }, limits: { memory: '512Mi' } } },
+      'alertmanager': {
         serviceAccount: { create: false, name: ALERTMANAGER_SERVICE_ACCOUNT },
         config: alertmanagerConfig({
           topicArn: o.alarmTopic.topicArn,
@@ -236,7 +252,7 @@ export class MonitoringStack {
           resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
         },
       },
-      grafana: {
+      'grafana': {
         'enabled': true,
         'defaultDashboardsEnabled': true,
         'serviceAccount': { create: false, name: GRAFANA_SERVICE_ACCOUNT },
@@ -247,7 +263,11 @@ export class MonitoringStack {
         // The volume's group ownership comes from fsGroup; the root init container is not needed.
         'initChownData': { enabled: false },
         'resources': { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-        'sidecar': { dashboards: { enabled: true, label: DASHBOARD_LABEL, labelValue: '1', searchNamespace: 'ALL' } },
+        'sidecar': {
+          dashboards: { enabled: true, label: DASHBOARD_LABEL, labelValue: '1', searchNamespace: 'ALL' },
+          // Both sidecars (dashboards, datasources) watch ConfigMaps: small, but scheduled for.
+          resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+        },
         'additionalDataSources': [{
           name: 'CloudWatch',
           uid: CLOUDWATCH_UID,

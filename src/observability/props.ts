@@ -111,7 +111,7 @@ export interface FxObservabilityProps {
   readonly pagerDutyKey?: secretsmanager.ISecret;
   /**
    * Secrets Manager secret with JSON keys `username` and `password` for Grafana's admin login.
-   * @default - a generated secret named `<platformName>/grafana-admin` (user `admin`)
+   * @default - a generated secret (user `admin`), removed with the stack in development, retained in production
    */
   readonly grafanaAdminSecret?: secretsmanager.ISecret;
   /**

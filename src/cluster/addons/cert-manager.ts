@@ -90,6 +90,8 @@ export class CertManagerAddon {
           resources: controllerResources('25m', '64Mi', '128Mi'),
         },
         cainjector: { resources: controllerResources('25m', '128Mi', '256Mi') },
+        // The post-install Job that waits until the webhook answers.
+        startupapicheck: { resources: controllerResources('10m', '32Mi', '64Mi') },
         // Check propagation against public resolvers: the VPC resolver may serve a private zone of the same name.
         dns01RecursiveNameservers: '1.1.1.1:53,8.8.8.8:53',
         dns01RecursiveNameserversOnly: true,

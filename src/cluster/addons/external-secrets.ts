@@ -3,6 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
+import { declareAwsFlows } from '../../core/flows';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
@@ -85,6 +86,7 @@ export class ExternalSecretsAddon {
       provides: [FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK],
     });
     this.chart.node.addDependency(this.serviceAccount);
+    declareAwsFlows(this.chart, { namespace: ns, serviceAccount: SERVICE_ACCOUNT }, 'External Secrets (Secrets Manager)');
 
     this.clusterSecretStoreObject = {
       apiVersion: WIRING.externalSecrets.apiVersion,

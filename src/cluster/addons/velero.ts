@@ -101,6 +101,8 @@ export class VeleroAddon {
         // by mountPath), so none is added here.
         containerSecurityContext: hardened,
         resources: controllerResources('100m', '256Mi', '1Gi'),
+        // The pre-upgrade hook Job that applies Velero's CRDs.
+        upgradeJobResources: controllerResources('50m', '64Mi', '256Mi'),
         snapshotsEnabled: false,
         deployNodeAgent: false,
         configuration: {

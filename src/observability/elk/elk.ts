@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ELASTIC_POD, ES_SELECTOR, HARDENED, Json, KIBANA_SELECTOR, ZONE_LABEL, elkMeta } from './common';
 import { ELK, fluentBitConfig } from './config';
-import { elkNetworkPolicies } from './network-policies';
+import { declareElkFlows, elkNetworkPolicies } from './network-policies';
 import { elkSetupJob } from './setup-job';
 import { createSnapshotBucket, createSnapshotIdentity } from './snapshots';
 import type { FxCluster } from '../../cluster';
@@ -88,6 +88,7 @@ export class ElkStack {
     cluster.registerProvider(this.namespace, LOGGING_NS, OPERATOR_NS);
     this.networkPolicyObjects = elkNetworkPolicies(this.labels);
     this.networkPolicies = this.apply('ElkNetworkPolicies', this.networkPolicyObjects, [LOGGING_NS]);
+    declareElkFlows(this.networkPolicies, cluster.domainName !== undefined);
 
     this.operatorValues = {
       managedNamespaces: [ELK.namespace],

@@ -19,3 +19,22 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def database_url_from_env(env: Mapping[str, str]) -> str:
+    """DATABASE_URL, or a libpq URL built from PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE
+    (the keys FxDatabase's secret also provides); "" when neither is set."""
+    url = (env.get("DATABASE_URL") or "").strip()
+    if url or not env.get("PGHOST"):
+        return url
+    from psycopg.conninfo import make_conninfo
+
+    parts = {
+        "host": env.get("PGHOST"),
+        "port": env.get("PGPORT"),
+        "user": env.get("PGUSER"),
+        "password": env.get("PGPASSWORD"),
+        "dbname": env.get("PGDATABASE"),
+        "sslmode": env.get("PGSSLMODE"),
+    }
+    return make_conninfo("", **{k: v for k, v in parts.items() if v})

@@ -15,8 +15,13 @@ _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 class JsonFormatter(logging.Formatter):
     def context(self) -> Dict[str, Any]:
-        """Fields added to every line after the request id; a service may add its own (trace ids)."""
-        return {}
+        """Fields added to every line after the request id: the trace and span ids while tracing."""
+        from .tracing import current_span
+
+        span = current_span()
+        if span is None:
+            return {}
+        return {"trace_id": span.trace_id, "span_id": span.span_id}
 
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, tz=timezone.utc)

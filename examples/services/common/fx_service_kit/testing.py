@@ -61,9 +61,20 @@ def bearer(token: str) -> Dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def assert_problem(resp, status: int, detail: Optional[str] = None) -> dict:
+    """An RFC 9457 problem response with `status` (and `detail`), carrying the response's request id."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
+    body = resp.json()
+    assert body["status"] == status and body["type"] == "about:blank" and body["title"]
+    assert body["request_id"] == resp.headers["x-request-id"]
+    if detail is not None:
+        assert body["detail"] == detail, body
+    return body
+
+
 def assert_401(resp, detail: str) -> None:
-    assert resp.status_code == 401, resp.text
-    assert resp.json() == {"detail": detail}
+    assert_problem(resp, 401, detail)
     assert resp.headers["www-authenticate"].startswith("Bearer")
 
 

@@ -14,11 +14,14 @@ sys.path.insert(0, str(KIT_ROOT))
 
 from fx_service_kit import testing  # noqa: E402
 from fx_service_kit.auth import Principal, TokenVerifier, authenticated  # noqa: E402
+from fx_service_kit.problems import install_problem_handlers  # noqa: E402
 from fx_service_kit.observability import HttpMetrics, ObservabilityMiddleware  # noqa: E402
 from fx_service_kit.testing import app_factory, client, unused_port  # noqa: E402,F401
 
 SECRET = "fx-service-kit-test-signing-key-0123456789abcdef"
-make_token = partial(testing.make_token, secret=SECRET, sub="alice")
+ISSUER = "fx-platform"
+AUDIENCE = "kit-api"
+make_token = partial(testing.make_token, secret=SECRET, sub="alice", iss=ISSUER, aud=AUDIENCE)
 
 
 @dataclass(frozen=True)
@@ -27,15 +30,17 @@ class KitSettings:
 
     jwt_secret: Optional[str] = SECRET
     jwt_secret_file: Optional[str] = None
-    jwt_audience: Optional[str] = None
-    jwt_issuer: Optional[str] = None
+    jwt_audience: str = AUDIENCE
+    jwt_issuer: str = ISSUER
     jwt_leeway_seconds: int = 30
+    jwt_max_lifetime_seconds: int = 3600
 
 
 def create_app(settings: KitSettings) -> FastAPI:
     app = FastAPI()
     app.state.verifier = TokenVerifier(settings)
     app.state.metrics = HttpMetrics()
+    install_problem_handlers(app)
     app.add_middleware(
         ObservabilityMiddleware, metrics=app.state.metrics, access_log=logging.getLogger("kit_test.access")
     )

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from conftest import SECRET, KitSettings, create_app, make_token
-from fx_service_kit.auth import MIN_KEY_BYTES, SecretSource
+from conftest import AUDIENCE, ISSUER, SECRET, KitSettings, create_app, make_token
+from fx_service_kit.auth import MIN_KEY_BYTES, Principal, SecretSource, ServiceTokens, TokenVerifier
 from fx_service_kit.config import ConfigError
 from fx_service_kit.testing import assert_401, bearer, invalid_tokens
 
@@ -35,16 +35,79 @@ def test_invalid_tokens_are_rejected(client, token):
     assert_401(client.get("/items/1", headers=bearer(token)), "invalid token")
 
 
-def test_audience_and_issuer_are_enforced_when_configured(app_factory):
+def test_audience_issuer_and_issued_at_are_always_required(app_factory):
     client = app_factory(jwt_audience="orders-api", jwt_issuer="https://auth.example.test")
     good = make_token(aud="orders-api", iss="https://auth.example.test")
     assert client.get("/items/1", headers=bearer(good)).status_code == 200
     for token in (
-        make_token(iss="https://auth.example.test"),  # no aud
+        make_token(aud=None, iss="https://auth.example.test"),  # no aud
+        make_token(aud="orders-api", iss=None),  # no iss
+        make_token(aud="orders-api", iss="https://auth.example.test", iat=None),  # no iat
         make_token(aud="other-api", iss="https://auth.example.test"),
         make_token(aud="orders-api", iss="https://evil.example.test"),
     ):
         assert_401(client.get("/items/1", headers=bearer(token)), "invalid token")
+
+
+def test_token_lifetime_is_bounded(app_factory):
+    client = app_factory(jwt_max_lifetime_seconds=600)
+    assert client.get("/items/1", headers=bearer(make_token(expires_in=600))).status_code == 200
+    assert_401(client.get("/items/1", headers=bearer(make_token(expires_in=601))), "invalid token")
+    future = make_token(iat=int(time.time()) + 3600, expires_in=4000)
+    assert_401(client.get("/items/1", headers=bearer(future)), "invalid token")
+
+
+def test_empty_audience_or_issuer_is_refused_at_startup():
+    with pytest.raises(ConfigError, match="JWT_AUDIENCE and JWT_ISSUER"):
+        create_app(KitSettings(jwt_audience=""))
+
+
+def test_scopes_come_from_the_scope_claim():
+    verifier = TokenVerifier(KitSettings())
+    principal = verifier.verify(make_token(scope="orders:admin orders:read"))
+    assert principal.scopes == {"orders:admin", "orders:read"} and principal.has_scope("orders:admin")
+    assert verifier.verify(make_token(scp=["a", 3])).scopes == {"a"}
+    assert verifier.verify(make_token()).scopes == frozenset()
+
+
+def test_service_tokens_verify_for_their_audience_and_are_reused():
+    source = SecretSource(value=SECRET)
+    tokens = ServiceTokens(source, ISSUER, "orders-api", AUDIENCE, lifetime=300)
+    first = tokens.get()
+    assert tokens.get() == first  # cached until half its lifetime
+    principal = TokenVerifier(KitSettings()).verify(first)
+    assert principal.subject == "orders-api"
+    with pytest.raises(Exception):
+        TokenVerifier(KitSettings(jwt_audience="inventory-api")).verify(first)
+
+
+def test_bearer_gate_answers_401_before_the_body_is_read():
+    import asyncio
+
+    from fx_service_kit.auth import BearerGate
+
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["state"]["principal"].subject)
+
+    async def receive():
+        raise AssertionError("the body was read")
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    gate = BearerGate(app, lambda: TokenVerifier(KitSettings()), ["/items"])
+    scope = {"type": "http", "method": "POST", "path": "/items/1", "headers": [(b"authorization", b"Bearer x")]}
+    asyncio.run(gate(scope, receive, send))
+    assert sent[0]["status"] == 401 and reached == []
+    good = f"Bearer {make_token(sub='bob')}".encode()
+    asyncio.run(gate({**scope, "headers": [(b"authorization", good)]}, receive, send))
+    assert reached == ["bob"]
+    asyncio.run(gate({**scope, "path": "/healthz", "headers": [], "state": {"principal": Principal("x")}}, receive, send))
+    assert reached == ["bob", "x"]  # outside the prefixes: passed through
 
 
 def test_key_from_secret_file_and_rotation(app_factory, tmp_path):

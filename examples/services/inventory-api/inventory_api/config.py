@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Dict, Mapping, Optional
 
-from fx_service_kit.config import ConfigError, env_int
+from fx_service_kit.auth import DEFAULT_MAX_LIFETIME_SECONDS
+from fx_service_kit.config import ConfigError, database_url_from_env, env_int
+from fx_service_kit.problems import DEFAULT_MAX_BODY_BYTES
 
 from .models import SKU_MAX_LENGTH, SKU_PATTERN
 
@@ -49,15 +51,29 @@ def parse_seed(raw: Optional[str]) -> Dict[str, int]:
 
 @dataclass(frozen=True)
 class Settings:
+    database_url: str = ""
     jwt_secret: Optional[str] = None
     jwt_secret_file: Optional[str] = None
-    jwt_audience: Optional[str] = None
-    jwt_issuer: Optional[str] = None
+    # Only service tokens minted for this audience are accepted (orders-api mints them).
+    jwt_audience: str = "inventory-api"
+    jwt_issuer: str = "fx-platform"
     jwt_leeway_seconds: int = 30
+    jwt_max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS
     seed: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SEED))
     log_level: str = "INFO"
+    service_name: str = "inventory-api"
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 10
+    db_timeout_seconds: float = 5.0
+    readiness_timeout_seconds: float = 2.0
+    # A hold not confirmed within this time expires and its units return to stock.
+    reservation_ttl_seconds: int = 120
+    sweep_interval_seconds: float = 5.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     def __post_init__(self) -> None:
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL (or PGHOST and friends) is required")
         if not self.jwt_secret and not self.jwt_secret_file:
             raise ConfigError("one of JWT_SECRET or JWT_SECRET_FILE is required")
         if self.jwt_secret and self.jwt_secret_file:
@@ -69,11 +85,21 @@ class Settings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
         return cls(
+            database_url=database_url_from_env(env),
             jwt_secret=env.get("JWT_SECRET") or None,
             jwt_secret_file=env.get("JWT_SECRET_FILE") or None,
-            jwt_audience=env.get("JWT_AUDIENCE") or None,
-            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or "inventory-api",
+            jwt_issuer=env.get("JWT_ISSUER") or "fx-platform",
             jwt_leeway_seconds=env_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
+            jwt_max_lifetime_seconds=env_int(env, "JWT_MAX_LIFETIME_SECONDS", DEFAULT_MAX_LIFETIME_SECONDS, 1),
             seed=parse_seed(env.get("INVENTORY_SEED")),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            service_name=env.get("OTEL_SERVICE_NAME") or env.get("SERVICE_NAME") or "inventory-api",
+            db_pool_min_size=env_int(env, "DB_POOL_MIN_SIZE", 1, 0),
+            db_pool_max_size=env_int(env, "DB_POOL_MAX_SIZE", 10, 1),
+            db_timeout_seconds=float(env_int(env, "DB_TIMEOUT_SECONDS", 5, 1)),
+            readiness_timeout_seconds=float(env_int(env, "READINESS_TIMEOUT_SECONDS", 2, 1)),
+            reservation_ttl_seconds=env_int(env, "RESERVATION_TTL_SECONDS", 120, 1),
+            sweep_interval_seconds=float(env_int(env, "SWEEP_INTERVAL_SECONDS", 5, 1)),
+            max_body_bytes=env_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 256),
         )

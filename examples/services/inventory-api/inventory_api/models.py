@@ -22,9 +22,10 @@ class StockLevel(BaseModel):
     sku: str
     available: int
     reserved: int
+    committed: int
 
     class Config:
-        schema_extra = {"example": {"sku": "WIDGET-42", "available": 97, "reserved": 3}}
+        schema_extra = {"example": {"sku": "WIDGET-42", "available": 95, "reserved": 3, "committed": 2}}
 
 
 class ReservationCreate(BaseModel):
@@ -39,10 +40,18 @@ class Reservation(BaseModel):
     id: UUID
     sku: str
     quantity: int
+    state: str
     created_by: str
+    expires_at: datetime
     created_at: datetime
 
 
 class InsufficientStockError(BaseModel):
+    """A problem details body (RFC 9457) with the units still available."""
+
+    type: str
+    title: str
+    status: int
     detail: str
     available: int
+    request_id: str

@@ -11,8 +11,10 @@ PROTECTED = [
     ("GET", "/inventory/WIDGET-42", None),
     ("POST", "/inventory/WIDGET-42/reservations", {"quantity": 1}),
     ("DELETE", f"/inventory/reservations/{uuid.uuid4()}", None),
+    ("GET", f"/inventory/reservations/{uuid.uuid4()}", None),
+    ("POST", f"/inventory/reservations/{uuid.uuid4()}/confirm", None),
 ]
-PROTECTED_IDS = ["get-stock", "reserve", "release"]
+PROTECTED_IDS = ["get-stock", "reserve", "release", "get-reservation", "confirm"]
 INVALID_TOKENS = invalid_tokens(make_token, "orders-api")
 
 
@@ -55,10 +57,27 @@ def test_auth_is_checked_before_validation(client):
     assert client.delete("/inventory/reservations/not-a-uuid").status_code == 401
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "orders-api"},  # an end user's token for orders-api
+        {"aud": None},
+        {"iss": "https://evil.example.test"},
+        {"iss": None},
+        {"iat": None},
+        {"expires_in": 7200},  # longer than the maximum lifetime (3600 s)
+    ],
+    ids=["user-token", "no-aud", "other-issuer", "no-iss", "no-iat", "too-long-lived"],
+)
+def test_only_service_tokens_for_this_audience_are_accepted(client, claims):
+    assert_401(client.get("/inventory/WIDGET-42", headers=bearer(make_token(**claims))), "invalid token")
+
+
 def test_rejected_requests_change_nothing(client, auth):
     before = client.get("/inventory/WIDGET-42", headers=auth).json()
-    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 1})
-    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 1}, headers=bearer(make_token(expires_in=-120)))
+    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 1}, headers={"Idempotency-Key": "k"})
+    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 1},
+                headers={**bearer(make_token(expires_in=-120)), "Idempotency-Key": "k"})
     assert client.get("/inventory/WIDGET-42", headers=auth).json() == before
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from conftest import SECRET, SERVICE_ROOT, bearer, make_token
+from conftest import SECRET, SERVICE_ROOT, bearer, make_token, reset_stock
 from fx_service_kit.testing import KIT_ROOT, Served, image_command, json_lines, on_loopback
 from fx_service_kit.testing import check_metrics_endpoint, sample
 from inventory_api.logs import configure_logging
@@ -23,8 +23,8 @@ def test_requests_are_counted_by_route_template_and_status(client, auth):
     client.get("/inventory/NOPE-1", headers=auth)  # 404
     client.get("/inventory/GADGET-7")  # 401
     client.get("/inventory/lower-case", headers=auth)  # 422
-    created = client.post("/inventory/WIDGET-42/reservations", json={"quantity": 2}, headers=auth)  # 201
-    client.post("/inventory/GADGET-7/reservations", json={"quantity": 99}, headers=auth)  # 409
+    created = client.post("/inventory/WIDGET-42/reservations", json={"quantity": 2}, headers={**auth, "Idempotency-Key": "a"})  # 201
+    client.post("/inventory/GADGET-7/reservations", json={"quantity": 99}, headers={**auth, "Idempotency-Key": "b"})  # 409
     client.delete(f"/inventory/reservations/{created.json()['id']}", headers=auth)  # 204
     client.delete(f"/inventory/reservations/{uuid.uuid4()}", headers=auth)  # 404
     client.get("/no/such/path")
@@ -37,7 +37,8 @@ def test_requests_are_counted_by_route_template_and_status(client, auth):
     assert requests("GET", "/healthz", "200") == 2
     assert requests("GET", "/inventory/{sku}", "200") == 1
     assert requests("GET", "/inventory/{sku}", "404") == 1
-    assert requests("GET", "/inventory/{sku}", "401") == 1
+    # Tokens are checked before routing (and before any body is read): 401s carry no route.
+    assert requests("GET", "<unmatched>", "401") == 1
     assert requests("GET", "/inventory/{sku}", "422") == 1
     assert requests("POST", "/inventory/{sku}/reservations", "201") == 1
     assert requests("POST", "/inventory/{sku}/reservations", "409") == 1
@@ -54,7 +55,7 @@ def test_requests_are_counted_by_route_template_and_status(client, auth):
 
 
 def test_stock_levels_are_exported_per_seeded_sku(client, auth):
-    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 3}, headers=auth)
+    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 3}, headers={**auth, "Idempotency-Key": "g"})
     client.get("/inventory/NOT-SEEDED", headers=auth)
     text = client.get("/metrics").text
     assert sample(text, "inventory_units", sku="WIDGET-42", state="available") == 7
@@ -68,9 +69,9 @@ def test_requests_produce_json_logs(client, auth):
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
     headers = {**bearer(make_token(sub="orders-api")), "X-Request-ID": "trace-me"}
-    resp = client.post("/inventory/WIDGET-42/reservations", json={"quantity": 2}, headers=headers)
+    resp = client.post("/inventory/WIDGET-42/reservations", json={"quantity": 2}, headers={**headers, "Idempotency-Key": "d"})
     assert resp.status_code == 201
-    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 50}, headers=headers)
+    client.post("/inventory/WIDGET-42/reservations", json={"quantity": 50}, headers={**headers, "Idempotency-Key": "e"})
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     created = next(line for line in lines if line["msg"] == "reservation created")
     assert created["request_id"] == "trace-me" and created["subject"] == "orders-api"
@@ -96,19 +97,21 @@ def test_uvicorn_serves_the_app_factory_like_the_image(unused_port, tmp_path):
         PYTHONPATH=os.pathsep.join([str(SERVICE_ROOT), str(KIT_ROOT)]),  # the image's /app
         PYTHONDONTWRITEBYTECODE="1",
     )
+    reset_stock(seed={"BOLT-M8": 2})  # what the migration Job seeds from INVENTORY_SEED
     with Served(on_loopback(cmd, unused_port), env, tmp_path, unused_port) as server:
         base = server.url
         auth = bearer(make_token())
         assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
         assert httpx.get(f"{base}/inventory/BOLT-M8", timeout=5).status_code == 401
         assert httpx.get(f"{base}/inventory/BOLT-M8", headers=auth, timeout=5).json()["available"] == 2
-        resp = httpx.post(f"{base}/inventory/BOLT-M8/reservations", json={"quantity": 3}, headers=auth, timeout=5)
+        resp = httpx.post(f"{base}/inventory/BOLT-M8/reservations", json={"quantity": 3},
+                          headers={**auth, "Idempotency-Key": "f"}, timeout=5)
         assert resp.status_code == 409
     lines = json_lines(server.output)  # every line is JSON
     messages = [line["msg"] for line in lines]
     assert "inventory-api started" in messages and "inventory-api stopped" in messages
     assert any(m.startswith("Uvicorn running on") for m in messages)
-    assert any(line.get("status") == 401 and line.get("route") == "/inventory/{sku}" for line in lines)
+    assert any(line.get("status") == 401 and line.get("path") == "/inventory/BOLT-M8" for line in lines)
     # one access log line per request, the app's own; probes are at DEBUG, so absent at INFO
     assert not [line for line in lines if line["logger"] == "uvicorn.access"]
     access = [(line["path"], line["status"]) for line in lines if line["msg"] == "request"]

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
-from fx_service_kit.config import ConfigError, env_int
+from fx_service_kit.auth import DEFAULT_MAX_LIFETIME_SECONDS
+from fx_service_kit.config import ConfigError, database_url_from_env, env_int
+from fx_service_kit.problems import DEFAULT_MAX_BODY_BYTES
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -26,9 +28,17 @@ class Settings:
     database_url: str
     jwt_secret: Optional[str] = None
     jwt_secret_file: Optional[str] = None
-    jwt_audience: Optional[str] = None
-    jwt_issuer: Optional[str] = None
+    # End users' tokens must be minted for this audience by this issuer.
+    jwt_audience: str = "orders-api"
+    jwt_issuer: str = "fx-platform"
     jwt_leeway_seconds: int = 30
+    jwt_max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS
+    # The audience of the service tokens orders-api presents to inventory-api.
+    inventory_audience: str = "inventory-api"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # An order whose stock could not be confirmed is compensated after this long.
+    incomplete_order_timeout_seconds: float = 30.0
+    sweep_interval_seconds: float = 5.0
     db_pool_min_size: int = 1
     db_pool_max_size: int = 10
     db_timeout_seconds: float = 5.0
@@ -41,7 +51,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.database_url:
-            raise ConfigError("DATABASE_URL is required")
+            raise ConfigError("DATABASE_URL (or PGHOST and friends) is required")
         if not self.jwt_secret and not self.jwt_secret_file:
             raise ConfigError("one of JWT_SECRET or JWT_SECRET_FILE is required")
         if self.jwt_secret and self.jwt_secret_file:
@@ -63,12 +73,17 @@ class Settings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
         return cls(
-            database_url=env.get("DATABASE_URL", ""),
+            database_url=database_url_from_env(env),
             jwt_secret=env.get("JWT_SECRET") or None,
             jwt_secret_file=env.get("JWT_SECRET_FILE") or None,
-            jwt_audience=env.get("JWT_AUDIENCE") or None,
-            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or "orders-api",
+            jwt_issuer=env.get("JWT_ISSUER") or "fx-platform",
             jwt_leeway_seconds=env_int(env, "JWT_LEEWAY_SECONDS", 30, 0),
+            jwt_max_lifetime_seconds=env_int(env, "JWT_MAX_LIFETIME_SECONDS", DEFAULT_MAX_LIFETIME_SECONDS, 1),
+            inventory_audience=env.get("INVENTORY_AUDIENCE") or "inventory-api",
+            max_body_bytes=env_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 256),
+            incomplete_order_timeout_seconds=_float(env, "INCOMPLETE_ORDER_TIMEOUT_SECONDS", 30.0),
+            sweep_interval_seconds=_float(env, "SWEEP_INTERVAL_SECONDS", 5.0),
             db_pool_min_size=env_int(env, "DB_POOL_MIN_SIZE", 1, 0),
             db_pool_max_size=env_int(env, "DB_POOL_MAX_SIZE", 10, 1),
             db_timeout_seconds=_float(env, "DB_TIMEOUT_SECONDS", 5.0),

@@ -96,8 +96,8 @@ class Order(BaseModel):
 class OrderPage(BaseModel):
     items: List[Order]
     limit: int
-    offset: int
-    next_offset: Optional[int]
+    # Opaque; pass it as `cursor` for the next page. null on the last page.
+    next_cursor: Optional[str]
 
     class Config:
         json_encoders = {Decimal: lambda d: format(d, "f")}

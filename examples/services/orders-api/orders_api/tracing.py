@@ -1,47 +1,23 @@
-"""OpenTelemetry tracing, enabled only when the opentelemetry packages are importable.
+"""Tracing for orders-api: fx_service_kit.tracing (spans, propagation, OTLP and X-Ray export).
 
-Debian bookworm does not package the OpenTelemetry SDK, so the default image
-runs without it; an image that adds the packages gets traces with no code
-change. Configuration is the standard OTEL_* environment (for example
-OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_SDK_DISABLED).
+Configuration is the standard OTEL_* environment FxMicroservice sets
+(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER) and AWS_XRAY_DAEMON_ADDRESS.
 """
 
 import logging
-import os
-from typing import Any
+from typing import Any, Mapping, Optional
+
+from fx_service_kit.tracing import Tracer, TracingMiddleware, tracer_from_env
 
 log = logging.getLogger(__name__)
 
 
-def setup_tracing(app: Any, service_name: str) -> bool:
-    """Instrument the app; return True when tracing is active."""
-    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
-        log.info("tracing disabled by OTEL_SDK_DISABLED")
-        return False
-    try:
-        from opentelemetry import trace
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    except ImportError as exc:
-        log.info("tracing disabled: opentelemetry not installed", extra={"missing": exc.name})
-        return False
-
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    # The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and friends itself.
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
-    )
-    try:
-        from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-    except ImportError:
-        pass
-    else:
-        PsycopgInstrumentor().instrument(tracer_provider=provider)
-    app.router.on_shutdown.append(provider.shutdown)
-    log.info("tracing enabled", extra={"service_name": service_name})
-    return True
+def setup_tracing(app: Any, service_name: str, env: Optional[Mapping[str, str]] = None) -> Tracer:
+    """Trace every request of `app` (probes excepted); the tracer is shut down with the app."""
+    tracer = tracer_from_env(service_name, env)
+    app.add_middleware(TracingMiddleware, tracer=tracer)
+    app.router.on_shutdown.append(tracer.shutdown)
+    log.info("tracing", extra={"service_name": service_name,
+                               "exporters": [type(e).__name__ for e in tracer.exporters]})
+    return tracer

@@ -38,12 +38,18 @@ from orders_api.config import Settings  # noqa: E402
 from orders_api.migrate import apply_migrations  # noqa: E402
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# inventory-api's own database in the same throw-away cluster (run-tests.sh migrates it).
+INVENTORY_DATABASE_URL = os.environ.get("INVENTORY_DATABASE_URL", "")
 SECRET = "orders-api-test-signing-key-0123456789abcdef"
+ISSUER = "fx-platform"
+AUDIENCE = "orders-api"
+ADMIN = {"scope": "orders:admin"}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if not DATABASE_URL:
-        pytest.exit("DATABASE_URL is not set: run the suite through run-tests.sh", returncode=2)
+    if not DATABASE_URL or not INVENTORY_DATABASE_URL:
+        pytest.exit("DATABASE_URL / INVENTORY_DATABASE_URL are not set: run the suite through run-tests.sh",
+                    returncode=2)
     try:
         with psycopg.connect(DATABASE_URL, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
@@ -52,13 +58,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def make_settings(**overrides) -> Settings:
-    values = dict(database_url=DATABASE_URL, jwt_secret=SECRET, readiness_timeout_seconds=2.0)
+    values = dict(database_url=DATABASE_URL, jwt_secret=SECRET, readiness_timeout_seconds=2.0,
+                  sweep_interval_seconds=3600.0)
     values.update(overrides)
     return Settings(**values)
 
 
-# make_token(sub="alice", expires_in=300, secret=SECRET, algorithm="HS256", **claims)
-make_token = partial(testing.make_token, secret=SECRET, sub="alice")
+# An end user's token: make_token(sub="alice", expires_in=300, secret=SECRET, iss=ISSUER, aud=AUDIENCE, **claims)
+make_token = partial(testing.make_token, secret=SECRET, sub="alice", iss=ISSUER, aud=AUDIENCE)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,15 +144,31 @@ class LiveInventory:
         return list(self.recorder.requests)
 
     def level(self, sku: str) -> Tuple[int, int]:
-        """(available, reserved), straight from the service's store."""
+        """(available, reserved + committed): units free, and units held or sold."""
         level = self.app.state.store.level(sku)
-        return level.available, level.reserved
+        return level.available, level.reserved + level.committed
+
+    def states(self) -> Dict[str, int]:
+        """Reservations by state, straight from inventory-api's database."""
+        with psycopg.connect(INVENTORY_DATABASE_URL) as conn:
+            return dict(conn.execute("SELECT state, count(*) FROM reservations GROUP BY state").fetchall())
+
+
+def reset_inventory(seed: Optional[Mapping[str, int]] = None) -> None:
+    from inventory_api.migrate import seed_stock
+
+    with psycopg.connect(INVENTORY_DATABASE_URL, autocommit=True) as conn:
+        conn.execute("TRUNCATE reservations, stock")
+    seed_stock(INVENTORY_DATABASE_URL, dict(seed or INVENTORY_SEED))
 
 
 def serve_inventory(
-    secret: str = SECRET, seed: Optional[Mapping[str, int]] = None
+    secret: str = SECRET, seed: Optional[Mapping[str, int]] = None, reset: bool = True, **overrides
 ) -> Tuple[LiveInventory, Callable[[], None]]:
-    app = create_inventory_app(InventorySettings(jwt_secret=secret, seed=dict(seed or INVENTORY_SEED)))
+    if reset:
+        reset_inventory(seed)
+    app = create_inventory_app(InventorySettings(
+        database_url=INVENTORY_DATABASE_URL, jwt_secret=secret, sweep_interval_seconds=3600.0, **overrides))
     recorder = RecordingApp(app)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -51,6 +51,22 @@ def test_non_bearer_scheme_is_rejected(client):
     assert_401(resp, "missing bearer token")
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": "inventory-api"}, {"aud": None}, {"iss": "https://evil.example.test"}, {"iss": None},
+     {"iat": None}, {"expires_in": 7200}],
+    ids=["service-audience", "no-aud", "other-issuer", "no-iss", "no-iat", "too-long-lived"],
+)
+def test_tokens_need_this_audience_issuer_and_a_bounded_lifetime(client, claims):
+    assert_401(client.get("/orders", headers=bearer(make_token(**claims))), "invalid token")
+
+
+def test_settings_read_pg_variables_when_database_url_is_unset():
+    settings = Settings.from_env({"PGHOST": "db.internal", "PGPORT": "5432", "PGUSER": "orders",
+                                  "PGPASSWORD": "pw", "PGDATABASE": "orders", "JWT_SECRET": SECRET})
+    assert "host=db.internal" in settings.database_url and "dbname=orders" in settings.database_url
+
+
 def test_auth_is_checked_before_body_validation(client):
     resp = client.post("/orders", json={"quantity": -1})
     assert resp.status_code == 401
@@ -69,7 +85,7 @@ def test_short_signing_key_is_refused_at_startup():
 @pytest.mark.parametrize(
     "env,message",
     [
-        ({"JWT_SECRET": SECRET}, "DATABASE_URL is required"),
+        ({"JWT_SECRET": SECRET}, "DATABASE_URL"),
         ({"DATABASE_URL": "postgresql://x"}, "JWT_SECRET or JWT_SECRET_FILE"),
         ({"DATABASE_URL": "postgresql://x", "JWT_SECRET": SECRET, "JWT_SECRET_FILE": "/f"}, "only one"),
         ({"DATABASE_URL": "postgresql://x", "JWT_SECRET": SECRET, "DB_POOL_MAX_SIZE": "many"}, "integer"),

@@ -1,32 +1,32 @@
-"""orders-api reserving stock in inventory-api (INVENTORY_URL set).
+"""orders-api reserving stock in inventory-api (INVENTORY_URL set): reserve, create,
+confirm, with compensation when a step fails.
 
-Happy path, 409s, token rejection and release run against the REAL inventory-api
-served over HTTP (the `inventory` fixture); 5xx, timeouts and unreachable hosts
-use a mock transport or a socket that never answers.
+The happy path, 409s, idempotent retries, release and tracing run against the REAL
+inventory-api served over HTTP on its own database (the `inventory` fixture);
+failures of single steps use an httpx mock transport or a socket that never answers.
 """
 
-import io
 import json
 import socket
 import threading
-import time
 import uuid
 
 import httpx
-import psycopg
+import jwt
 import pytest
 
-from conftest import VALID_ORDER, bearer, make_token, serve_inventory
+from conftest import SECRET, VALID_ORDER, bearer, make_token, serve_inventory
+from fx_service_kit.auth import SecretSource, ServiceTokens
+from fx_service_kit.testing import assert_problem
 from orders_api.config import ConfigError, Settings
 from orders_api.inventory import InventoryClient
-from orders_api.logs import configure_logging
 
 
 def count_orders(db) -> int:
     return db.execute("SELECT count(*) FROM orders").fetchone()[0]
 
 
-def reservation_calls(live):
+def calls(live):
     return [(method, path) for method, path, _ in live.requests]
 
 
@@ -38,288 +38,214 @@ def orders(app_factory, inventory):
 
 def use_mock_inventory(client, handler, timeout=2.0):
     """Point an app at a mock inventory; the handler sees every httpx.Request."""
+    tokens = ServiceTokens(SecretSource(value=SECRET), "fx-platform", "orders-api", "inventory-api")
     client.app.state.inventory = InventoryClient(
-        "http://inventory.test", timeout, transport=httpx.MockTransport(handler)
+        "http://inventory.test", tokens, timeout, transport=httpx.MockTransport(handler)
     )
 
 
-def capture_logs() -> io.StringIO:
-    stream = io.StringIO()
-    configure_logging("INFO", stream=stream)
-    return stream
-
-
-def log_lines(stream: io.StringIO):
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+def held(rid):
+    return {"id": str(rid), "sku": "WIDGET-42", "quantity": 3, "state": "held", "created_by": "orders-api",
+            "expires_at": "2030-01-01T00:00:00+00:00", "created_at": "2030-01-01T00:00:00+00:00"}
 
 
 # -- the real inventory-api ------------------------------------------------------------
 
 
-def test_order_reserves_stock_with_the_callers_token(orders, inventory, db):
-    token = make_token(sub="bob")
-    resp = orders.post("/orders", json=VALID_ORDER, headers={**bearer(token), "X-Request-ID": "req-42"})
+def test_order_reserves_and_confirms_stock_with_a_service_token(orders, inventory, db):
+    resp = orders.post("/orders", json=VALID_ORDER, headers={**bearer(make_token(sub="bob")), "X-Request-ID": "req-1"})
     assert resp.status_code == 201, resp.text
     order = resp.json()
-
-    reservation_id = uuid.UUID(order["reservation_id"])
-    stored = db.execute("SELECT reservation_id FROM orders WHERE id = %s", (order["id"],)).fetchone()[0]
-    assert stored == reservation_id
-    assert inventory.level("WIDGET-42") == (7, 3)  # 10 seeded, 3 reserved
-
-    [(method, path, headers)] = inventory.requests
-    assert (method, path) == ("POST", "/inventory/WIDGET-42/reservations")
-    assert headers["authorization"] == f"Bearer {token}"  # the caller's own token, verbatim
-    assert headers["x-request-id"] == "req-42"
-    # inventory-api authenticated the caller, not some service identity
-    hold = inventory.app.state.store._holds[reservation_id]
-    assert (hold.created_by, hold.sku, hold.quantity) == ("bob", "WIDGET-42", 3)
-
-    assert orders.get(f"/orders/{order['id']}", headers=bearer(token)).json() == order
+    rid = order["reservation_id"]
+    assert calls(inventory) == [("POST", "/inventory/WIDGET-42/reservations"),
+                                ("POST", f"/inventory/reservations/{rid}/confirm")]
+    for _, _, headers in inventory.requests:
+        claims = jwt.decode(headers["authorization"].split()[1], SECRET, algorithms=["HS256"], audience="inventory-api")
+        assert claims["sub"] == "orders-api" and claims["iss"] == "fx-platform"  # never the user's token
+        assert headers["x-request-id"] == "req-1"
+        assert headers["traceparent"].startswith("00-")
+    assert inventory.requests[0][2]["idempotency-key"] == order["id"]
+    assert inventory.level("WIDGET-42") == (7, 3)
+    assert inventory.states() == {"confirmed": 1}
+    assert db.execute("SELECT stock_state FROM orders WHERE id = %s", (order["id"],)).fetchone()[0] == "confirmed"
 
 
-def test_insufficient_stock_is_409_and_creates_nothing(orders, inventory, auth, db):
-    resp = orders.post("/orders", json={**VALID_ORDER, "quantity": 11}, headers=auth)
-    assert resp.status_code == 409, resp.text
-    assert resp.json() == {"detail": "insufficient stock for WIDGET-42: 11 requested, 10 available"}
+def test_insufficient_or_unknown_stock_is_409_and_creates_nothing(orders, inventory, auth, db):
+    body = assert_problem(orders.post("/orders", json={**VALID_ORDER, "quantity": 11}, headers=auth), 409)
+    assert body["detail"] == "insufficient stock for WIDGET-42: 11 requested, 10 available"
+    assert_problem(orders.post("/orders", json={**VALID_ORDER, "sku": "NOPE-1"}, headers=auth), 409,
+                   "sku NOPE-1 is not stocked")
     assert count_orders(db) == 0
+    assert inventory.level("WIDGET-42") == (10, 0) and inventory.states() == {}
+
+
+def test_cancel_and_delete_return_the_stock(orders, inventory, auth):
+    first = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
+    second = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
+    assert inventory.level("WIDGET-42") == (4, 6)
+    cancelled = orders.patch(f"/orders/{first['id']}", json={"status": "cancelled"}, headers=auth).json()
+    assert cancelled["reservation_id"] is None
+    assert orders.delete(f"/orders/{second['id']}", headers=auth).status_code == 204
     assert inventory.level("WIDGET-42") == (10, 0)
-    assert reservation_calls(inventory) == [("POST", "/inventory/WIDGET-42/reservations")]
-
-    # the last units can still be ordered
-    assert orders.post("/orders", json={**VALID_ORDER, "quantity": 10}, headers=auth).status_code == 201
-    resp = orders.post("/orders", json={**VALID_ORDER, "quantity": 1}, headers=auth)
-    assert resp.status_code == 409 and resp.json()["detail"].endswith("0 available")
-    assert count_orders(db) == 1 and inventory.level("WIDGET-42") == (0, 10)
+    assert inventory.states() == {"released": 2}
 
 
-def test_sku_not_stocked_is_409_and_creates_nothing(orders, inventory, auth, db):
-    resp = orders.post("/orders", json={**VALID_ORDER, "sku": "NOPE-1"}, headers=auth)
-    assert resp.status_code == 409
-    assert resp.json() == {"detail": "sku NOPE-1 is not stocked"}
-    assert count_orders(db) == 0
+def test_retry_with_the_same_idempotency_key_reserves_once(orders, inventory, auth, db):
+    headers = {**auth, "Idempotency-Key": "cart-7"}
+    first = orders.post("/orders", json=VALID_ORDER, headers=headers)
+    second = orders.post("/orders", json=VALID_ORDER, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] == second.json()["id"]
+    assert count_orders(db) == 1 and inventory.states() == {"confirmed": 1}
+    assert inventory.level("WIDGET-42") == (7, 3)
 
 
-def test_token_rejected_by_inventory_is_502_and_creates_nothing(app_factory, auth, db):
-    live, stop = serve_inventory(secret="another-signing-key-that-orders-api-does-not-use")
+def test_end_user_tokens_are_rejected_by_inventory(inventory):
+    resp = httpx.get(f"{inventory.url}/inventory/WIDGET-42", headers=bearer(make_token()), timeout=5)
+    assert resp.status_code == 401
+
+
+def test_trace_id_crosses_both_services(app_factory, monkeypatch, auth):
+    """Both services export X-Ray segments to a local UDP listener; the order's trace
+    continues in inventory-api, whose segments' parents are orders-api's call subsegments."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(3)
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:%d" % udp.getsockname()[1])
+    live, stop = serve_inventory()
     try:
         orders = app_factory(inventory_url=live.url)
-        resp = orders.post("/orders", json=VALID_ORDER, headers=auth)
-        assert resp.status_code == 502, resp.text
-        assert "order not created" in resp.json()["detail"]
-        assert count_orders(db) == 0
-        assert live.level("WIDGET-42") == (10, 0)
+        assert orders.post("/orders", json=VALID_ORDER, headers=auth).status_code == 201
+        segments = []
+        while len(segments) < 3:  # inventory: reserve, confirm; orders: POST /orders
+            segments.append(json.loads(udp.recv(65536).decode().split("\n", 1)[1]))
     finally:
         stop()
+        udp.close()
+    by_name = {}
+    for segment in segments:
+        by_name.setdefault(segment["name"], []).append(segment)
+    (order_segment,) = by_name["orders-api"]
+    assert len(by_name["inventory-api"]) == 2
+    def walk(entity):
+        for sub in entity.get("subsegments", []):
+            yield sub
+            yield from walk(sub)
+
+    subsegment_ids = {s["id"] for s in walk(order_segment) if s["name"].startswith("inventory-api")}
+    assert len(subsegment_ids) == 2
+    for inv in by_name["inventory-api"]:
+        assert inv["trace_id"] == order_segment["trace_id"]
+        assert inv["parent_id"] in subsegment_ids
+    assert any(s["name"] == "postgresql" for s in order_segment["subsegments"])
 
 
-def test_delete_releases_the_reservation(orders, inventory, db):
-    token = make_token(sub="carol")
-    order = orders.post("/orders", json=VALID_ORDER, headers=bearer(token)).json()
-    assert inventory.level("WIDGET-42") == (7, 3)
-
-    resp = orders.delete(f"/orders/{order['id']}", headers=bearer(token))
-    assert resp.status_code == 204
-    assert count_orders(db) == 0
-    assert inventory.level("WIDGET-42") == (10, 0)
-    method, path, headers = inventory.requests[-1]
-    assert (method, path) == ("DELETE", f"/inventory/reservations/{order['reservation_id']}")
-    assert headers["authorization"] == f"Bearer {token}"
+# -- single steps failing: compensation -----------------------------------------------------
 
 
-def test_cancel_releases_the_reservation_once(orders, inventory, auth, db):
-    order = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
-    resp = orders.patch(f"/orders/{order['id']}", json={"status": "cancelled"}, headers=auth)
-    assert resp.status_code == 200, resp.text
-    assert resp.json()["status"] == "cancelled" and resp.json()["reservation_id"] is None
-    assert db.execute("SELECT reservation_id FROM orders WHERE id = %s", (order["id"],)).fetchone()[0] is None
-    assert inventory.level("WIDGET-42") == (10, 0)
-
-    # deleting the cancelled order has nothing left to release
-    assert orders.delete(f"/orders/{order['id']}", headers=auth).status_code == 204
-    assert reservation_calls(inventory) == [
-        ("POST", "/inventory/WIDGET-42/reservations"),
-        ("DELETE", f"/inventory/reservations/{order['reservation_id']}"),
-    ]
-
-
-def test_other_updates_keep_the_reservation(orders, inventory, auth):
-    order = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
-    resp = orders.patch(f"/orders/{order['id']}", json={"status": "paid", "unit_price": "5.00"}, headers=auth)
-    assert resp.status_code == 200
-    assert resp.json()["reservation_id"] == order["reservation_id"]
-    # the same quantity is not a change
-    assert orders.patch(f"/orders/{order['id']}", json={"quantity": 3}, headers=auth).status_code == 200
-
-    # a different quantity would no longer match the reserved units
-    resp = orders.patch(f"/orders/{order['id']}", json={"quantity": 4}, headers=auth)
-    assert resp.status_code == 409 and "reservation" in resp.json()["detail"]
-    assert orders.get(f"/orders/{order['id']}", headers=auth).json()["quantity"] == 3
-    assert inventory.level("WIDGET-42") == (7, 3)
-
-
-def test_deleting_a_shipped_order_keeps_its_stock_consumed(orders, inventory, auth):
-    order = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
-    assert orders.patch(f"/orders/{order['id']}", json={"status": "shipped"}, headers=auth).status_code == 200
-    assert orders.delete(f"/orders/{order['id']}", headers=auth).status_code == 204
-    assert inventory.level("WIDGET-42") == (7, 3)
-    assert [m for m, _ in reservation_calls(inventory)] == ["POST"]
-
-
-def test_reservation_is_released_when_the_order_cannot_be_stored(orders, inventory, auth, db):
-    db.execute("ALTER TABLE orders ADD CONSTRAINT test_no_boom CHECK (customer_id <> 'boom')")
-    try:
-        with pytest.raises(psycopg.errors.CheckViolation):
-            orders.post("/orders", json={**VALID_ORDER, "customer_id": "boom"}, headers=auth)
-    finally:
-        db.execute("ALTER TABLE orders DROP CONSTRAINT test_no_boom")
-    assert count_orders(db) == 0
-    assert [m for m, _ in reservation_calls(inventory)] == ["POST", "DELETE"]
-    assert inventory.level("WIDGET-42") == (10, 0)
-
-
-def test_failed_release_is_logged_and_the_delete_still_succeeds(orders, inventory, auth, db):
-    order = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
-    inventory.app.state.store.release(uuid.UUID(order["reservation_id"]))  # gone behind our back: 404
-
-    stream = capture_logs()
-    assert orders.delete(f"/orders/{order['id']}", headers=auth).status_code == 204
-    assert count_orders(db) == 0
-    failed = [line for line in log_lines(stream) if line["msg"] == "reservation release failed"]
-    assert len(failed) == 1
-    assert failed[0]["reservation_id"] == order["reservation_id"] and failed[0]["upstream_status"] == 404
-    assert failed[0]["level"] == "error"
-
-
-def test_unreachable_inventory_on_release_is_not_fatal(app_factory, auth, db):
-    calls = []
-
+@pytest.mark.parametrize("failure", ["500", "unreachable"])
+def test_reserve_failure_is_503_with_retry_after_and_creates_nothing(client, auth, db, failure):
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.method)
-        if request.method == "POST":
-            return httpx.Response(201, json={"id": str(uuid.uuid4())})
-        raise httpx.ConnectError("connection refused", request=request)
+        if failure == "unreachable":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(500)
 
-    orders = app_factory()
-    use_mock_inventory(orders, handler)
-    order = orders.post("/orders", json=VALID_ORDER, headers=auth).json()
-    stream = capture_logs()
-    assert orders.patch(f"/orders/{order['id']}", json={"status": "cancelled"}, headers=auth).status_code == 200
-    assert calls == ["POST", "DELETE"]
-    assert any(line["msg"] == "reservation release failed" for line in log_lines(stream))
-
-
-# -- inventory failures: 503, one attempt, nothing created ----------------------------------
-
-
-@pytest.mark.parametrize("upstream", [500, 502, 503, 504])
-def test_inventory_5xx_is_503_without_retry(app_factory, auth, db, upstream):
-    calls = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append((request.method, request.url.path, request.headers["authorization"]))
-        return httpx.Response(upstream, text="upstream trouble")
-
-    orders = app_factory()
-    use_mock_inventory(orders, handler)
-    resp = orders.post("/orders", json=VALID_ORDER, headers=auth)
-    assert resp.status_code == 503, resp.text
-    assert "inventory service unavailable" in resp.json()["detail"]
+    use_mock_inventory(client, handler)
+    resp = client.post("/orders", json=VALID_ORDER, headers=auth)
+    assert_problem(resp, 503)
     assert resp.headers["retry-after"] == "5"
-    assert calls == [("POST", "/inventory/WIDGET-42/reservations", auth["Authorization"])]
     assert count_orders(db) == 0
 
 
-def test_malformed_reservation_is_502(app_factory, auth, db):
-    orders = app_factory()
-    use_mock_inventory(orders, lambda request: httpx.Response(201, json={"no": "id"}))
-    assert orders.post("/orders", json=VALID_ORDER, headers=auth).status_code == 502
+def test_confirm_failure_releases_the_hold_and_creates_nothing(client, auth, db):
+    seen = []
+    rid = uuid.uuid4()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        if request.url.path.endswith("/reservations"):
+            return httpx.Response(201, json=held(rid))
+        if request.url.path.endswith("/confirm"):
+            return httpx.Response(503)
+        return httpx.Response(204)
+
+    use_mock_inventory(client, handler)
+    resp = client.post("/orders", json=VALID_ORDER, headers=auth)
+    assert_problem(resp, 503)
+    assert seen[-1] == ("DELETE", f"/inventory/reservations/{rid}")
     assert count_orders(db) == 0
 
 
-def test_unreachable_inventory_is_503(app_factory, auth, db, unused_port):
-    orders = app_factory(inventory_url=f"http://127.0.0.1:{unused_port}")  # nothing listens there
-    resp = orders.post("/orders", json=VALID_ORDER, headers=auth)
-    assert resp.status_code == 503
-    assert count_orders(db) == 0
+def test_incomplete_order_is_hidden_resumed_by_a_retry_or_compensated_by_the_sweeper(client, auth, db):
+    rid = uuid.uuid4()
+    inventory_up = {"confirm": False, "release": False}
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        if request.url.path.endswith("/reservations"):
+            return httpx.Response(201, json=held(rid))
+        if request.url.path.endswith("/confirm"):
+            return httpx.Response(200, json={**held(rid), "state": "confirmed"}) if inventory_up["confirm"] \
+                else httpx.Response(503)
+        return httpx.Response(204) if inventory_up["release"] else httpx.Response(503)
+
+    use_mock_inventory(client, handler)
+    headers = {**auth, "Idempotency-Key": "k-1"}
+    assert_problem(client.post("/orders", json=VALID_ORDER, headers=headers), 503)
+    # Neither confirmed nor released: the order exists but is incomplete, so it is not visible.
+    assert count_orders(db) == 1
+    assert client.get("/orders", headers=auth).json()["items"] == []
+    inventory_up["confirm"] = True
+    retried = client.post("/orders", json=VALID_ORDER, headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert client.get(f"/orders/{retried.json()['id']}", headers=auth).status_code == 200
+
+    # Another one the client never retries: the sweeper releases its hold and drops it.
+    inventory_up["confirm"] = False
+    assert_problem(client.post("/orders", json=VALID_ORDER, headers={**auth, "Idempotency-Key": "k-2"}), 503)
+    assert count_orders(db) == 2
+    assert client.app.state.sweep() == 0  # not old enough yet
+    db.execute("UPDATE orders SET created_at = now() - interval '1 hour' WHERE stock_state = 'reserved'")
+    assert client.app.state.sweep() == 0  # inventory still down: kept for the next run
+    inventory_up["release"] = True
+    assert client.app.state.sweep() == 1
+    assert count_orders(db) == 1
+    assert seen[-1] == ("DELETE", f"/inventory/reservations/{rid}")
 
 
-def test_silent_inventory_times_out_as_503_once(app_factory, auth, db):
-    """A server that accepts connections and never answers: the bounded timeout ends the wait."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)
-    accepted = []
-    done = threading.Event()
-
-    def accept_and_ignore():
-        while not done.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except socket.timeout:
-                continue
-
-    thread = threading.Thread(target=accept_and_ignore, daemon=True)
-    thread.start()
+def test_timeout_is_503(client, auth, db):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
     try:
-        orders = app_factory(
-            inventory_url=f"http://127.0.0.1:{listener.getsockname()[1]}", inventory_timeout_seconds=0.5
-        )
-        started = time.monotonic()
-        resp = orders.post("/orders", json=VALID_ORDER, headers=auth)
-        elapsed = time.monotonic() - started
+        tokens = ServiceTokens(SecretSource(value=SECRET), "fx-platform", "orders-api", "inventory-api")
+        client.app.state.inventory = InventoryClient(f"http://127.0.0.1:{silent.getsockname()[1]}", tokens, 0.3)
+        assert_problem(client.post("/orders", json=VALID_ORDER, headers=auth), 503)
     finally:
-        done.set()
-        thread.join(timeout=5)
-        listener.close()
-        for conn in accepted:
-            conn.close()
-    assert resp.status_code == 503
-    assert 0.4 <= elapsed < 3, elapsed
-    assert len(accepted) == 1  # no retry of the POST
+        silent.close()
     assert count_orders(db) == 0
 
 
-# -- without INVENTORY_URL nothing changes -----------------------------------------------
+def test_concurrent_orders_on_scarce_stock_never_oversell(orders, inventory, auth, db):
+    start = threading.Barrier(8)
+    results = []
+
+    def attempt(_):
+        start.wait()
+        results.append(orders.post("/orders", json={**VALID_ORDER, "quantity": 3}, headers=auth).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [201] * 3 + [409] * 5
+    assert inventory.level("WIDGET-42") == (1, 9)
+    assert count_orders(db) == 3 and inventory.states() == {"confirmed": 3}
 
 
-def test_without_inventory_url_orders_reserve_nothing(client, auth, db):
-    assert client.app.state.inventory is None
-    resp = client.post("/orders", json={**VALID_ORDER, "quantity": 10_000, "sku": "NOT-STOCKED"}, headers=auth)
-    assert resp.status_code == 201
-    order = resp.json()
-    assert order["reservation_id"] is None
-    assert client.patch(f"/orders/{order['id']}", json={"quantity": 9}, headers=auth).status_code == 200
-    assert client.patch(f"/orders/{order['id']}", json={"status": "cancelled"}, headers=auth).status_code == 200
-    assert client.delete(f"/orders/{order['id']}", headers=auth).status_code == 204
-    assert count_orders(db) == 0
-
-
-# -- configuration and schema ------------------------------------------------------------
-
-
-def test_inventory_settings_from_env():
-    base = {"DATABASE_URL": "postgresql://x@y/z", "JWT_SECRET": "k" * 32}
-    assert Settings.from_env(base).inventory_url is None
-    assert Settings.from_env({**base, "INVENTORY_URL": " "}).inventory_url is None
-    settings = Settings.from_env(
-        {**base, "INVENTORY_URL": "http://inventory-api.inventory-api.svc.cluster.local/",
-         "INVENTORY_TIMEOUT_SECONDS": "0.75"}
-    )
-    assert settings.inventory_url == "http://inventory-api.inventory-api.svc.cluster.local"
-    assert settings.inventory_timeout_seconds == 0.75
-    assert Settings.from_env(base).inventory_timeout_seconds == 2.0
-    for bad in ("inventory-api:8080", "ftp://inventory", "http://", "http://inv/?x=1"):
-        with pytest.raises(ConfigError, match="INVENTORY_URL"):
-            Settings.from_env({**base, "INVENTORY_URL": bad})
-    with pytest.raises(ConfigError, match="INVENTORY_TIMEOUT_SECONDS"):
-        Settings.from_env({**base, "INVENTORY_URL": "http://inv", "INVENTORY_TIMEOUT_SECONDS": "0"})
-
-
-def test_reservation_id_column_is_a_nullable_uuid(db):
-    row = db.execute(
-        "SELECT data_type, is_nullable FROM information_schema.columns "
-        "WHERE table_name = 'orders' AND column_name = 'reservation_id'"
-    ).fetchone()
-    assert row == ("uuid", "YES")
+@pytest.mark.parametrize("url", ["ftp://inventory", "inventory-api:8080", "http://", "http://h/?q=1"])
+def test_bad_inventory_url_is_refused(url):
+    with pytest.raises(ConfigError, match="INVENTORY_URL"):
+        Settings(database_url="postgresql://x", jwt_secret=SECRET, inventory_url=url)

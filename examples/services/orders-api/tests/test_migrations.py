@@ -170,7 +170,7 @@ def test_cli_entry_point_migrates_and_logs_json(scratch_db):
 def test_cli_fails_without_database_url():
     result = run_cli(env_overrides={})
     assert result.returncode == 2
-    assert json_lines(result.stdout)[-1]["msg"] == "DATABASE_URL is required"
+    assert json_lines(result.stdout)[-1]["msg"] == "DATABASE_URL (or PGHOST and friends) is required"
 
 
 def test_cli_fails_when_database_unreachable(unused_port):

@@ -28,7 +28,8 @@ def test_requests_are_counted_by_route_template_and_status(client, auth):
     text = client.get("/metrics").text
     assert sample(text, "http_requests_total", method="GET", route="/healthz", status="200") == 2
     assert sample(text, "http_requests_total", method="GET", route="/orders/{order_id}", status="404") == 1
-    assert sample(text, "http_requests_total", method="GET", route="/orders/{order_id}", status="401") == 1
+    # Tokens are checked before routing (and before any body is read): 401s carry no route.
+    assert sample(text, "http_requests_total", method="GET", route="<unmatched>", status="401") == 1
     assert sample(text, "http_requests_total", method="POST", route="/orders", status="201") == 1
     assert sample(text, "http_requests_total", method="GET", route="<unmatched>", status="404") == 1
     # raw ids never become label values
@@ -50,20 +51,33 @@ def test_requests_produce_json_access_logs(client, auth):
     assert access["request_id"] == "trace-me" and access["duration_ms"] >= 0
 
 
-def test_tracing_is_off_without_opentelemetry(client):
-    try:
-        import opentelemetry.sdk.trace  # noqa: F401
-        import opentelemetry.instrumentation.fastapi  # noqa: F401
-        import opentelemetry.exporter.otlp.proto.http.trace_exporter  # noqa: F401
-    except ImportError:
-        assert client.app.state.tracing is False
-    else:  # an environment that ships the SDK gets instrumented
-        assert client.app.state.tracing is True
+def test_platform_otlp_endpoint_selects_the_otlp_exporter(monkeypatch, app_factory):
+    # What FxMicroservice sets on the pod.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://cloudwatch-agent.amazon-cloudwatch:4318")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.namespace=orders-api,deployment.environment=prod")
+    tracer = app_factory().app.state.tracer
+    (exporter,) = tracer.exporters
+    assert exporter.endpoint == "http://cloudwatch-agent.amazon-cloudwatch:4318/v1/traces"
+    assert exporter.resource["service.namespace"] == "orders-api"
 
 
-def test_tracing_can_be_disabled_explicitly(monkeypatch, client):
+def test_tracing_can_be_disabled_explicitly(monkeypatch):
+    from fastapi import FastAPI
+
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
-    assert setup_tracing(client.app, "orders-api") is False
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
+    assert setup_tracing(FastAPI(), "orders-api").exporters == []
+
+
+def test_log_lines_carry_the_trace_id_of_the_request(client, auth):
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    trace_id = "5f0000001234567890abcdef12345678"
+    resp = client.post("/orders", json=VALID_ORDER,
+                       headers={**auth, "traceparent": f"00-{trace_id}-1234567890abcdef-01"})
+    assert resp.status_code == 201
+    created = next(json.loads(line) for line in stream.getvalue().splitlines() if '"order created"' in line)
+    assert created["trace_id"] == trace_id and len(created["span_id"]) == 16
 
 
 def test_uvicorn_serves_the_app_factory_like_the_image(unused_port, tmp_path):
@@ -83,7 +97,7 @@ def test_uvicorn_serves_the_app_factory_like_the_image(unused_port, tmp_path):
     messages = [line["msg"] for line in lines]
     assert "orders-api started" in messages and "orders-api stopped" in messages
     assert any(m.startswith("Uvicorn running on") for m in messages)
-    assert any(line.get("status") == 401 and line.get("route") == "/orders" for line in lines)
+    assert any(line.get("status") == 401 and line.get("path") == "/orders" for line in lines)
     # one access log line per request, the app's own; probes are at DEBUG, so absent at INFO
     assert not [line for line in lines if line["logger"] == "uvicorn.access"]
     access = [(line["path"], line["status"]) for line in lines if line["msg"] == "request"]

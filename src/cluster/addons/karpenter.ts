@@ -1,0 +1,434 @@
+import { Annotations, ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { controllerResources, grantStatements } from './common';
+import { karpenterControllerPolicy } from './karpenter-policy';
+import { check } from '../../core/errors';
+import { FxCapability } from '../../core/install-order';
+import { isDnsLabel } from '../../core/k8s-names';
+import { FxProfile } from '../../core/profile';
+import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
+import type { FxCluster } from '../cluster';
+import { isAtLeastT3Medium, SPOT_TAINT } from '../nodegroups';
+import { FxConsolidationPolicy, FxKarpenterOptions, FxNodePoolOptions } from '../props';
+
+const WHO = 'FxCluster';
+const NAMESPACE = 'kube-system';
+const SERVICE_ACCOUNT = 'karpenter';
+/** Tag Karpenter's subnet selector looks for (value: the cluster name). */
+export const DISCOVERY_TAG = 'karpenter.sh/discovery';
+/** Capabilities the karpenter chart provides: its CRDs (installed from the chart's crds/ on first install). */
+export const KARPENTER_CRDS = ['crd:karpenter.sh', 'crd:karpenter.k8s.aws'];
+const FAMILY = /^[a-z][a-z0-9-]*$/;
+const SIZE = /^(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)$/;
+const DEFAULT_ALIAS = 'al2023@latest';
+/** Construct id of aws-cdk-lib's AwsCustomResource singleton Lambda in the stack. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
+const ALIAS = /^(al2023|bottlerocket|al2|windows2019|windows2022|windows2025)@(latest|v[0-9][0-9a-z.-]*)$/;
+/**
+ * Label domains Karpenter reserves for itself and Kubernetes (the NodePool CRD's CEL rules, which the
+ * test validator does not run, and Karpenter's restricted label domains), and the domains it exempts.
+ */
+const RESTRICTED_LABEL_DOMAINS = ['karpenter.sh', 'karpenter.k8s.aws', 'kubernetes.io', 'k8s.io'];
+const LABEL_DOMAIN_EXCEPTIONS = ['node.kubernetes.io', 'node-restriction.kubernetes.io', 'kops.k8s.io'];
+const TAINT_EFFECT: Record<string, string> = { NO_SCHEDULE: 'NoSchedule', PREFER_NO_SCHEDULE: 'PreferNoSchedule', NO_EXECUTE: 'NoExecute' };
+
+/**
+ * The EventBridge events Karpenter 1.14.1 reads from its interruption queue: the rules of the
+ * upstream getting-started CloudFormation template of that version, and the parsers under
+ * `pkg/controllers/interruption/messages/` (scheduledchange, spotinterruption,
+ * rebalancerecommendation, statechange, capacityreservationinterruption).
+ */
+export const INTERRUPTION_EVENTS: { readonly id: string; readonly source: string; readonly detailType: string }[] = [
+  { id: 'ScheduledChangeRule', source: 'aws.health', detailType: 'AWS Health Event' },
+  { id: 'SpotInterruptionRule', source: 'aws.ec2', detailType: 'EC2 Spot Instance Interruption Warning' },
+  { id: 'RebalanceRule', source: 'aws.ec2', detailType: 'EC2 Instance Rebalance Recommendation' },
+  { id: 'InstanceStateChangeRule', source: 'aws.ec2', detailType: 'EC2 Instance State-change Notification' },
+  // Listed by the 1.14.1 template beside the four above: instances of an interrupted capacity reservation.
+  { id: 'CapacityReservationInterruptionRule', source: 'aws.ec2', detailType: 'EC2 Capacity Reservation Instance Interruption Warning' },
+];
+
+/** A NodePool with every default applied. @internal */
+export interface ResolvedNodePool {
+  readonly name: string;
+  readonly spot: boolean;
+  readonly instanceFamilies: string[];
+  readonly instanceSizes: string[];
+  readonly architectures: string[];
+  readonly cpuLimit: number;
+  readonly memoryLimitGib: number;
+  readonly consolidationPolicy: FxConsolidationPolicy;
+  readonly consolidateAfter: string;
+  readonly expireAfter: string;
+  readonly labels: Record<string, string>;
+  readonly taints: { key: string; value?: string; effect: string }[];
+  readonly weight?: number;
+  readonly diskGib: number;
+}
+
+/** Validates the NodePools of `options` and applies the profile's defaults. @internal */
+export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile): ResolvedNodePool[] {
+  const s = profile.settings;
+  const pools: FxNodePoolOptions[] = options.nodePools ?? [
+    { name: 'default' },
+    { name: 'spot', capacityType: eks.CapacityType.SPOT },
+  ];
+  check(pools.length > 0, WHO, 'nodeAutoscaler.nodePools', [], 'at least one NodePool');
+  const seen = new Set<string>();
+  return pools.map((pool, i) => {
+    const p = `nodeAutoscaler.nodePools[${i}]`;
+    check(isDnsLabel(pool.name), WHO, `${p}.name`, pool.name, 'a DNS label (lowercase letters, digits, -)');
+    check(!seen.has(pool.name), WHO, `${p}.name`, pool.name, 'a name not used by another NodePool');
+    seen.add(pool.name);
+    const capacityType = pool.capacityType ?? eks.CapacityType.ON_DEMAND;
+    check(capacityType !== eks.CapacityType.CAPACITY_BLOCK, WHO, `${p}.capacityType`, capacityType, 'ON_DEMAND or SPOT');
+    const spot = capacityType === eks.CapacityType.SPOT;
+
+    const families = pool.instanceFamilies ?? s.karpenterInstanceFamilies;
+    const sizes = pool.instanceSizes ?? s.karpenterInstanceSizes;
+    check(families.length > 0, WHO, `${p}.instanceFamilies`, families, 'at least one EC2 instance family such as m7i');
+    check(sizes.length > 0, WHO, `${p}.instanceSizes`, sizes, 'at least one EC2 instance size such as large');
+    for (const f of families) check(FAMILY.test(f), WHO, `${p}.instanceFamilies`, f, 'EC2 instance families such as m7i, c7g, r6a');
+    for (const z of sizes) check(SIZE.test(z), WHO, `${p}.instanceSizes`, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
+    for (const f of families) {
+      for (const z of sizes) {
+        check(isAtLeastT3Medium(`${f}.${z}`), WHO, `${p}.instanceSizes`, `${f}.${z}`,
+          'instance types of at least t3.medium (2 vCPU, 4 GiB): burstable t*.medium or larger, other families .large or larger');
+      }
+    }
+    check(!spot || families.length * sizes.length >= 2, WHO, `${p}.instanceFamilies`, families,
+      'at least two instance types (families x sizes) for a spot NodePool (spot capacity is reclaimed per instance pool)');
+
+    const archs = pool.architectures ?? s.karpenterArchitectures;
+    check(archs.length > 0, WHO, `${p}.architectures`, archs, 'at least one CPU architecture');
+    const cpuLimit = pool.cpuLimit ?? s.karpenterCpuLimit;
+    check(Number.isInteger(cpuLimit) && cpuLimit >= 2, WHO, `${p}.cpuLimit`, cpuLimit, 'an integer of at least 2 (vCPUs of one node)');
+    const memoryLimitGib = pool.memoryLimit ? pool.memoryLimit.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR }) : cpuLimit * 4;
+    check(memoryLimitGib >= 4, WHO, `${p}.memoryLimit`, `${memoryLimitGib} GiB`, 'at least 4 GiB (memory of one node)');
+    const consolidateAfter = pool.consolidateAfter ?? s.karpenterConsolidateAfter;
+    const expireAfter = pool.expireAfter ?? s.karpenterExpireAfter;
+    check(isWholeSeconds(consolidateAfter, 0), WHO, `${p}.consolidateAfter`, secondsText(consolidateAfter), 'whole seconds, 0 or more');
+    check(isWholeSeconds(expireAfter, 3600), WHO, `${p}.expireAfter`, secondsText(expireAfter), 'whole seconds, at least 1 hour');
+    check(pool.weight === undefined || (Number.isInteger(pool.weight) && pool.weight >= 0 && pool.weight <= 100), WHO,
+      `${p}.weight`, pool.weight, 'an integer from 0 to 100');
+    const diskGib = (pool.diskSize ?? Size.gibibytes(50)).toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
+    check(diskGib >= 20 && diskGib <= 16384, WHO, `${p}.diskSize`, `${diskGib} GiB`, 'from 20 to 16384 GiB');
+
+    const taints = (pool.taints ?? []).map((t, j) => {
+      check(!!t.key && !!t.effect, WHO, `${p}.taints[${j}]`, t, 'a taint with a key and an effect');
+      return { key: t.key!, ...(t.value ? { value: t.value } : {}), effect: TAINT_EFFECT[t.effect!] ?? t.effect! };
+    });
+    // Same opt-in as spot node groups: only workloads tolerating the spot taint land on spot capacity.
+    if (spot && !taints.some((t) => t.key === SPOT_TAINT.key)) {
+      taints.push({ key: SPOT_TAINT.key, value: SPOT_TAINT.value, effect: TAINT_EFFECT[SPOT_TAINT.effect] });
+    }
+    for (const key of Object.keys(pool.labels ?? {})) {
+      const domain = key.includes('/') ? key.split('/')[0] : '';
+      const restricted = RESTRICTED_LABEL_DOMAINS.some((d) => domain === d || domain.endsWith(`.${d}`))
+        && !LABEL_DOMAIN_EXCEPTIONS.some((d) => domain === d || domain.endsWith(`.${d}`));
+      check(!restricted, WHO, `${p}.labels`, key,
+        `label keys outside the domains Karpenter reserves (${RESTRICTED_LABEL_DOMAINS.join(', ')})`);
+    }
+    const labels = { ...(spot ? { [SPOT_TAINT.key]: SPOT_TAINT.value } : {}), ...pool.labels, 'fx.platform/node-pool': pool.name };
+    return {
+      name: pool.name,
+      spot,
+      instanceFamilies: families,
+      instanceSizes: sizes,
+      architectures: archs.map((a) => (a === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'amd64')),
+      cpuLimit,
+      memoryLimitGib,
+      consolidationPolicy: pool.consolidationPolicy ?? FxConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED,
+      consolidateAfter: karpenterDuration(consolidateAfter),
+      expireAfter: karpenterDuration(expireAfter),
+      labels,
+      taints,
+      weight: pool.weight,
+      diskGib,
+    };
+  });
+}
+
+/**
+ * Karpenter as the node autoscaler: the controller (Pod Identity, least-privilege policy, on the
+ * managed node groups only), the node role with its EC2_LINUX access entry, the interruption queue
+ * fed by EventBridge rules, discovery tags on the private subnets and the cluster security group,
+ * and the NodePools and EC2NodeClasses.
+ *
+ * Order: the chart needs Pod Identity and provides the Karpenter CRDs; the NodePools manifest waits
+ * for them, the node access entry and the security group tag. On delete the NodePools go first while
+ * the controller still runs, so Karpenter terminates its own instances before the chart, the cluster
+ * and the VPC go.
+ *
+ * @internal
+ */
+export class KarpenterAddon {
+  public readonly serviceAccount: eks.ServiceAccount;
+  public readonly nodeRole: iam.Role;
+  public readonly nodeAccess: eks.AccessEntry;
+  public readonly queue: sqs.Queue;
+  public readonly rules: events.Rule[];
+  public readonly chart: eks.HelmChart;
+  public readonly nodePools: eks.KubernetesManifest;
+  /** Tags the EKS-created cluster security group with the discovery tag. */
+  public readonly securityGroupTag: cr.AwsCustomResource;
+
+  constructor(cluster: FxCluster, clusterName: string, options: FxKarpenterOptions) {
+    const scope = new Construct(cluster, 'Karpenter');
+    const pools = resolveNodePools(options, cluster.profile);
+    const replicas = options.replicas ?? cluster.profile.settings.karpenterReplicas;
+    check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5, WHO, 'nodeAutoscaler.replicas', replicas, 'an integer from 1 to 5');
+    const alias = options.nodeImageAlias ?? DEFAULT_ALIAS;
+    check(ALIAS.test(alias), WHO, 'nodeAutoscaler.nodeImageAlias', alias, 'an EKS AMI alias such as al2023@v20251120 or bottlerocket@v1.50.0');
+    if (alias.endsWith('@latest')) {
+      Annotations.of(cluster).addWarningV2('@fx/cluster:karpenter-ami-latest',
+        `FxCluster: Karpenter nodes use ${alias}; pin nodeAutoscaler.nodeImageAlias to an AMI release so nodes change only when you choose`);
+    }
+
+    this.nodeRole = new iam.Role(scope, 'NodeRole', {
+      description: `Fx platform ${cluster.platformName}: EC2 nodes launched by Karpenter`,
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: NODE_POLICIES.map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
+    });
+    for (const p of NODE_POLICIES) {
+      Validations.of(this.nodeRole).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${p}]`,
+        reason: 'Karpenter node role: EKS requires AmazonEKSWorkerNodePolicy to join, AmazonEKS_CNI_Policy for the VPC CNI on the '
+          + 'node and AmazonEC2ContainerRegistryPullOnly to pull images. Pods cannot use these credentials (IMDSv2 hop limit 1).',
+      });
+    }
+    this.nodeAccess = new eks.AccessEntry(scope, 'NodeAccess', {
+      cluster: cluster.cluster,
+      principal: this.nodeRole.roleArn,
+      accessEntryType: eks.AccessEntryType.EC2_LINUX,
+      accessPolicies: [],
+    });
+
+    this.queue = new sqs.Queue(scope, 'InterruptionQueue', {
+      retentionPeriod: Duration.minutes(5),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'Karpenter interruption queue: messages are short-lived notices (5-minute retention, as upstream); one that cannot be '
+        + 'handled is stale by the time a dead-letter queue could be read.',
+    });
+    this.rules = INTERRUPTION_EVENTS.map((e) => new events.Rule(scope, e.id, {
+      description: `Fx platform ${cluster.platformName}: ${e.detailType} to Karpenter`,
+      eventPattern: { source: [e.source], detailType: [e.detailType] },
+      targets: [{ bind: () => ({ arn: this.queue.queueArn, id: 'KarpenterInterruptionQueueTarget' }) }],
+    }));
+    this.allowEventsToQueue();
+
+    this.tagSubnets(cluster, clusterName);
+    this.securityGroupTag = this.tagClusterSecurityGroup(scope, cluster, clusterName);
+    this.serviceAccount = cluster.addPodIdentityServiceAccount('KarpenterServiceAccount', { name: SERVICE_ACCOUNT, namespace: NAMESPACE });
+    grantStatements(this.serviceAccount,
+      karpenterControllerPolicy(scope, clusterName, cluster.cluster.clusterArn, this.nodeRole, this.queue),
+      'Karpenter 1.14.1 reference controller policy: EC2 Describe, pricing and iam:ListInstanceProfiles have no resource-level '
+      + 'permissions (region-conditioned); launch, tag and delete are limited by the kubernetes.io/cluster/<cluster>=owned and '
+      + 'karpenter.sh/nodepool tags to resources Karpenter creates, whose ids are generated.');
+
+    this.chart = cluster.addHelmChart('Karpenter', {
+      chart: cluster.versions.charts.karpenter,
+      version: options.version,
+      namespace: NAMESPACE,
+      release: 'karpenter',
+      createNamespace: false,
+      wait: true,
+      values: this.values(cluster, replicas),
+      needs: [FxCapability.POD_IDENTITY],
+      provides: ['karpenter', ...KARPENTER_CRDS],
+    });
+    this.chart.node.addDependency(this.serviceAccount);
+
+    const objects = pools.flatMap((pool) => [nodeClass(cluster, pool, clusterName, alias, this.nodeRole), nodePool(cluster.platformName, pool)]);
+    this.nodePools = cluster.addManifest('KarpenterNodePools', ...objects);
+    cluster.installAfter(this.nodePools, ...KARPENTER_CRDS);
+    this.nodePools.node.addDependency(this.nodeAccess, this.securityGroupTag);
+  }
+
+  private values(cluster: FxCluster, replicas: number): Record<string, unknown> {
+    return {
+      settings: { clusterName: cluster.cluster.clusterName, interruptionQueue: this.queue.queueName },
+      serviceAccount: { create: false, name: SERVICE_ACCOUNT },
+      replicas,
+      // Karpenter never runs on capacity it manages: managed node group nodes only, never a NodePool's.
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{
+              matchExpressions: [
+                { key: 'eks.amazonaws.com/nodegroup', operator: 'Exists' },
+                { key: 'karpenter.sh/nodepool', operator: 'DoesNotExist' },
+              ],
+            }],
+          },
+        },
+      },
+      controller: { resources: controllerResources('250m', '512Mi', '1Gi') },
+      additionalLabels: chartLabels(cluster.platformName, 'karpenter'),
+    };
+  }
+
+  /**
+   * The events rules may send to the queue, and nothing else: the five rules above (aws:SourceArn)
+   * of this account (aws:SourceAccount). Upstream allows events.amazonaws.com and sqs.amazonaws.com
+   * without conditions; sqs.amazonaws.com is kept as upstream has it, limited to this account.
+   */
+  private allowEventsToQueue(): void {
+    const account = Stack.of(this.queue).account;
+    this.queue.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'EventBridgeInterruptionRules',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [this.queue.queueArn],
+      conditions: {
+        ArnEquals: { 'aws:SourceArn': this.rules.map((r) => r.ruleArn) },
+        StringEquals: { 'aws:SourceAccount': account },
+      },
+    }));
+    this.queue.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'SqsThisAccount',
+      principals: [new iam.ServicePrincipal('sqs.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [this.queue.queueArn],
+      conditions: { StringEquals: { 'aws:SourceAccount': account } },
+    }));
+  }
+
+  /**
+   * Private subnets of a VPC this stack owns get `karpenter.sh/discovery=<cluster>`, which the
+   * EC2NodeClasses select. Subnets of an imported VPC cannot be tagged here and are selected by id.
+   */
+  private tagSubnets(cluster: FxCluster, clusterName: string): void {
+    if (!(cluster.vpc instanceof ec2.Vpc)) return;
+    for (const subnet of cluster.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets) {
+      Tags.of(subnet).add(DISCOVERY_TAG, clusterName);
+    }
+  }
+
+  /**
+   * EKS creates the cluster security group (the one managed nodes use), so CloudFormation cannot tag
+   * it: one CreateTags call does, allowed on that group and that tag key only, undone on delete.
+   */
+  private tagClusterSecurityGroup(scope: Construct, cluster: FxCluster, clusterName: string): cr.AwsCustomResource {
+    const groupId = cluster.clusterSecurityGroup.securityGroupId;
+    const stack = Stack.of(cluster);
+    const tag = { Key: DISCOVERY_TAG, Value: clusterName };
+    const resource = new cr.AwsCustomResource(scope, 'SecurityGroupDiscoveryTag', {
+      onCreate: {
+        service: 'EC2',
+        action: 'createTags',
+        parameters: { Resources: [groupId], Tags: [tag] },
+        physicalResourceId: cr.PhysicalResourceId.of(`${groupId}/${DISCOVERY_TAG}`),
+      },
+      onUpdate: {
+        service: 'EC2',
+        action: 'createTags',
+        parameters: { Resources: [groupId], Tags: [tag] },
+        physicalResourceId: cr.PhysicalResourceId.of(`${groupId}/${DISCOVERY_TAG}`),
+      },
+      onDelete: { service: 'EC2', action: 'deleteTags', parameters: { Resources: [groupId], Tags: [{ Key: DISCOVERY_TAG }] } },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: groupId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [DISCOVERY_TAG] } },
+      })]),
+      installLatestAwsSdk: false,
+    });
+    const role = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON)?.node.tryFindChild('ServiceRole');
+    if (role) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'aws-cdk-lib AwsCustomResource singleton handler: the AWS managed policy only lets it write its own logs; its API calls '
+          + 'are granted per custom resource.',
+      });
+    }
+    return resource;
+  }
+}
+
+/** Managed policies of the Karpenter node role (upstream: the same plus AmazonSSMManagedInstanceCore). */
+const NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'];
+
+function nodePool(platformName: string, pool: ResolvedNodePool): Record<string, unknown> {
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodePool',
+    metadata: { name: pool.name, labels: platformLabels(platformName, 'karpenter') },
+    spec: {
+      template: {
+        metadata: { labels: pool.labels },
+        spec: {
+          nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: pool.name },
+          requirements: [
+            { key: 'karpenter.sh/capacity-type', operator: 'In', values: [pool.spot ? 'spot' : 'on-demand'] },
+            { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: pool.instanceFamilies },
+            { key: 'karpenter.k8s.aws/instance-size', operator: 'In', values: pool.instanceSizes },
+            { key: 'kubernetes.io/arch', operator: 'In', values: pool.architectures },
+            { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+          ],
+          ...(pool.taints.length > 0 ? { taints: pool.taints } : {}),
+          expireAfter: pool.expireAfter,
+        },
+      },
+      disruption: {
+        consolidationPolicy: pool.consolidationPolicy,
+        consolidateAfter: pool.consolidateAfter,
+        // At most a tenth of the pool is disrupted at once (at least one node).
+        budgets: [{ nodes: '10%' }],
+      },
+      limits: { cpu: String(pool.cpuLimit), memory: `${pool.memoryLimitGib}Gi` },
+      ...(pool.weight !== undefined ? { weight: pool.weight } : {}),
+    },
+  };
+}
+
+function nodeClass(cluster: FxCluster, pool: ResolvedNodePool, clusterName: string, alias: string, role: iam.IRole): Record<string, unknown> {
+  const ebs = (gib: number) => ({ volumeSize: `${gib}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true });
+  const bottlerocket = alias.startsWith('bottlerocket@');
+  const subnets = cluster.vpc instanceof ec2.Vpc
+    ? [{ tags: { [DISCOVERY_TAG]: clusterName } }]
+    : cluster.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map((id) => ({ id }));
+  return {
+    apiVersion: 'karpenter.k8s.aws/v1',
+    kind: 'EC2NodeClass',
+    metadata: { name: pool.name, labels: platformLabels(cluster.platformName, 'karpenter') },
+    spec: {
+      role: role.roleName,
+      amiSelectorTerms: [{ alias }],
+      subnetSelectorTerms: subnets,
+      securityGroupSelectorTerms: [{ tags: { [DISCOVERY_TAG]: clusterName } }],
+      // As the managed node groups: IMDSv2 only, hop limit 1 (pods cannot reach the node role).
+      metadataOptions: { httpEndpoint: 'enabled', httpProtocolIPv6: 'disabled', httpPutResponseHopLimit: 1, httpTokens: 'required' },
+      blockDeviceMappings: bottlerocket
+        ? [{ deviceName: '/dev/xvda', ebs: ebs(4) }, { deviceName: '/dev/xvdb', rootVolume: true, ebs: ebs(pool.diskGib) }]
+        : [{ deviceName: '/dev/xvda', rootVolume: true, ebs: ebs(pool.diskGib) }],
+      tags: { [TAG_PLATFORM]: cluster.platformName },
+    },
+  };
+}
+
+/** A duration in Karpenter's format (`30s`, `5m`, `720h`). */
+function karpenterDuration(d: Duration): string {
+  const seconds = d.toSeconds();
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+function secondsText(d: Duration): string {
+  return `${d.toSeconds({ integral: false })}s`;
+}
+
+function isWholeSeconds(d: Duration, min: number): boolean {
+  const seconds = d.toSeconds({ integral: false });
+  return Number.isInteger(seconds) && seconds >= min;
+}
