@@ -11,6 +11,8 @@ const KUBECTL_LAYER_DEFAULT = '@aws-cdk/lambda-layer-kubectl-v35@^2.2.2';
 // Layers of the other supported minors: loaded on demand, so users install only the one they run.
 const KUBECTL_LAYERS_OTHER = ['@aws-cdk/lambda-layer-kubectl-v34@^2.2.2', '@aws-cdk/lambda-layer-kubectl-v36@^2.0.1'];
 const PACMAK_TARGETS = ['python', 'java', 'dotnet', 'go'];
+// Coverage of src/ measured on 2026-12-01 (npx jest), rounded down: a change that drops it fails the build.
+const COVERAGE_FLOOR = { statements: 90, branches: 80, functions: 85, lines: 90 };
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: '@fx-orleans/platform',
@@ -50,6 +52,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@semantic-release/github@^11.0.6',
     '@semantic-release/exec@^7.1.0',
     'conventional-changelog-conventionalcommits@^8.0.0',
+    // Chart data generator and conformance (YAML of charts and of the Kubernetes field schema).
+    'js-yaml@^4.1.0',
+    '@types/js-yaml@^4.0.9',
+    // The database service-role handler: pg is bundled into its Lambda asset at build time by esbuild;
+    // the Lambda runtime provides the AWS SDK (types only here).
+    'pg@^8.23.1',
+    '@types/pg@^8.23.1',
+    'esbuild@^0.28.2',
+    '@aws-sdk/client-secrets-manager@^3.1164.0',
   ],
 
   // jsii targets: bindings are generated with `jsii-pacmak --code-only` in CI (no PyPI/Maven/NuGet/Go here).
@@ -87,12 +98,25 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testTimeout: 120_000,
       coverageReporters: ['text-summary', 'cobertura'],
+      // The library's own code; build tools are proven by their own fixtures.
+      collectCoverageFrom: ['src/**/*.ts', '!src/**/index.ts', '!src/database/role-handler/**'],
+      coverageThreshold: COVERAGE_FLOOR,
+      // Builds the database service-role handler bundle (lib/database/role-handler.bundle) if it is stale.
+      globalSetup: '<rootDir>/test/database-roles.global-setup.ts',
     },
   },
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'build-tools', 'projenrc'] },
   gitignore: ['cdk.out/', 'cdk.out.*/', 'examples/**/cdk.out/', '.bench/', 'dist/'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'build-tools/', '.ci/', 'cdk.out/', '.releaserc.json', 'test-reports/', 'coverage/'] },
 });
+
+// ---------------------------------------------------------------------------------------------
+// The database service-role handler and its PostgreSQL driver, bundled into one file before compiling.
+const bundleRoleHandler = project.addTask('bundle:role-handler', {
+  description: 'Bundle the database service-role custom resource handler with the pg driver (lib/database/role-handler.bundle)',
+  exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bundle-role-handler.ts',
+});
+project.preCompileTask.spawn(bundleRoleHandler);
 
 // ---------------------------------------------------------------------------------------------
 // Type checking: ts-jest transpiles test files in isolation, so tests and examples are
@@ -221,30 +245,43 @@ ci.spawn(bench);
 
 // Chart facts for the test suite, extracted from the pinned chart packages in ../shared/charts.
 const tsNode = (script: string) => `ts-node --transpile-only --project build-tools/tsconfig.json ${script}`;
-const chartData = project.addTask('chart-data', {
+project.addTask('chart-data', {
   description: 'Regenerate test/data (chart facts and the Kubernetes field schema) from ../shared/charts and ../shared/k8s',
   steps: [
     { exec: tsNode('build-tools/chart-data.ts') },
     { exec: tsNode('build-tools/conformance/k8s-schema-data.ts') },
   ],
 });
-void chartData;
 
 // Conformance: what a cluster would see. Needs ../shared/charts (the chart packages) and fails without it.
-const conformance = project.addTask('conformance', {
+project.addTask('conformance', {
   description: 'Render every Helm release of the examples with the kubectl layer\'s helm and validate everything a cluster would apply (needs ../shared)',
   steps: [
     { exec: `${tsNode('build-tools/chart-data.ts')} --check` },
+    { exec: `${tsNode('build-tools/conformance/k8s-schema-data.ts')} --check` },
     { exec: tsNode('build-tools/conformance/main.ts'), receiveArgs: true },
+    // The README's consumer section, followed by a new project with the packed library.
+    { exec: 'bash build-tools/consumer-smoke.sh' },
   ],
 });
-void conformance;
 
 const testServices = project.addTask('test:services', {
   description: 'pytest suites of the sample services (against a real PostgreSQL; installs Debian packages if missing)',
 });
 testServices.exec('bash examples/services/orders-api/run-tests.sh');
 testServices.exec('bash examples/services/inventory-api/run-tests.sh');
+project.addTask('test:services:load', {
+  description: 'Load and fault test of the sample services (2 replicas each; replica restart, database restart, stalled dependency; fails on an integrity violation)',
+  exec: 'bash examples/services/loadtest/run.sh',
+});
+project.addTask('test:services:images', {
+  description: 'Build both sample service images from Debian (podman, no registry) and smoke-test them under the platform runtime constraints',
+  exec: 'bash examples/services/images/smoke.sh',
+});
+project.addTask('test:database-roles', {
+  description: 'The database service-role handler against a real PostgreSQL (installs it from Debian if missing)',
+  exec: 'bash test/pg/run-role-tests.sh',
+});
 
 
 // ---------------------------------------------------------------------------------------------

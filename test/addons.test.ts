@@ -545,6 +545,6 @@ describe('bad input', () => {
 
   test('fails when an expander is set with the autoscaler off', () => {
     expect(() => new FxCluster(newStack(), 'Cluster', { clusterAutoscaler: false, autoscalerExpander: FxAutoscalerExpander.RANDOM }))
-      .toThrow(/invalid autoscalerExpander 'random'; allowed: no expander when clusterAutoscaler is false/);
+      .toThrow(/invalid autoscalerExpander 'random'; allowed: no expander unless cluster-autoscaler is the node autoscaler/);
   });
 });

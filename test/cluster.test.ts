@@ -174,10 +174,16 @@ describe('control plane', () => {
     expect(dev.cluster.kubernetesVersion).toBe('1.35');
   });
 
-  test('pre-creates the control-plane log group with retention and encryption', () => {
+  test('pre-creates the control-plane log group with retention and encryption; a failed first create removes it', () => {
+    // Its name is fixed by EKS: development deletes it with the stack, production keeps it except
+    // when the stack's first create rolls back (a retry would otherwise fail with AlreadyExists).
     dev.template.hasResource('AWS::Logs::LogGroup', {
       Properties: { LogGroupName: Match.stringLikeRegexp('^/aws/eks/.+/cluster$'), RetentionInDays: 30, KmsKeyId: Match.anyValue() },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'Delete',
+    });
+    prod.template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: Match.stringLikeRegexp('^/aws/eks/.+/cluster$') },
+      DeletionPolicy: 'RetainExceptOnCreate',
     });
   });
 

@@ -368,7 +368,7 @@ describe('NetworkPolicies', () => {
       JSON.stringify({ 'app.kubernetes.io/name': 'fluent-bit', 'app.kubernetes.io/instance': 'fluent-bit' }),
       JSON.stringify({ 'fx.platform/role': 'elasticsearch-setup' }),
       JSON.stringify({ 'elasticsearch.k8s.elastic.co/cluster-name': 'fx' }),
-      JSON.stringify({ 'control-plane': 'elastic-operator' }),
+      JSON.stringify({ 'app.kubernetes.io/name': 'elastic-operator' }),
     ]);
     const transport = policies.find((p) => p.metadata.name === 'fx-elasticsearch-transport')!;
     expect(transport.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 9300 }]);

@@ -37,13 +37,15 @@ describe('example: platform', () => {
   let ex: Example;
   beforeAll(() => { ex = synthExample(createPlatformExample); });
 
-  test('assembles cluster, database, observability and two services', () => {
-    ex.template.resourceCountIs('AWS::RDS::DBInstance', 1);
+  test('assembles cluster, databases, observability and two services', () => {
+    // orders-api and inventory-api each have a database of their own.
+    ex.template.resourceCountIs('AWS::RDS::DBInstance', 2);
     ex.template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true });
-    expect(charts(ex.template)).toEqual(expect.arrayContaining(['kube-prometheus-stack', 'traefik', 'external-secrets']));
+    expect(charts(ex.template)).toEqual(expect.arrayContaining(['kube-prometheus-stack', 'traefik', 'external-secrets', 'karpenter']));
     ex.template.resourceCountIs('AWS::ECR::Repository', 2);
-    ex.template.resourceCountIs('AWS::EKS::Nodegroup', 2);
-    ex.template.hasResourceProperties('AWS::EKS::Nodegroup', { CapacityType: 'SPOT' });
+    // A small on-demand group for system pods; Karpenter launches application capacity (on-demand and spot).
+    ex.template.resourceCountIs('AWS::EKS::Nodegroup', 1);
+    expect(charts(ex.template)).not.toContain('cluster-autoscaler');
   });
 
   test('stays within CloudFormation limits', () => {

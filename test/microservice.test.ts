@@ -454,3 +454,20 @@ describe('FxServiceStacks', () => {
       /FxServiceStacks: invalid servicesPerStack 100; allowed: an integer from 1 to 40/);
   });
 });
+
+describe('FxMicroservice on spot capacity', () => {
+  test('only a service that opts in tolerates the spot taint, and it prefers spot nodes', () => {
+    const stack = new Stack(testApp(), 'Spot', { env: ENV });
+    const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT);
+    const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
+    const spot = new FxMicroservice(stack, 'Spot', { cluster, image, serviceName: 'batch-api', spot: true });
+    const onDemand = new FxMicroservice(stack, 'OnDemand', { cluster, image, serviceName: 'payments-api' });
+    const pod = (s: FxMicroservice) => find(objectsOf(s), 'Deployment', s.serviceName).spec.template.spec;
+    expect(pod(spot).tolerations).toEqual([{ key: 'fx.platform/capacity', operator: 'Equal', value: 'spot', effect: 'NoSchedule' }]);
+    expect(pod(spot).affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference)
+      .toEqual({ matchExpressions: [{ key: 'fx.platform/capacity', operator: 'In', values: ['spot'] }] });
+    expect(pod(onDemand).tolerations).toBeUndefined();
+    expect(pod(onDemand).affinity).toBeUndefined();
+    expect(k8sErrors(objectsOf(spot))).toEqual([]);
+  });
+});

@@ -127,6 +127,14 @@ function countByRule(findings: Finding[]): string {
   return Object.entries(byRule).map(([r, n]) => `${r}: ${n}`).join(', ') || 'none';
 }
 
+/**
+ * Logical ids whose NIST 800-53 R5 findings must all be fixed or acknowledged: the kubectl provider, the
+ * VPC and its aws-cdk-lib helpers, AWS Config, the database, the deploy role, the Grafana admin secret and
+ * the ALB lookup of the alarms.
+ */
+const NIST_GATED = new RegExp('^(ClusterKubectlProvider|ClusterNetwork(Resource|PublicSubnet|[0-9A-F]{8}$)|CustomVpcRestrictDefaultSG|AWS679f53fac|'
+  + 'AWSCDKCfnUtilsProvider|Compliance|Database|Deploy|ObservabilityGrafanaAdminSecret|ObservabilityLoadBalancerLookup)');
+
 /** Logical ids of every stateful resource: renaming one replaces it, and for data that is data loss. */
 const STATEFUL_TYPES = [
   'AWS::RDS::DBInstance', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::EFS::FileSystem', 'AWS::ECR::Repository',
@@ -235,6 +243,9 @@ describe.each([
     const nist = findings.filter((f) => f.pack.includes('NIST'));
     console.log(`${name}: template-level NIST 800-53 R5 findings: ${nist.length} (${countByRule(nist)})`);
     if (process.env.FX_NIST_PATHS) console.log(nist.map((f) => `${f.rule} ${f.path}`).join('\n'));
+    // Gated where the acknowledgements are written (src/{cluster,compliance,database,delivery,observability}/nag.ts);
+    // the other NIST findings are reported until their constructs acknowledge or fix them.
+    expect(nist.filter((f) => NIST_GATED.test(f.path)).map((f) => `${f.rule} ${f.path}`)).toEqual([]);
   });
 
   test('EKS endpoint access and control-plane logging', () => {
@@ -315,14 +326,7 @@ describe('secrets scan', () => {
  * The lead empties an entry when applying the change in the report (FxMicroservice's repository through
  * `createServiceRepository`, the ELK log shipper secret without a fixed name).
  */
-const AWAITING_WIRING: Record<string, string[]> = {
-  platform: [
-    'AWS::ECR::Repository InventoryApiRepository02492A76',
-    'AWS::ECR::Repository OrdersApiRepositoryB7A48F44',
-    'AWS::SecretsManager::Secret ObservabilityLogShipperSecretEBCA9C68',
-  ],
-  dev: ['AWS::ECR::Repository OrdersApiRepositoryB7A48F44'],
-};
+const AWAITING_WIRING: Record<string, string[]> = { platform: [], dev: [] };
 
 describe('named-and-retained check', () => {
   function template(configure: (stack: Stack) => void): Obj {
@@ -389,8 +393,13 @@ describe('template-level cdk-nag run sees the aws-eks-v2 cluster', () => {
     expect(eks1(templateFindings(runs.open.outdir, runs.open.artifactId))).toEqual([expect.stringMatching(/^Cluster9EE0221C/)]);
   });
 
-  test('reports AwsSolutions-EKS1 on an allowlisted endpoint when acknowledgements are not carried over', () => {
-    expect(eks1(templateFindings(runs.allowlisted.outdir, runs.allowlisted.artifactId, false))).toHaveLength(1);
+  test('reports AwsSolutions-EKS1 and the gated NIST findings when acknowledgements are not carried over', () => {
+    const bare = templateFindings(runs.allowlisted.outdir, runs.allowlisted.artifactId, false);
+    expect(eks1(bare)).toHaveLength(1);
+    const gated = bare.filter((f) => f.pack.includes('NIST') && NIST_GATED.test(f.path)).map((f) => f.rule);
+    expect(gated).toEqual(expect.arrayContaining(['NIST.800.53.R5-LambdaDLQ', 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW']));
+    const carried = templateFindings(runs.allowlisted.outdir, runs.allowlisted.artifactId);
+    expect(carried.filter((f) => f.pack.includes('NIST') && NIST_GATED.test(f.path))).toEqual([]);
   });
 
   test('an allowlisted endpoint is acknowledged with its reason; nothing else in AwsSolutions is left', () => {

@@ -6,11 +6,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { applyAllowlist, readAllowlist, unusedEntries, AllowEntry } from './allowlist';
-import { loadAssembly } from './assembly';
+import { Assembly, loadAssembly } from './assembly';
 import { Finding, findingText, runChecks } from './checks';
 import { CrdIndex } from './crd-schema';
+import { DeclaredFlow, flowsOfAssembly, networkFromTemplate } from './flows';
 import { K8sSchema } from './k8s-schema';
 import { allObjects } from './objects';
+import { checkFlows, describeFlow } from './reachability';
 import { renderAll } from './render';
 import { ASSEMBLIES, synthAll } from './synth';
 
@@ -62,7 +64,7 @@ async function judge(
   const rendered = await renderAll(assembly.releases, { repoRoot: REPO, chartsDir, apiVersions }, 2);
   for (const r of rendered) for (const { obj } of r.objects) if (obj.kind === 'CustomResourceDefinition') crds.addCrdObject(obj, `chart ${r.release.chart} ${r.release.version}`);
   const objects = allObjects(assembly, rendered);
-  const findings = [...extra, ...runChecks({ assembly, rendered, objects, k8s, crds })];
+  const findings = [...extra, ...runChecks({ assembly, rendered, objects, k8s, crds }), ...reachability(assembly, dir, objects.map((o) => o.obj))];
 
   const libraryObjects = assembly.manifests.reduce((n, m) => n + m.objects.length, 0);
   const builtin = objects.filter(({ obj }) => k8s!.rootType(obj.apiVersion, obj.kind)).length;
@@ -84,6 +86,27 @@ async function judge(
   for (const a of res.allowed) byDefect.set(a.defect, (byDefect.get(a.defect) ?? 0) + 1);
   out.write(`   ${res.errors.length} error(s), ${warnings.length} warning(s), ${res.allowed.length} allowed${byDefect.size ? ` (${[...byDefect].map(([d, n]) => `${d}: ${n}`).join(', ')})` : ''}\n`);
   return { name, errors: res.errors, warnings, allowed: res.allowed };
+}
+
+/**
+ * Every flow the constructs promise (their `fx:flow` metadata) judged by the NetworkPolicy model over
+ * everything the cluster would hold, rendered charts included: a blocked promise, an open must-deny
+ * flow, or a flow whose end matches no pod is an error.
+ */
+function reachability(assembly: Assembly, dir: string, objects: Record<string, any>[]): Finding[] {
+  const flows = flowsOfAssembly(dir);
+  const vpcStack = assembly.stacks.find((s) => Object.values<any>(s.template.Resources ?? {}).some((r) => r.Type === 'AWS::EC2::VPC'));
+  if (!vpcStack) {
+    return flows.length === 0 ? [] : [{ check: 'reachability', severity: 'error', source: { stack: assembly.stacks[0]?.name ?? '-', logicalId: '-' }, subject: 'network', message: 'flows are declared but no stack has the VPC' }];
+  }
+  const network = networkFromTemplate(vpcStack.template);
+  return checkFlows(objects, flows, network).map((f) => ({
+    check: 'reachability',
+    severity: 'error' as const,
+    source: { stack: vpcStack.name, logicalId: (f.flow as DeclaredFlow).declaredBy ?? '-' },
+    subject: describeFlow(f.flow),
+    message: `${f.kind}: ${f.detail}`,
+  }));
 }
 
 async function main(): Promise<void> {

@@ -196,6 +196,31 @@ function podTemplates(o: Obj): Array<{ name: string; template: Obj; extraLabels:
         extraLabels: { 'kibana.k8s.elastic.co/name': name, 'common.k8s.elastic.co/type': 'kibana' },
         extraPorts: [{ name: o.spec?.http?.tls?.selfSignedCertificate?.disabled ? 'http' : 'https', port: 5601, protocol: 'TCP' }],
       }];
+    case 'Prometheus':
+    case 'Alertmanager': {
+      // The Prometheus operator runs these as StatefulSets of its own: pods labelled with the kind
+      // and instance (prometheus-operator pkg/prometheus/statefulset.go and pkg/alertmanager), the
+      // CR's podMetadata labels and serviceAccountName; ports web (9090 / 9093), mesh 9094 and the
+      // config reloader's 8080.
+      if (!String(o.apiVersion).startsWith('monitoring.coreos.com/')) return [];
+      const kind = o.kind === 'Prometheus' ? 'prometheus' : 'alertmanager';
+      const web = o.kind === 'Prometheus' ? 9090 : 9093;
+      return [{
+        name: `${kind}-${name}`,
+        template: { metadata: { labels: { ...(o.spec?.podMetadata?.labels ?? {}) } }, spec: { serviceAccountName: o.spec?.serviceAccountName, containers: [] } },
+        extraLabels: {
+          'app.kubernetes.io/name': kind,
+          'app.kubernetes.io/instance': name,
+          'app.kubernetes.io/managed-by': 'prometheus-operator',
+          [kind]: name,
+        },
+        extraPorts: [
+          { name: 'web', port: web, protocol: 'TCP' },
+          { name: 'reloader-web', port: 8080, protocol: 'TCP' },
+          ...(o.kind === 'Alertmanager' ? [{ name: 'mesh-tcp', port: 9094, protocol: 'TCP' }, { name: 'mesh-udp', port: 9094, protocol: 'UDP' }] : []),
+        ],
+      }];
+    }
     default: return [];
   }
 }

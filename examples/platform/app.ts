@@ -57,13 +57,19 @@ export function createPlatformExample(app: App): Stack {
   // redeploy never changes it and its rotation stays with the team that issues tokens.
   const jwtSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'ApiJwtSecret', 'fx/services/jwt');
 
+  // inventory-api keeps stock and reservations in a database of its own (row locks, migrations).
+  const inventoryDatabase = new FxDatabase(stack, 'InventoryDatabase', { cluster, databaseName: 'inventory' });
   const inventory = new FxMicroservice(stack, 'InventoryApi', {
     cluster,
+    database: inventoryDatabase,
     observability,
     serviceName: 'inventory-api',
     image: FxImage.fromAsset(path.join(__dirname, '..', 'services'), { file: 'inventory-api/Dockerfile' }),
     port: 8080,
+    // Tokens must name this issuer and, for inventory-api, its own audience (service calls only).
+    env: { JWT_ISSUER: 'fx-platform', JWT_AUDIENCE: 'inventory-api' },
     secretEnv: [{ secret: jwtSecret, keys: ['JWT_SECRET'] }],
+    migration: { command: ['python3', '-m', 'inventory_api.migrate'] },
   });
 
   new FxMicroservice(stack, 'OrdersApi', {
@@ -74,9 +80,16 @@ export function createPlatformExample(app: App): Stack {
     image: FxImage.fromAsset(path.join(__dirname, '..', 'services'), { file: 'orders-api/Dockerfile' }),
     port: 8000,
     dependsOn: [inventory],
-    env: { INVENTORY_URL: `http://${inventory.internalHostname}` },
+    env: {
+      INVENTORY_URL: `http://${inventory.internalHostname}`,
+      JWT_ISSUER: 'fx-platform',
+      JWT_AUDIENCE: 'orders-api',
+      INVENTORY_AUDIENCE: 'inventory-api',
+    },
     secretEnv: [{ secret: jwtSecret, keys: ['JWT_SECRET'] }],
     migration: { command: ['python3', '-m', 'orders_api.migrate'] },
+    // Stateless, 2+ replicas with a disruption budget: it may run on (cheaper) spot capacity.
+    spot: true,
     route: { host: `api.${PLATFORM_DOMAIN}`, pathPrefix: '/orders', rateLimit: { average: 50, burst: 100 } },
   });
 

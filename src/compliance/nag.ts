@@ -21,7 +21,21 @@ export function acknowledgeComplianceFindings(f: ComplianceFindings): void {
       + 'the recorded services) and AWS keeps it current as Config supports new resource types; its write access is limited to '
       + 'its own prefix of the delivery bucket by the bucket policy.',
   });
+  Validations.of(f.bucket).acknowledge({
+    id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
+    reason: 'AWS Config delivery bucket: configuration history is re-creatable from the recorder, and an organization that needs a '
+      + 'second copy aggregates Config data across accounts and regions instead of replicating each bucket.',
+  }, {
+    id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+    reason: 'AWS Config delivery bucket: SSE-S3, because AWS Config delivers with its service role and a customer key would need a key '
+      + 'policy for the recorder role; the bucket holds resource configurations, no application data.',
+  });
   if (!f.serverAccessLogs) {
+    Validations.of(f.bucket).acknowledge({
+      id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
+      reason: 'AWS Config delivery bucket: object access is audited through CloudTrail data events; pass serverAccessLogsBucket to add '
+        + 'S3 server access logs.',
+    });
     Validations.of(f.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'AWS Config delivery bucket: only the recorder role writes it (bucket policy) and it is read for audits; object access '

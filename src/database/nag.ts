@@ -29,6 +29,8 @@ export function acknowledgeDatabaseFindings(f: DatabaseFindings): void {
     if (!f.multiAz) {
       ack(instance, 'AwsSolutions-RDS3',
         'Single-AZ by explicit choice (multiAz false, the development profile default): the production profile runs Multi-AZ.');
+      ack(instance, 'NIST.800.53.R5-RDSMultiAZSupport',
+        'Single-AZ by explicit choice (multiAz false, the development profile default): the production profile runs Multi-AZ.');
     }
     if (f.restored) {
       ack(instance, 'AwsSolutions-RDS2',

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { acknowledgeDeployRoleFindings } from './nag';
 import { check } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 
@@ -121,6 +122,7 @@ export class FxGithubDeployRole extends Construct {
         `arn:${stack.partition}:iam::${stack.account}:role/cdk-${qualifier}-${kind}-role-${stack.account}-${stack.region}`),
     }));
 
+    acknowledgeDeployRoleFindings(this.role);
     tagPlatform(this, props.platformName ?? stack.stackName, 'delivery');
   }
 }

@@ -1,6 +1,7 @@
 import * as cdk8s from 'cdk8s';
 import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { WIRING } from '../core/wiring';
+import { SPOT_TAINT } from '../cluster/nodegroups';
 
 /** Resolved, validated inputs of one service's Kubernetes objects (internal). */
 export interface ServiceChartSpec {
@@ -24,6 +25,8 @@ export interface ServiceChartSpec {
   readonly externalSecrets: ExternalSecretSpec[];
   readonly probes: { readonly liveness: string; readonly readiness: string; readonly startup: string };
   readonly terminationGracePeriodSeconds: number;
+  /** Tolerate the platform's spot taint and prefer spot nodes. */
+  readonly spot: boolean;
   readonly serviceAccountName: string;
   readonly quota?: { readonly cpu: string; readonly memory: string; readonly pods: number };
   readonly egress: EgressSpec;
@@ -303,6 +306,17 @@ class ServiceObjects {
             ...(initContainers ? { initContainers } : {}),
             containers: [this.container('app', image)],
             volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
+            ...(spec.spot ? {
+              tolerations: [{ key: SPOT_TAINT.key, operator: 'Equal', value: SPOT_TAINT.value, effect: 'NoSchedule' }],
+              affinity: {
+                nodeAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [{
+                    weight: 50,
+                    preference: { matchExpressions: [{ key: SPOT_TAINT.key, operator: 'In', values: [SPOT_TAINT.value] }] },
+                  }],
+                },
+              },
+            } : {}),
             topologySpreadConstraints: [
               { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
               { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },

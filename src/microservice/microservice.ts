@@ -1,11 +1,11 @@
-import { Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { addServiceObjects, awsEgressRules, EgressSpec, ExternalSecretSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
-import { FxImage } from './image';
+import { createServiceRepository, FxImage } from './image';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
 } from './props';
@@ -143,6 +143,15 @@ export interface FxMicroserviceProps {
    */
   readonly terminationGracePeriod?: Duration;
   /**
+   * Let the pods run on spot capacity: they tolerate the platform's spot taint
+   * (`fx.platform/capacity=spot:NoSchedule`, on spot node groups and Karpenter spot pools) and prefer
+   * spot nodes. Spot nodes can be reclaimed with two minutes' notice: use it for stateless services
+   * with several replicas and a disruption budget.
+   *
+   * @default false - on-demand capacity only
+   */
+  readonly spot?: boolean;
+  /**
    * Namespace quota (only when the service creates its namespace).
    *
    * @default - from the profile
@@ -212,7 +221,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     claimName(cluster, this.namespace, this.serviceName);
     this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
 
-    this.repository = this.createRepository(props.imagesToKeep ?? 30);
+    this.repository = this.createRepository(props.imagesToKeep ?? 30, cluster.profile.settings.removalPolicy);
     this.role = new iam.Role(this, 'Role', {
       description: `Pod Identity role of ${this.namespace}/${this.serviceName}`,
       assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
@@ -277,6 +286,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       externalSecrets,
       probes,
       terminationGracePeriodSeconds: grace.toSeconds(),
+      spot: props.spot ?? false,
       serviceAccountName: this.serviceName,
       quota: createNamespace ? {
         cpu: props.quota?.cpu ?? (settings.production ? '16' : '4'),
@@ -448,15 +458,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     };
   }
 
-  private createRepository(imagesToKeep: number): ecr.Repository {
-    return new ecr.Repository(this, 'Repository', {
-      repositoryName: `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }).toLowerCase()}`,
-      imageScanOnPush: true,
-      imageTagMutability: ecr.TagMutability.IMMUTABLE,
-      encryption: ecr.RepositoryEncryption.KMS,
-      lifecycleRules: [{ description: `keep the last ${imagesToKeep} images`, maxImageCount: imagesToKeep }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+  private createRepository(imagesToKeep: number, removalPolicy: RemovalPolicy): ecr.Repository {
+    return createServiceRepository(this, 'Repository', imagesToKeep, removalPolicy);
   }
 
   private createPodIdentityAssociation(cluster: FxCluster): eks.CfnPodIdentityAssociation {

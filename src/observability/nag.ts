@@ -2,7 +2,7 @@ import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IConstruct } from 'constructs';
 import type { FxCluster } from '../cluster';
-import { acknowledgeCfnUtilsProvider } from '../cluster/nag';
+import { acknowledgeCfnUtilsProvider, acknowledgeDeployTimeLambda } from '../cluster/nag';
 
 /** The roles whose findings FxObservability acknowledges. @internal */
 export interface ObservabilityRoles {
@@ -63,7 +63,13 @@ export function acknowledgeLoadBalancerLookup(lookup: IConstruct): void {
     ack(policy, 'AwsSolutions-IAM5[Resource::*]',
       'Only elasticloadbalancing:DescribeLoadBalancers, which supports no resource-level permissions; it reads the platform ALB\'s ARN by name.');
   }
-  const role = Stack.of(lookup).node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON)?.node.tryFindChild('ServiceRole');
+  if (policy) {
+    ack(policy, 'NIST.800.53.R5-IAMNoInlinePolicy',
+      'aws-cdk-lib writes each AwsCustomResource\'s statements inline on its own policy; this one allows one read-only action.');
+  }
+  const singleton = Stack.of(lookup).node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
+  if (singleton) acknowledgeDeployTimeLambda(singleton, 'the aws-cdk-lib AwsCustomResource handler', true);
+  const role = singleton?.node.tryFindChild('ServiceRole');
   if (role) {
     ack(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'aws-cdk-lib AwsCustomResource singleton handler: the AWS managed policy only lets it write its own logs; its API calls are granted '
@@ -73,3 +79,18 @@ export function acknowledgeLoadBalancerLookup(lookup: IConstruct): void {
 
 /** Construct id of aws-cdk-lib's AwsCustomResource singleton Lambda in the stack. */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+/**
+ * NIST 800-53 R5 findings on the generated Grafana admin secret (AwsSolutions-SMG4 is acknowledged
+ * where it is created, with the same reason for rotation).
+ *
+ * @internal
+ */
+export function acknowledgeGrafanaAdminSecret(secret: IConstruct): void {
+  ack(secret, 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+    'Grafana reads the admin password only when it initialises its database: a rotated secret would no longer match the stored '
+    + 'login. Rotate through Grafana (grafana cli admin reset-admin-password) and update the secret together.');
+  ack(secret, 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
+    'Encrypted with the account\'s aws/secretsmanager key; only the External Secrets Operator\'s role may read it (IAM), and a customer '
+    + 'key would add a key policy for one generated login.');
+}

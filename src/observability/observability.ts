@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms, platformLoadBalancer } from './alarms';
 import { ContainerInsights, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT } from './container-insights';
 import { ElkStack } from './elk/elk';
-import { acknowledgeObservabilityFindings } from './nag';
+import { acknowledgeGrafanaAdminSecret, acknowledgeObservabilityFindings } from './nag';
 import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack } from './prometheus-stack';
 import { FxDatabaseAlarmThresholds, FxObservabilityProps } from './props';
 import {
@@ -223,6 +223,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
       },
       removalPolicy: this.cluster.profile.settings.removalPolicy,
     });
+    acknowledgeGrafanaAdminSecret(secret);
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: 'Grafana reads the admin password only when it initialises its database, so a rotated secret would no longer match '

@@ -2,6 +2,7 @@
 # Build the services' base image from Debian's archive, with no registry:
 #
 #   FX_STORE=... FX_RUNROOT=... build-base.sh [NAME]
+#   build-base.sh --print-sources     # the suite -> mirror choice, then exit
 #
 # debootstrap --variant=minbase bookworm from the mirror this machine's apt is
 # configured with, upgraded from the bookworm, bookworm-updates and
@@ -26,11 +27,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=podman-lib.sh
-source "$HERE/podman-lib.sh"   # pm, bh, fx_log
-
-NAME="${1:-localhost/fx-debian-bookworm}"
 SUITE=bookworm
+APT_ETC="${FX_APT_ETC:-/etc/apt}"   # another directory only in tests
 CACHE_DIR="${FX_IMAGES_CACHE:-/var/cache/fx-images}"
 MAX_AGE_DAYS="${FX_BASE_MAX_AGE_DAYS:-7}"
 ARCH="$(dpkg --print-architecture)"
@@ -40,7 +38,7 @@ CACHED_TAR="$CACHE_DIR/debian-$SUITE-$ARCH-minbase.tar"
 # SUITE (deb822 .sources files and one-line .list files), or nothing.
 apt_uri() {
   local suite="$1" f
-  for f in /etc/apt/sources.list.d/*.sources; do
+  for f in "$APT_ETC"/sources.list.d/*.sources; do
     [[ -f "$f" ]] || continue
     awk -v want="$suite" '
       BEGIN { RS = ""; FS = "\n" }
@@ -60,7 +58,7 @@ apt_uri() {
         }
       }' "$f"
   done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  for f in "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list; do
     [[ -f "$f" ]] || continue
     sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk -v want="$suite" '$1 == "deb" && $3 == want { print $2 }'
   done
@@ -69,7 +67,20 @@ apt_uri() {
 first_uri() { apt_uri "$1" | awk 'NF { print; exit }'; }
 
 MIRROR="$(first_uri "$SUITE")"
-[[ -n "$MIRROR" ]] || { fx_log "no 'deb ... $SUITE' source in /etc/apt: cannot choose a Debian mirror"; exit 1; }
+if [[ -z "$MIRROR" ]]; then
+  printf "fx-images: no 'deb ... %s' source in %s: cannot choose a Debian mirror\n" "$SUITE" "$APT_ETC" >&2
+  exit 1
+fi
+if [[ "${1:-}" == --print-sources ]]; then
+  for suite in "$SUITE" "$SUITE-updates" "$SUITE-security"; do
+    printf '%s %s\n' "$suite" "$(first_uri "$suite")"
+  done
+  exit 0
+fi
+
+# shellcheck source=podman-lib.sh
+source "$HERE/podman-lib.sh"   # pm, bh, fx_log
+NAME="${1:-localhost/fx-debian-bookworm}"
 
 # cache_ok: the cached tarball exists, matches its checksum, was built from
 # the same mirror and is younger than MAX_AGE_DAYS.
@@ -103,7 +114,7 @@ debootstrap_tarball() {
   for suite in "$SUITE" "$SUITE-updates" "$SUITE-security"; do
     uri="$(first_uri "$suite")"
     if [[ -z "$uri" ]]; then
-      fx_log "no source for $suite in /etc/apt: the base goes without it"
+      fx_log "no source for $suite in $APT_ETC: the base goes without it"
       continue
     fi
     printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n\n' \

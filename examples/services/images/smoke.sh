@@ -62,13 +62,6 @@ phase() {   # phase NAME: ends the current phase under NAME
 ensure_debian_packages "$HERE/host-packages.txt"
 phase "host packages"
 
-# The checks' own tests first: each check fails on its bad fixture.
-"$PY" -m unittest discover -s "$HERE/tests" >"/tmp/fx-smoke-unittest.$$.log" 2>&1 \
-  || { cat "/tmp/fx-smoke-unittest.$$.log" >&2; rm -f "/tmp/fx-smoke-unittest.$$.log"; log "the checks' tests failed"; exit 1; }
-log "checks' tests: $(tail -n 1 "/tmp/fx-smoke-unittest.$$.log")"
-rm -f "/tmp/fx-smoke-unittest.$$.log"
-phase "checks' tests"
-
 FX_TMP="$(mktemp -d /var/tmp/fx-smoke.XXXXXX)"
 export FX_STORE="$FX_TMP/store" FX_RUNROOT="$FX_TMP/run"
 # shellcheck source=podman-lib.sh
@@ -101,6 +94,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The checks' own tests first: each check fails on its bad fixture.
+"$PY" -m unittest discover -s "$HERE/tests" >"$FX_TMP/unittest.log" 2>&1 \
+  || { cat "$FX_TMP/unittest.log" >&2; log "the checks' tests failed"; exit 1; }
+log "checks' tests: $(tail -n 1 "$FX_TMP/unittest.log")"
+phase "checks' tests"
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

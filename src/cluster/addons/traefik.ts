@@ -3,7 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { addonNamespace, controllerResources, namespaceCapability, zoneSpread } from './common';
-import { elbHostedZoneId, loadBalancerAlias } from './dns';
+import { elbHostedZoneId, loadBalancerAlias, platformAlbName } from './dns';
 import { check, isIpv4Cidr } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
@@ -309,6 +309,8 @@ function albIngress(cluster: FxCluster, certificateArn: string): Record<string, 
         'alb.ingress.kubernetes.io/healthcheck-path': '/ping',
         'alb.ingress.kubernetes.io/load-balancer-attributes': 'routing.http.drop_invalid_header_fields.enabled=true',
         'alb.ingress.kubernetes.io/tags': tags,
+        // A fixed name: the platform's ALB alarms find exactly this load balancer by it (FxObservability).
+        'alb.ingress.kubernetes.io/load-balancer-name': platformAlbName(cluster),
       },
     },
     spec: {

@@ -12,7 +12,10 @@ export const KIBANA_SELECTOR = { 'kibana.k8s.elastic.co/name': ELK.name };
 /** Pod labels of the Fluent Bit chart's DaemonSet. @internal */
 export const FLUENT_BIT_SELECTOR = { 'app.kubernetes.io/name': 'fluent-bit', 'app.kubernetes.io/instance': ELK.fluentBitRelease };
 /** Pod labels of the ECK operator. @internal */
-export const OPERATOR_SELECTOR = { 'control-plane': 'elastic-operator' };
+// The eck-operator chart labels its pods app.kubernetes.io/name=elastic-operator (rendered with helm
+// 3.5.0); it sets no control-plane label, so a selector on one matched nothing and the operator
+// could not reach Elasticsearch.
+export const OPERATOR_SELECTOR = { 'app.kubernetes.io/name': 'elastic-operator' };
 /** Container security context of every restricted container we emit. @internal */
 export const HARDENED = {
   allowPrivilegeEscalation: false,

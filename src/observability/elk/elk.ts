@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -116,11 +116,12 @@ export class ElkStack {
     ({ key: this.snapshotKey, bucket: this.snapshotBucket } = createSnapshotBucket(scope, cluster));
     this.elasticsearchRole = createSnapshotIdentity(scope, cluster, this.snapshotKey, this.snapshotBucket);
 
+    // No fixed name (a retained, named secret left by a rolled-back first create blocks every retry);
+    // External Secrets reads it by ARN; the removal policy is the profile's.
     this.shipperSecret = new secretsmanager.Secret(scope, 'LogShipperSecret', {
-      secretName: `${cluster.platformName}/elasticsearch-log-shipper`,
       description: `Fx platform ${cluster.platformName}: Elasticsearch password of the Fluent Bit log shipper`,
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: cluster.profile.settings.removalPolicy,
     });
     Validations.of(this.shipperSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
@@ -223,7 +224,7 @@ export class ElkStack {
             data: { username: ELK.shipperUser, password: '{{ .password }}', roles: ELK.shipperRole },
           },
         },
-        data: [{ secretKey: 'password', remoteRef: { key: this.shipperSecret.secretName } }],
+        data: [{ secretKey: 'password', remoteRef: { key: this.shipperSecret.secretArn } }],
       },
     };
   }

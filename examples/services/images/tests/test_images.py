@@ -64,6 +64,38 @@ class ImageSetupCheckTest(unittest.TestCase):
         self.assertEqual(image_setup_check(FIXTURES / "empty.txt").returncode, 1)
 
 
+def print_sources(apt_etc: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(IMAGES / "build-base.sh"), "--print-sources"], capture_output=True,
+                          text=True, timeout=30, env={**os.environ, "FX_APT_ETC": str(apt_etc)})
+
+
+class BaseMirrorChoiceTest(unittest.TestCase):
+    """build-base.sh takes the Debian mirror and suites from the machine's apt configuration."""
+
+    def test_reads_deb822_sources_skipping_disabled_and_source_stanzas(self) -> None:
+        result = print_sources(FIXTURES / "apt-deb822")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.splitlines(), [
+            "bookworm http://mirror-a.invalid/debian",
+            "bookworm-updates http://mirror-a.invalid/debian",
+            "bookworm-security http://mirror-a.invalid/debian-security",
+        ])
+
+    def test_reads_one_line_sources_with_options(self) -> None:
+        result = print_sources(FIXTURES / "apt-oneline")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.splitlines(), [
+            "bookworm http://mirror-b.invalid/debian",
+            "bookworm-updates ",
+            "bookworm-security http://mirror-b.invalid/debian-security",
+        ])
+
+    def test_fails_without_a_bookworm_source(self) -> None:
+        result = print_sources(FIXTURES / "apt-none")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("cannot choose a Debian mirror", result.stderr)
+
+
 class FakeServices:
     """orders-api and inventory-api stand-ins that verify the tokens like fx_service_kit does.
 
@@ -283,9 +315,14 @@ class ConstraintsCheckTest(unittest.TestCase):
     def test_passes_under_the_constraints(self) -> None:
         if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
             self.skipTest("needs root, unshare and setpriv")
+        # The script comes on stdin: the tmpfs on /tmp would hide a checkout under /tmp.
         inner = ("mount --make-rprivate / && mount -t tmpfs tmpfs /tmp && mount -o remount,ro,bind / && "
-                 + " ".join(CONSTRAINED) + f" sh {self.script}")
-        result = subprocess.run(["unshare", "-m", "sh", "-c", inner], capture_output=True, text=True, timeout=30)
+                 + " ".join(CONSTRAINED) + " sh -s")
+        with open(self.script, "rb") as script:
+            result = subprocess.run(["unshare", "-m", "sh", "-c", inner], stdin=script, capture_output=True,
+                                    timeout=30)
+        result = subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(),
+                                             result.stderr.decode())
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
 
