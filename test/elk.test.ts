@@ -349,7 +349,12 @@ describe('log shipping', () => {
     const roles = find(prod.objects, 'Secret', 'fx-elastic-roles').stringData['roles.yml'];
     expect(roles).toContain('privileges: ["create_doc", "auto_configure"]');
     expect(find(prod.objects, 'Elasticsearch', 'fx').spec.auth).toEqual({ fileRealm: [{ secretName: 'fx-log-shipper' }], roles: [{ secretName: 'fx-elastic-roles' }] });
-    prod.template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'fx/elasticsearch-log-shipper', GenerateSecretString: Match.objectLike({ PasswordLength: 32 }) });
+    // No fixed name (a rolled-back first create must not block the retry); External Secrets reads it by ARN.
+    prod.template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { Name: Match.absent(), Description: Match.stringLikeRegexp('log shipper'), GenerateSecretString: Match.objectLike({ PasswordLength: 32 }) },
+      DeletionPolicy: 'RetainExceptOnCreate',
+    });
+    expect(external.spec.data[0].remoteRef.key).toMatch(/^arn:|TOKEN|\$\{/);
     // Fluent Bit writes to the Container Insights log groups through Pod Identity.
     prod.template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'logging', ServiceAccount: 'fx-fluent-bit' });
   });

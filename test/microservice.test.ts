@@ -322,9 +322,9 @@ describe('FxMicroservice', () => {
     expect(find(objects, 'Role', 'orders-api-migration-reader').rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }]);
   });
 
-  test('ECR repository: scan on push, immutable tags, KMS, lifecycle, retained', () => {
+  test('ECR repository: scan on push, immutable tags, KMS, lifecycle, no fixed name, kept except after a failed create', () => {
     template.hasResource('AWS::ECR::Repository', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       Properties: {
         ImageScanningConfiguration: { ScanOnPush: true },
         ImageTagMutability: 'IMMUTABLE',

@@ -458,13 +458,13 @@ describe('stateful logical ids are pinned', () => {
 
 const PINNED: Record<string, Record<string, string[]>> = {
   platform: {
-    'AWS::RDS::DBInstance': ['DatabaseF44359DD'],
-    'AWS::KMS::Key': ['ClusterNetworkLogKeyCF9BA70C', 'ClusterSecretsKey462B29B5', 'DatabaseBackupVaultKeyCE1296BB', 'DatabaseKey5E5D9547', 'ObservabilityAlarmTopicKey48516DE9', 'ObservabilityLogKeyAA300623', 'ObservabilitySnapshotKey770EF9A1'],
-    'AWS::SecretsManager::Secret': ['DatabaseSecret3B817195', 'ObservabilityGrafanaAdminSecret60817CEB', 'ObservabilityLogShipperSecretEBCA9C68'],
+    'AWS::RDS::DBInstance': ['DatabaseF44359DD', 'InventoryDatabase66D309D2'],
+    'AWS::KMS::Key': ['ClusterNetworkLogKeyCF9BA70C', 'ClusterSecretsKey462B29B5', 'DatabaseBackupVaultKeyCE1296BB', 'DatabaseKey5E5D9547', 'InventoryDatabaseBackupVaultKeyBC9A8310', 'InventoryDatabaseKey4AFE62CC', 'ObservabilityAlarmTopicKey48516DE9', 'ObservabilityLogKeyAA300623', 'ObservabilitySnapshotKey770EF9A1'],
+    'AWS::SecretsManager::Secret': ['DatabaseSecret3B817195', 'InventoryDatabaseSecret150391EE', 'ObservabilityGrafanaAdminSecret60817CEB', 'ObservabilityLogShipperSecretEBCA9C68'],
     'AWS::EFS::FileSystem': ['ClusterFileSystemCC3072DE'],
     'AWS::ECR::Repository': ['InventoryApiRepository02492A76', 'OrdersApiRepositoryB7A48F44'],
-    'AWS::Logs::LogGroup': ['ClusterControlPlaneLogsDCEEB876', 'ClusterNetworkFlowLogs839012C3', 'DatabasePostgresqlLogs0EEFD61B', 'DatabaseUpgradeLogsA548C373', 'ObservabilityApplicationLogsD22B838E', 'ObservabilityDataplaneLogs7E7A31F0', 'ObservabilityHostLogs11ED7ACF', 'ObservabilityPerformanceLogsCE3A6EEF'],
-    'AWS::Backup::BackupVault': ['DatabaseBackupVaultED8CBFE1'],
+    'AWS::Logs::LogGroup': ['ClusterControlPlaneLogsDCEEB876', 'ClusterNetworkFlowLogs839012C3', 'DatabasePostgresqlLogs0EEFD61B', 'DatabaseUpgradeLogsA548C373', 'InventoryDatabasePostgresqlLogsA11F58D2', 'InventoryDatabaseUpgradeLogsB9BD3A4D', 'ObservabilityApplicationLogsD22B838E', 'ObservabilityDataplaneLogs7E7A31F0', 'ObservabilityHostLogs11ED7ACF', 'ObservabilityPerformanceLogsCE3A6EEF'],
+    'AWS::Backup::BackupVault': ['DatabaseBackupVaultED8CBFE1', 'InventoryDatabaseBackupVault3B2197DC'],
     'AWS::S3::Bucket': ['ClusterBackupBucket1FA0B873', 'ComplianceDeliveryBucket0110042B', 'ObservabilitySnapshotBucket3B3FBE9E'],
   },
   dev: {

@@ -11,7 +11,7 @@ import {
 } from '../build-tools/conformance/reachability';
 import { createDevExample } from '../examples/dev/app';
 import { createPlatformExample } from '../examples/platform/app';
-import { FxCluster } from '../src';
+import { FxCluster, FxImage, FxMicroservice } from '../src';
 import { FxFlow } from '../src/core/flows';
 import { WIRING } from '../src/core/wiring';
 import { ES_SELECTOR, FLUENT_BIT_SELECTOR, OPERATOR_SELECTOR } from '../src/observability/elk/common';
@@ -192,6 +192,17 @@ const HELM_STAND_INS: PodSpecInput[] = [
 interface Assembly { readonly objects: Obj[]; readonly flows: DeclaredFlow[]; readonly network: NetworkContext }
 
 /** Synthesizes an example in-process and collects the library's own objects, the flows from the assembly and the network. */
+/**
+ * The platform example plus reports-api, a service given no AWS permission and no database (both
+ * example services have databases, so both have AWS grants): its AWS flows are promised closed.
+ */
+function platformWithUngrantedService(app: App): Stack {
+  const stack = createPlatformExample(app);
+  const cluster = stack.node.findChild('Cluster') as FxCluster;
+  new FxMicroservice(stack, 'ReportsApi', { cluster, serviceName: 'reports-api', image: FxImage.fromRegistry('ghcr.io/acme/reports-api:1.0.0') });
+  return stack;
+}
+
 function assemble(create: (app: App) => Stack, outdir: string): Assembly {
   const app = exampleApp({ builtinCloudFormationValidation: false, outdir });
   const stack = create(app);
@@ -227,7 +238,7 @@ describe('promised flows of the platform example', () => {
 
   beforeAll(() => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-reachability-'));
-    ({ objects, flows, network } = assemble(createPlatformExample, outdir));
+    ({ objects, flows, network } = assemble(platformWithUngrantedService, outdir));
   });
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
@@ -236,8 +247,9 @@ describe('promised flows of the platform example', () => {
     const has = (pred: (f: DeclaredFlow) => boolean) => expect(flows.some(pred)).toBe(true);
     has((f) => f.to.service === 'inventory-api' && f.from.namespace === 'orders-api' && f.expect === 'allow');
     has((f) => f.from.namespace === 'orders-api' && f.to.podIdentityAgent === true && f.expect === 'allow');
-    // inventory-api is given no AWS permission: its AWS flows are promised closed
-    has((f) => f.from.namespace === 'inventory-api' && f.to.awsEndpoints === true && f.expect === 'deny');
+    // reports-api is given no AWS permission: its AWS flows are promised closed; inventory-api's database grant opens them
+    has((f) => f.from.namespace === 'reports-api' && f.to.awsEndpoints === true && f.expect === 'deny');
+    has((f) => f.from.namespace === 'inventory-api' && f.to.awsEndpoints === true && f.expect === 'allow');
     has((f) => f.from.namespace === 'orders-api' && f.to.apiServer === true);
     has((f) => f.to.database === true && f.from.namespace === 'orders-api');
     has((f) => f.from.serviceAccount === GRAFANA_SERVICE_ACCOUNT && f.to.podLabels !== undefined);
@@ -280,18 +292,18 @@ describe('promised flows of the platform example', () => {
   });
 
   test('fails when a service gains a path it was not promised', () => {
-    // inventory-api may send anywhere, orders-api admits anyone: inventory-api now reaches orders-api and AWS
+    // reports-api may send anywhere, orders-api admits anyone: reports-api now reaches orders-api and AWS
     const allowAll = [...objects,
-      policy('inventory-api', 'oops-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{}] }),
+      policy('reports-api', 'oops-egress', { podSelector: {}, policyTypes: ['Egress'], egress: [{}] }),
       policy('orders-api', 'oops-ingress', { podSelector: {}, ingress: [{}] })];
     const open = checkFlows(allowAll, flows, network);
     expect(open.every((f) => f.kind === 'open')).toBe(true);
     expect(new Set(open.map((f) => describeFlow(f.flow).split(' (')[0]))).toEqual(new Set([
-      expect.stringMatching(/^inventory-api\/.* -> any-other-service:0\/TCP$/),
-      expect.stringMatching(/^inventory-api\/.* -> any-database:0\/TCP$/),
-      expect.stringMatching(/^inventory-api\/.* -> pod-identity-agent:80\/TCP$/),
-      expect.stringMatching(/^inventory-api\/.* -> aws-endpoints:443\/TCP$/),
-      expect.stringMatching(/^inventory-api\/.* -> 169\.254\.169\.254\/32:80\/TCP$/),
+      expect.stringMatching(/^reports-api\/.* -> any-other-service:0\/TCP$/),
+      expect.stringMatching(/^reports-api\/.* -> any-database:0\/TCP$/),
+      expect.stringMatching(/^reports-api\/.* -> pod-identity-agent:80\/TCP$/),
+      expect.stringMatching(/^reports-api\/.* -> aws-endpoints:443\/TCP$/),
+      expect.stringMatching(/^reports-api\/.* -> 169\.254\.169\.254\/32:80\/TCP$/),
     ]));
   });
 });
