@@ -105,7 +105,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       globalSetup: '<rootDir>/test/database-roles.global-setup.ts',
     },
   },
-  eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'build-tools', 'projenrc'] },
+  // Lint reports and never fixes in the build (CI); `npx projen eslint:fix` fixes locally.
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'build-tools', 'projenrc'], commandOptions: { fix: false, extraArgs: ['--max-warnings', '0'] } },
   gitignore: ['cdk.out/', 'cdk.out.*/', 'examples/**/cdk.out/', '.bench/', 'dist/'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', 'build-tools/', '.ci/', 'cdk.out/', '.releaserc.json', 'test-reports/', 'coverage/'] },
 });
@@ -147,12 +148,10 @@ const typecheck = project.addTask('typecheck', {
 });
 project.testTask.prependSpawn(typecheck);
 
-// Lint reports and never fixes in the build (CI); `npx projen eslint:fix` fixes locally.
-const eslintTask = project.tasks.tryFind('eslint')!;
 const lintDirs = 'src test examples build-tools projenrc .projenrc.ts';
-eslintTask.reset(`eslint --ext .ts,.tsx --no-error-on-unmatched-pattern --max-warnings 0 ${lintDirs}`, { receiveArgs: true });
 project.addTask('eslint:fix', {
   description: 'Fix what eslint can fix (local only; the build only reports)',
+  env: { ESLINT_USE_FLAT_CONFIG: 'false' },
   exec: `eslint --ext .ts,.tsx --fix --no-error-on-unmatched-pattern ${lintDirs}`,
 });
 

@@ -6,9 +6,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAutoscalerExpander, FxCapability, FxCluster, FxClusterProps, FxProfile, FxTls, FxVersions } from '../src';
+import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { joinedString } from './util/manifests';
-import { checkHelmValues } from './util/helm-values';
 import { TLS12_CIPHER_SUITES } from '../src/cluster/addons/traefik';
 import { WIRING } from '../src/core/wiring';
 

@@ -486,8 +486,9 @@ describe('storage', () => {
     const node = addon.Properties.PodIdentityAssociations.find((a: any) => a.ServiceAccount === 'efs-csi-node-sa');
     expect(node).toBeDefined();
     const roleId = node.RoleArn['Fn::GetAtt'][0];
-    const [fs] = Object.values(dev.template.findResources('AWS::EFS::FileSystem')) as any[];
-    const allow = fs.Properties.FileSystemPolicy.Statement.find((st: any) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action).includes('elasticfilesystem:ClientMount'));
+    const [fileSystem] = Object.values(dev.template.findResources('AWS::EFS::FileSystem')) as any[];
+    const allow = fileSystem.Properties.FileSystemPolicy.Statement
+      .find((st: any) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action).includes('elasticfilesystem:ClientMount'));
     expect(allow).toMatchObject({ Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } }, Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } });
     const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')) as any[];
     const own = policies.filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -709,7 +710,8 @@ describe('bad input', () => {
     expect(() => new FxCluster(stack, 'Cluster', { vpcCidr: cidr })).toThrow(/invalid vpcCidr '\(a deploy-time token\)'; allowed: a literal IPv4 CIDR block/);
   });
   test('fails when an interface endpoint is given twice', () => {
-    expect(attempt({ interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.ECR, ec2.InterfaceVpcEndpointAwsService.STS, ec2.InterfaceVpcEndpointAwsService.ECR] }))
+    const { ECR, STS } = ec2.InterfaceVpcEndpointAwsService;
+    expect(attempt({ interfaceEndpoints: [ECR, STS, ECR] }))
       .toThrow(/invalid interfaceEndpoints 'ecr.api'; allowed: each AWS service once/);
   });
   test('fails when the public endpoint allowlist names private or reserved ranges', () => {

@@ -9,8 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxImage, FxMicroservice, FxProfile } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
-import { k8sErrors } from './util/k8s';
 import { checkHelmValues } from './util/helm-values';
+import { k8sErrors } from './util/k8s';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';

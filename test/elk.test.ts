@@ -5,10 +5,10 @@ import { App, CfnElement, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FxCluster, FxObservability, FxObservabilityProps, FxProfile, FxVersions } from '../src';
 import { ENV, clusterWithAddons, testApp } from './util/fixtures';
+import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { joinedString, kubernetesObjectsOf } from './util/manifests';
 import { restrictedViolations, restrictedViolationsOf } from './util/pss';
-import { checkHelmValues } from './util/helm-values';
 
 type Json = Record<string, any>;
 

@@ -10,10 +10,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile, FxServiceStacks, FxTls } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { kubernetesObjectsOf } from './util/manifests';
 import { restrictedViolationsOf, workloadCount } from './util/pss';
-import { checkHelmValues } from './util/helm-values';
 import { IFxWorkloadObservability } from '../src/core/contracts';
 import { FxCapability } from '../src/core/install-order';
 

@@ -207,7 +207,10 @@ function podTemplates(o: Obj): Array<{ name: string; template: Obj; extraLabels:
       const web = o.kind === 'Prometheus' ? 9090 : 9093;
       return [{
         name: `${kind}-${name}`,
-        template: { metadata: { labels: { ...(o.spec?.podMetadata?.labels ?? {}) } }, spec: { serviceAccountName: o.spec?.serviceAccountName, containers: [] } },
+        template: {
+          metadata: { labels: { ...(o.spec?.podMetadata?.labels ?? {}) } },
+          spec: { serviceAccountName: o.spec?.serviceAccountName, containers: [] },
+        },
         extraLabels: {
           'app.kubernetes.io/name': kind,
           'app.kubernetes.io/instance': name,

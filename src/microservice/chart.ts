@@ -1,7 +1,7 @@
 import * as cdk8s from 'cdk8s';
+import { SPOT_TAINT } from '../cluster/nodegroups';
 import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { WIRING } from '../core/wiring';
-import { SPOT_TAINT } from '../cluster/nodegroups';
 
 /** Resolved, validated inputs of one service's Kubernetes objects (internal). */
 export interface ServiceChartSpec {
