@@ -103,6 +103,11 @@ describe('FxGithubDeployRole', () => {
     [{ repository: 'o/r', environments: [] }, /invalid environments \[\]; allowed: at least one environment or branch/],
     [{ repository: 'o/r', environments: ['prod*'] }, /invalid environments\[0\] 'prod\*'; allowed: a GitHub environment name/],
     [{ repository: 'o/r', branches: ['feature/*'] }, /invalid branches\[0\] 'feature\/\*'/],
+    [{ repository: 'o/r', branches: ['refs/heads/main'] }, /invalid branches\[0\] 'refs\/heads\/main'; allowed: a branch name such as 'main' .*without 'refs\/heads\/'/],
+    [{ repository: 'o/r', branches: ['main', '../x'] }, /invalid branches\[1\] '..\/x'/],
+    [{ repository: 'fx-orleans/platform.git' }, /invalid repository 'fx-orleans\/platform.git'; allowed: a GitHub repository as 'owner\/name' \(no URL, no .git suffix\)/],
+    [{ repository: 'https://github.com/fx-orleans/platform' }, /invalid repository 'https:\/\/github.com\/fx-orleans\/platform'/],
+    [{ repository: 'git@github.com:fx-orleans/platform' }, /invalid repository 'git@github.com:fx-orleans\/platform'/],
     [{ repository: 'o/r', cdkQualifier: 'Not-Valid' }, /invalid cdkQualifier 'Not-Valid'/],
     [{ repository: 'o/r', maxSessionDuration: Duration.hours(24) }, /invalid maxSessionDuration '1 day'; allowed: 1 to 12 hours/],
   ])('fails when props are %j', (props, message) => {

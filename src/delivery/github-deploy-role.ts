@@ -85,12 +85,17 @@ export class FxGithubDeployRole extends Construct {
     const qualifier = props.cdkQualifier ?? 'hnb659fds';
     const maxSession = props.maxSessionDuration ?? Duration.hours(1);
 
-    check(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(props.repository), NAME, 'repository', props.repository, "a GitHub repository as 'owner/name'");
+    // As GitHub's OIDC `sub` claim spells it: no URL, no `.git` suffix (the claim never has one).
+    check(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/.test(props.repository) && !/\.git$/i.test(props.repository)
+      && !/^\.+$/.test(props.repository.split('/')[1] ?? ''), NAME, 'repository', props.repository,
+    "a GitHub repository as 'owner/name' (no URL, no .git suffix)");
     check(environments.length + branches.length > 0, NAME, 'environments', environments, 'at least one environment or branch');
     environments.forEach((env, i) =>
       check(/^[A-Za-z0-9._ -]+$/.test(env) && !env.includes('*'), NAME, `environments[${i}]`, env, 'a GitHub environment name (no wildcards)'));
     branches.forEach((branch, i) =>
-      check(/^[A-Za-z0-9._/-]+$/.test(branch), NAME, `branches[${i}]`, branch, 'a branch name (no wildcards)'));
+      check(/^[A-Za-z0-9._/-]+$/.test(branch) && !branch.startsWith('refs/') && !branch.startsWith('/') && !branch.endsWith('/')
+        && !branch.includes('//') && !branch.includes('..'), NAME, `branches[${i}]`, branch,
+      "a branch name such as 'main' or 'release/1.x' (no wildcards; without 'refs/heads/', which the trust adds)"));
     check(/^[a-z0-9]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier, 'the bootstrap qualifier: up to 10 lowercase letters or digits');
     check(maxSession.toSeconds() >= 3600 && maxSession.toSeconds() <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
 
