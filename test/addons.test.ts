@@ -517,7 +517,7 @@ describe('bad input', () => {
 
   test('fails when the ACM path has no hosted zone', () => {
     expect(() => FxTls.acm({ hostedZone: undefined as any, domainName: 'fx.example.com' }))
-      .toThrow(/FxTls: invalid acm.hostedZone \(undefined\); allowed: a public route53.IHostedZone/);
+      .toThrow(/FxTls(?: at [^:]+)?: invalid acm.hostedZone \(undefined\); allowed: a public route53.IHostedZone/);
   });
 
   test('fails when the domain is not in the hosted zone or malformed', () => {
@@ -528,19 +528,19 @@ describe('bad input', () => {
 
   test("fails when the Let's Encrypt email is invalid", () => {
     expect(() => FxTls.letsEncrypt({ hostedZone: zone(), domainName: 'fx.example.com', email: 'ops-at-example' }))
-      .toThrow(/FxTls: invalid letsEncrypt.email 'ops-at-example'; allowed: an e-mail address/);
+      .toThrow(/FxTls(?: at [^:]+)?: invalid letsEncrypt.email 'ops-at-example'; allowed: an e-mail address/);
   });
 
   test('fails when the rate limit is not positive', () => {
     expect(() => new FxCluster(newStack(), 'Cluster', { ingressRateLimit: { average: 0, burst: 10 } }))
-      .toThrow(/FxCluster: invalid ingressRateLimit.average 0; allowed: a positive integer/);
+      .toThrow(/FxCluster(?: at [^:]+)?: invalid ingressRateLimit.average 0; allowed: a positive integer/);
     expect(() => new FxCluster(newStack(), 'Cluster', { ingressRateLimit: { average: 10, burst: -1 } }))
       .toThrow(/invalid ingressRateLimit.burst -1; allowed: a positive integer/);
   });
 
   test('fails when the IP allowlist has a malformed CIDR', () => {
     expect(() => new FxCluster(newStack(), 'Cluster', { ingressIpAllowlist: ['10.0.0.0/8', '300.1.2.3/24'] }))
-      .toThrow(/FxCluster: invalid ingressIpAllowlist '300.1.2.3\/24'; allowed: IPv4 CIDR blocks/);
+      .toThrow(/FxCluster(?: at [^:]+)?: invalid ingressIpAllowlist '300.1.2.3\/24'; allowed: IPv4 CIDR blocks/);
   });
 
   test('fails when an expander is set with the autoscaler off', () => {

@@ -402,22 +402,22 @@ describe('bad input', () => {
 
   test('fails when the rule list names a managed rule we do not know', () => {
     expect(attempt({ rules: [FxComplianceRule.EKS_SECRETS_ENCRYPTED, FxComplianceRule.VPC_FLOW_LOGS_ENABLED, FxComplianceRule.of('EKS_NOT_A_RULE')] }))
-      .toThrow(/FxCompliance: invalid rules\[2\] 'EKS_NOT_A_RULE'; allowed: EKS_ENDPOINT_NO_PUBLIC_ACCESS, EKS_SECRETS_ENCRYPTED, .*RDS_SNAPSHOT_ENCRYPTED$/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid rules\[2\] 'EKS_NOT_A_RULE'; allowed: EKS_ENDPOINT_NO_PUBLIC_ACCESS, EKS_SECRETS_ENCRYPTED, .*RDS_SNAPSHOT_ENCRYPTED$/);
   });
   test('fails when a rule is listed twice', () => {
     expect(attempt({ rules: [FxComplianceRule.EKS_SECRETS_ENCRYPTED, FxComplianceRule.of('EKS_SECRETS_ENCRYPTED')] }))
-      .toThrow(/FxCompliance: invalid rules\[1\] 'EKS_SECRETS_ENCRYPTED'; allowed: each rule once/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid rules\[1\] 'EKS_SECRETS_ENCRYPTED'; allowed: each rule once/);
   });
   test('fails when the endpoint rule is asked for a cluster with a public endpoint', () => {
     expect(attempt({ rules: [FxComplianceRule.EKS_ENDPOINT_NO_PUBLIC_ACCESS] }))
-      .toThrow(/FxCompliance: invalid rules\[0\] 'EKS_ENDPOINT_NO_PUBLIC_ACCESS'; allowed: only for a cluster created with privateEndpointOnly/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid rules\[0\] 'EKS_ENDPOINT_NO_PUBLIC_ACCESS'; allowed: only for a cluster created with privateEndpointOnly/);
   });
   test('fails when the rule list is empty', () => {
-    expect(attempt({ rules: [] })).toThrow(/FxCompliance: invalid rules \[\]; allowed: at least one rule/);
+    expect(attempt({ rules: [] })).toThrow(/FxCompliance(?: at [^:]+)?: invalid rules \[\]; allowed: at least one rule/);
   });
   test('fails when the delivery bucket lifecycle is shorter than the Standard-IA minimum', () => {
     expect(attempt({ recording: FxConfigRecording.PLATFORM_RESOURCES, deliveryTransitionAfter: Duration.days(7) }))
-      .toThrow(/FxCompliance: invalid deliveryTransitionAfter '7 days'; allowed: whole days, at least 30 \(S3 keeps objects 30 days in STANDARD before STANDARD_IA\)/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid deliveryTransitionAfter '7 days'; allowed: whole days, at least 30 \(S3 keeps objects 30 days in STANDARD before STANDARD_IA\)/);
   });
   test('fails when the lifecycle transition is not a whole number of days', () => {
     expect(attempt({ recording: FxConfigRecording.PLATFORM_RESOURCES, deliveryTransitionAfter: Duration.hours(900) })).toThrow(/invalid deliveryTransitionAfter '37 days 12 hours'; allowed: whole days/);
@@ -425,24 +425,24 @@ describe('bad input', () => {
   test('fails when history would expire before it moves to Standard-IA', () => {
     const recording = FxConfigRecording.PLATFORM_RESOURCES;
     expect(attempt({ recording, deliveryTransitionAfter: Duration.days(60), deliveryExpiration: Duration.days(45) }))
-      .toThrow(/FxCompliance: invalid deliveryExpiration '45 days'; allowed: whole days, more than deliveryTransitionAfter \(60 days\)/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid deliveryExpiration '45 days'; allowed: whole days, more than deliveryTransitionAfter \(60 days\)/);
   });
   test('fails when notifications are asked for without a topic', () => {
     expect(attempt({ notifyNonCompliance: true }))
-      .toThrow(/FxCompliance: invalid notifyNonCompliance true; allowed: false unless a topic is given/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid notifyNonCompliance true; allowed: false unless a topic is given/);
   });
   test('fails when the oldest supported Kubernetes version is not a minor', () => {
-    expect(attempt({ oldestSupportedKubernetesVersion: 'v1.33.2' })).toThrow(/FxCompliance: invalid oldestSupportedKubernetesVersion 'v1.33.2'/);
+    expect(attempt({ oldestSupportedKubernetesVersion: 'v1.33.2' })).toThrow(/FxCompliance(?: at [^:]+)?: invalid oldestSupportedKubernetesVersion 'v1.33.2'/);
   });
   test('fails when delivery settings are given for an existing recorder', () => {
     expect(attempt({ recording: FxConfigRecording.EXISTING, deliveryTransitionAfter: Duration.days(60) }))
-      .toThrow(/FxCompliance: invalid deliveryTransitionAfter '60 days'; allowed: unset with FxConfigRecording.EXISTING/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid deliveryTransitionAfter '60 days'; allowed: unset with FxConfigRecording.EXISTING/);
     expect(attempt({ recording: FxConfigRecording.EXISTING, recordingFrequency: FxConfigRecordingFrequency.DAILY }))
-      .toThrow(/FxCompliance: invalid recordingFrequency 'DAILY'/);
+      .toThrow(/FxCompliance(?: at [^:]+)?: invalid recordingFrequency 'DAILY'/);
     // the default is the existing recorder: recorder settings without an explicit recording are refused too
-    expect(attempt({ recordingFrequency: FxConfigRecordingFrequency.DAILY })).toThrow(/FxCompliance: invalid recordingFrequency 'DAILY'; allowed: unset with FxConfigRecording.EXISTING/);
+    expect(attempt({ recordingFrequency: FxConfigRecordingFrequency.DAILY })).toThrow(/FxCompliance(?: at [^:]+)?: invalid recordingFrequency 'DAILY'; allowed: unset with FxConfigRecording.EXISTING/);
   });
   test('fails when a custom recording names no resource type', () => {
-    expect(attempt({ recording: FxConfigRecording.resourceTypes([]) })).toThrow(/FxCompliance: invalid recording .*; allowed: at least one resource type/);
+    expect(attempt({ recording: FxConfigRecording.resourceTypes([]) })).toThrow(/FxCompliance(?: at [^:]+)?: invalid recording .*; allowed: at least one resource type/);
   });
 });

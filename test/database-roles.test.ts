@@ -226,7 +226,7 @@ describe('bad input', () => {
   });
 
   test.each([['public'], ['pg_catalog'], ['Invoices'], ['information_schema']])('fails when the schema is %s', (schema) => {
-    expect(() => database().addServiceRole('Role', { name: 'orders', schema })).toThrow(/FxDatabaseServiceRole: invalid schema/);
+    expect(() => database().addServiceRole('Role', { name: 'orders', schema })).toThrow(/FxDatabaseServiceRole(?: at [^:]+)?: invalid schema/);
   });
 
   test('fails when two roles of a database share a name or a schema', () => {

@@ -99,7 +99,7 @@ describe('FxGithubDeployRole', () => {
   });
 
   test.each([
-    [{ repository: 'platform' }, /FxGithubDeployRole: invalid repository 'platform'; allowed: a GitHub repository as 'owner\/name'/],
+    [{ repository: 'platform' }, /FxGithubDeployRole(?: at [^:]+)?: invalid repository 'platform'; allowed: a GitHub repository as 'owner\/name'/],
     [{ repository: 'o/r', environments: [] }, /invalid environments \[\]; allowed: at least one environment or branch/],
     [{ repository: 'o/r', environments: ['prod*'] }, /invalid environments\[0\] 'prod\*'; allowed: a GitHub environment name/],
     [{ repository: 'o/r', branches: ['feature/*'] }, /invalid branches\[0\] 'feature\/\*'/],
@@ -117,6 +117,6 @@ describe('FxGithubDeployRole', () => {
   test('fails when an existing provider is given and creating one is asked for', () => {
     expect(() => synth({ repository: 'o/r', createOidcProvider: true }, (stack) => ({
       oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(stack, 'Existing', 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'),
-    }))).toThrow(/FxGithubDeployRole: invalid createOidcProvider true; allowed: false \(or unset\) when oidcProvider is given/);
+    }))).toThrow(/FxGithubDeployRole(?: at [^:]+)?: invalid createOidcProvider true; allowed: false \(or unset\) when oidcProvider is given/);
   });
 });

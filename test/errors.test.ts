@@ -1,5 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { FxCluster, FxImage, FxMicroservice } from '../src';
 import { check, FxValidationError, nonInternetRangeOf, isIpv4Network, trackConstruct } from '../src/core/errors';
 
 class Outer extends Construct {
@@ -45,4 +47,27 @@ describe('CIDR helpers', () => {
   test.each([['203.0.113.0/24', undefined], ['0.0.0.0/0', undefined], ['10.1.0.0/16', '10.0.0.0/8'], ['172.20.0.0/16', '172.16.0.0/12'],
     ['169.254.170.23/32', '169.254.0.0/16'], ['127.0.0.1/32', '127.0.0.0/8'], ['100.100.0.0/16', '100.64.0.0/10'], ['224.0.0.1/32', '224.0.0.0/4']])(
     'nonInternetRangeOf(%s) = %s', (cidr, expected) => expect(nonInternetRangeOf(cidr)).toBe(expected));
+});
+
+describe('errors of the Fx constructs name their construct path', () => {
+  const env = { account: '123456789012', region: 'us-east-1' };
+  const context = { 'availability-zones:account=123456789012:region=us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'] };
+
+  test('FxCluster, raised in a helper below the constructor', () => {
+    const stack = new Stack(new App({ context }), 'Platform', { env });
+    expect(() => new FxCluster(stack, 'Cluster', { vpcCidr: '10.0.0.0/24' }))
+      .toThrow(/^FxCluster at Platform\/Cluster: invalid vpcCidr '10.0.0.0\/24'; allowed: a \/16 block/);
+    expect(() => new FxCluster(stack, 'Other', { nodeGroups: [{ name: 'a', instanceTypes: [new ec2.InstanceType('m9z.large')] }] }))
+      .toThrow(/^FxCluster at Platform\/Other: invalid nodeGroups\[0\]\.instanceTypes 'm9z.large'/);
+  });
+
+  test('FxMicroservice among many: the one whose props are wrong', () => {
+    const stack = new Stack(new App({ context, builtinCloudFormationValidation: false }), 'Platform', { env });
+    const cluster = new FxCluster(stack, 'Cluster');
+    const services = new Construct(stack, 'Services');
+    const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
+    new FxMicroservice(services, 'Billing', { cluster, image, serviceName: 'billing' });
+    expect(() => new FxMicroservice(services, 'Orders', { cluster, image, serviceName: 'orders', port: 0 }))
+      .toThrow(/^FxMicroservice at Platform\/Services\/Orders: invalid port 0; allowed: /);
+  });
 });

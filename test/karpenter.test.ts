@@ -379,7 +379,7 @@ describe('Karpenter choices and defaults', () => {
 
   test('fails when nodeAutoscaler and clusterAutoscaler are both set', () => {
     expect(() => newCluster({ clusterAutoscaler: false, nodeAutoscaler: FxNodeAutoscaler.karpenter() }))
-      .toThrow(/FxCluster: invalid clusterAutoscaler .*allowed: either nodeAutoscaler or clusterAutoscaler, not both/);
+      .toThrow(/FxCluster(?: at [^:]+)?: invalid clusterAutoscaler .*allowed: either nodeAutoscaler or clusterAutoscaler, not both/);
   });
 
   test('fails when an expander is given with Karpenter', () => {

@@ -385,7 +385,7 @@ describe('FxMicroservice bad input', () => {
   const make = (props: Partial<FxMicroserviceProps>) => new FxMicroservice(stack, `S${n++}`, { cluster, image, serviceName: `svc-${n}`, ...props });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['the name is not a DNS-1123 label', () => make({ serviceName: 'Orders_API' }), /FxMicroservice: invalid serviceName 'Orders_API'; allowed: a DNS-1123 label/],
+    ['the name is not a DNS-1123 label', () => make({ serviceName: 'Orders_API' }), /FxMicroservice(?: at [^:]+)?: invalid serviceName 'Orders_API'; allowed: a DNS-1123 label/],
     ['the port is out of range', () => make({ port: 70000 }), /invalid port 70000; allowed: an integer from 1 to 65535/],
     ['the metrics port is 0', () => make({ metricsPort: 0 }), /invalid metricsPort 0/],
     ['min replicas exceed max', () => make({ autoscaling: { minReplicas: 5, maxReplicas: 2 } }), /invalid autoscaling.minReplicas 5; allowed: at most autoscaling.maxReplicas \(2\)/],
@@ -397,9 +397,9 @@ describe('FxMicroservice bad input', () => {
     ['the path prefix lacks a slash', () => make({ route: { host: 'a.example.com', pathPrefix: 'orders' } }), /invalid route.pathPrefix 'orders'; allowed: a path starting with '\/'/],
     ['the rate limit is not positive', () => make({ route: { host: 'a.example.com', rateLimit: { average: 0, burst: 10 } } }), /invalid route.rateLimit.average 0; allowed: a positive integer/],
     ['the allowlist has a malformed CIDR', () => make({ route: { host: 'a.example.com', ipAllowList: ['10.0.0.0/40'] } }), /invalid route.ipAllowList\[0\] '10.0.0.0\/40'/],
-    ['the image is latest', () => FxImage.fromRegistry('nginx:latest'), /FxImage: invalid reference 'nginx:latest'; allowed: a pinned tag or sha256 digest/],
-    ['the image is untagged', () => FxImage.fromRegistry('ghcr.io/acme/api'), /FxImage: invalid reference 'ghcr.io\/acme\/api'; allowed: a pinned image reference .*\(a tag or a digest is required\)/],
-    ['an ECR tag is latest', () => FxImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'R', 'r'), 'LATEST'), /FxImage: invalid tagOrDigest 'LATEST'/],
+    ['the image is latest', () => FxImage.fromRegistry('nginx:latest'), /FxImage(?: at [^:]+)?: invalid reference 'nginx:latest'; allowed: a pinned tag or sha256 digest/],
+    ['the image is untagged', () => FxImage.fromRegistry('ghcr.io/acme/api'), /FxImage(?: at [^:]+)?: invalid reference 'ghcr.io\/acme\/api'; allowed: a pinned image reference .*\(a tag or a digest is required\)/],
+    ['an ECR tag is latest', () => FxImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'R', 'r'), 'LATEST'), /FxImage(?: at [^:]+)?: invalid tagOrDigest 'LATEST'/],
     ['a probe path lacks a slash', () => make({ probes: { readinessPath: 'ready' } }), /invalid probes.readinessPath 'ready'; allowed: a path starting with '\/'/],
     ['two services share a name in one namespace', () => { make({ serviceName: 'dup', namespace: 'shop' }); make({ serviceName: 'dup', namespace: 'shop', createNamespace: false }); },
       /invalid serviceName 'dup'; allowed: a name not already used in namespace shop/],
@@ -451,7 +451,7 @@ describe('FxServiceStacks', () => {
   test('fails when servicesPerStack could exceed the template limit', () => {
     const app = testApp();
     expect(() => new FxServiceStacks(app, 'S', { env: ENV, servicesPerStack: 100 })).toThrow(
-      /FxServiceStacks: invalid servicesPerStack 100; allowed: an integer from 1 to 40/);
+      /FxServiceStacks(?: at [^:]+)?: invalid servicesPerStack 100; allowed: an integer from 1 to 40/);
   });
 });
 

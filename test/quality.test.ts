@@ -357,7 +357,7 @@ describe('named-and-retained check', () => {
 
   test('FxProfile.custom refuses a plain RETAIN removal policy', () => {
     expect(() => FxProfile.custom(FxProfile.PRODUCTION, 'p', { removalPolicy: RemovalPolicy.RETAIN }))
-      .toThrow(/FxProfile: invalid removalPolicy 'retain'; allowed: RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE/);
+      .toThrow(/FxProfile(?: at [^:]+)?: invalid removalPolicy 'retain'; allowed: RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE/);
   });
 
   test.each([
@@ -430,7 +430,7 @@ describe('load balancer hosted zone ids for Route 53 alias records', () => {
   test('fails when the region has no known zone id (China, GovCloud, a region not yet listed)', () => {
     for (const region of ['cn-north-1', 'us-gov-west-1', ...NOT_IN_ELB_TABLE]) {
       const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Zones', { env: { account: '123456789012', region } });
-      expect(() => elbHostedZoneId(stack, 'alb', 'FxCluster')).toThrow(/FxCluster: invalid tls 'a stack in .*'; allowed: a stack in a region whose load balancer/);
+      expect(() => elbHostedZoneId(stack, 'alb', 'FxCluster')).toThrow(/FxCluster(?: at [^:]+)?: invalid tls 'a stack in .*'; allowed: a stack in a region whose load balancer/);
     }
   });
 

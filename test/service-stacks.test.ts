@@ -62,7 +62,7 @@ describe('FxServiceStacks places services by name', () => {
     const stacks = new FxServiceStacks(app, 'S', { env: ENV });
     stacks.stackFor('orders');
     expect(() => stacks.stackFor('orders')).toThrow(/FxServiceStacks at S: invalid stackFor\(serviceName\) 'orders'; allowed: a name not placed before/);
-    expect(() => new FxServiceStacks(app, 'A', { env: ENV, stackCount: 0 })).toThrow(/FxServiceStacks: invalid stackCount 0; allowed: an integer from 1 to 100/);
+    expect(() => new FxServiceStacks(app, 'A', { env: ENV, stackCount: 0 })).toThrow(/FxServiceStacks(?: at [^:]+)?: invalid stackCount 0; allowed: an integer from 1 to 100/);
     expect(() => new FxServiceStacks(app, 'B', { env: ENV, stackNamePrefix: 'my_services' }))
       .toThrow(/invalid stackNamePrefix 'my_services'; allowed: a CloudFormation stack name prefix: a letter, then letters, digits and - \(no _\)/);
   });

@@ -25,7 +25,7 @@ import { createNodeGroup, resolveNodeGroups } from './nodegroups';
 import { FxAccessLevel, FxAutoscalerExpander, FxClusterProps, FxNodeAutoscaler, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
 import { createSharedFileSystem, createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
-import { check, FxValidationError, isIpv4Cidr, isUnresolved, nonInternetRangeOf } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isUnresolved, nonInternetRangeOf, trackConstruct } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { isDnsLabel, isDnsSubdomain, isHelmReleaseName, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -125,6 +125,7 @@ export class FxCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: FxClusterProps = {}) {
     super(scope, id);
+    trackConstruct(this);
     const profile = props.profile ?? FxProfile.DEVELOPMENT;
     const settings = profile.settings;
     const stack = Stack.of(this);

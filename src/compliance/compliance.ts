@@ -11,7 +11,7 @@ import { acknowledgeComplianceFindings } from './nag';
 import { FxConfigRecording, FxConfigRecordingFrequency } from './recording';
 import { FxComplianceRule } from './rules';
 import { FxCluster } from '../cluster/cluster';
-import { check } from '../core/errors';
+import { check, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 import { FxVersions } from '../core/versions';
 import { FxDatabase } from '../database/database';
@@ -185,6 +185,7 @@ export class FxCompliance extends Construct {
 
   constructor(scope: Construct, id: string, props: FxComplianceProps) {
     super(scope, id);
+    trackConstruct(this);
     const cluster = props.cluster;
     const recording = props.recording ?? FxConfigRecording.EXISTING;
     const ownRecorder = recording._mode !== 'existing';

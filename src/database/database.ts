@@ -15,6 +15,7 @@ import { FxDatabaseServiceRole, FxServiceRoleOptions } from './service-role';
 import { resolveSettings, selectDatabaseSubnets, Settings, subnetCidrs } from './settings';
 import { FxCluster } from '../cluster/cluster';
 import { IFxWorkloadDatabase } from '../core/contracts';
+import { trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 
 /** Log types RDS for PostgreSQL exports to CloudWatch Logs. */
@@ -83,6 +84,7 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
 
   constructor(scope: Construct, id: string, props: FxDatabaseProps) {
     super(scope, id);
+    trackConstruct(this);
     this.cluster = props.cluster;
     this.vpc = props.cluster.vpc;
     const s = resolveSettings(this, id, props);

@@ -10,7 +10,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { FxDatabase } from './database';
 import { acknowledgeServiceRoleFindings } from './nag';
-import { check } from '../core/errors';
+import { check, trackConstruct } from '../core/errors';
 
 const WHO = 'FxDatabaseServiceRole';
 /** Where build-tools/bundle-role-handler.ts writes the handler bundle: `<package>/lib/database/role-handler.bundle`. */
@@ -119,6 +119,7 @@ export class FxDatabaseServiceRole extends Construct {
 
   constructor(scope: Construct, id: string, props: FxDatabaseServiceRoleProps) {
     super(scope, id);
+    trackConstruct(this);
     const database = props.database;
     this.database = database;
     this.username = props.name;
@@ -235,6 +236,7 @@ class ServiceRoleProvider extends Construct {
 
   private constructor(scope: Construct, id: string, database: FxDatabase) {
     super(scope, id);
+    trackConstruct(this);
     check(fs.existsSync(path.join(ROLE_HANDLER_BUNDLE, 'index.js')), WHO, 'handler bundle', ROLE_HANDLER_BUNDLE,
       'a built bundle: run `ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bundle-role-handler.ts` (part of the build)');
     const vpc = database.vpc;

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeDeployRoleFindings } from './nag';
-import { check } from '../core/errors';
+import { check, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 
 const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
@@ -79,6 +79,7 @@ export class FxGithubDeployRole extends Construct {
 
   constructor(scope: Construct, id: string, props: FxGithubDeployRoleProps) {
     super(scope, id);
+    trackConstruct(this);
     const stack = Stack.of(this);
     const environments = props.environments ?? ['production'];
     const branches = props.branches ?? [];

@@ -11,7 +11,7 @@ import {
 } from './props';
 import { FxCluster } from '../cluster';
 import { IFxWorkloadDatabase, IFxWorkloadObservability } from '../core/contracts';
-import { check, FxValidationError, isIpv4Cidr } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, trackConstruct } from '../core/errors';
 import { declareAwsFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
@@ -197,6 +197,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: FxMicroserviceProps) {
     super(scope, id);
+    trackConstruct(this);
     const cluster = props.cluster;
     const settings = cluster.profile.settings;
     this.serviceName = props.serviceName ?? id.toLowerCase();

@@ -22,7 +22,7 @@ import {
 } from './validation';
 import type { FxCluster } from '../cluster';
 import { IFxWorkloadObservability } from '../core/contracts';
-import { check } from '../core/errors';
+import { check, trackConstruct } from '../core/errors';
 import { isDnsLabel } from '../core/k8s-names';
 import { tagPlatform } from '../core/tags';
 
@@ -90,6 +90,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
 
   constructor(scope: Construct, id: string, props: FxObservabilityProps) {
     super(scope, id);
+    trackConstruct(this);
     const cluster = props.cluster;
     check(cluster !== undefined && cluster !== null, WHO, 'cluster', cluster, 'an FxCluster');
     check(!cluster.node.tryFindChild(ALERTMANAGER_SERVICE_ACCOUNT_ID), WHO, 'cluster', cluster.node.path,
