@@ -292,7 +292,7 @@ describe('FxMicroservice', () => {
       { name: 'orders-api-canary', port: 80, weight: 10 },
     ]);
     expect(route.routes[0].middlewares.map((m: Obj) => m.name)).toEqual([
-      'fx-secure-headers', 'orders-api-ip-allowlist', 'orders-api-rate-limit', 'orders-api-circuit-breaker', 'orders-api-retry', 'orders-api-strip-prefix',
+      'fx-secure-headers', 'orders-api-body-limit', 'orders-api-ip-allowlist', 'orders-api-rate-limit', 'orders-api-circuit-breaker', 'orders-api-retry', 'orders-api-strip-prefix',
     ]);
     // ACM path: the client is the last X-Forwarded-For entry, appended by the ALB.
     expect(find(objects, 'Middleware', 'orders-api-rate-limit').spec).toEqual({ rateLimit: { average: 50, burst: 100, period: '1s', sourceCriterion: { ipStrategy: { depth: 1 } } } });
@@ -469,5 +469,22 @@ describe('FxMicroservice on spot capacity', () => {
     expect(pod(onDemand).tolerations).toBeUndefined();
     expect(pod(onDemand).affinity).toBeUndefined();
     expect(k8sErrors(objectsOf(spot))).toEqual([]);
+  });
+});
+
+describe('FxMicroservice request body limit', () => {
+  test('every route refuses oversized bodies at Traefik (1 MiB by default, or the route\'s own limit)', () => {
+    const stack = new Stack(testApp(), 'Body', { env: ENV });
+    const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT);
+    const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
+    const small = new FxMicroservice(stack, 'Small', { cluster, image, serviceName: 'small', route: { host: 'small.example.com', maxRequestBodyBytes: 16384 } });
+    const plain = new FxMicroservice(stack, 'Plain', { cluster, image, serviceName: 'plain', route: { host: 'plain.example.com' } });
+    expect(find(objectsOf(small), 'Middleware', 'small-body-limit').spec).toEqual({ buffering: { maxRequestBodyBytes: 16384 } });
+    expect(find(objectsOf(plain), 'Middleware', 'plain-body-limit').spec).toEqual({ buffering: { maxRequestBodyBytes: 1048576 } });
+    const route = find(objectsOf(small), 'IngressRoute', 'small');
+    expect(route.spec.routes[0].middlewares.map((m: Obj) => m.name)).toContain('small-body-limit');
+    expect(k8sErrors(objectsOf(small))).toEqual([]);
+    expect(() => new FxMicroservice(stack, 'Bad', { cluster, image, serviceName: 'bad', route: { host: 'bad.example.com', maxRequestBodyBytes: 1.5 } }))
+      .toThrow(/invalid route.maxRequestBodyBytes 1.5; allowed: an integer number of bytes from 1024/);
   });
 });

@@ -90,7 +90,8 @@ export function createPlatformExample(app: App): Stack {
     migration: { command: ['python3', '-m', 'orders_api.migrate'] },
     // Stateless, 2+ replicas with a disruption budget: it may run on (cheaper) spot capacity.
     spot: true,
-    route: { host: `api.${PLATFORM_DOMAIN}`, pathPrefix: '/orders', rateLimit: { average: 50, burst: 100 } },
+    // orders-api accepts bodies up to 16 KiB: Traefik refuses larger ones before they reach a pod.
+    route: { host: `api.${PLATFORM_DOMAIN}`, pathPrefix: '/orders', rateLimit: { average: 50, burst: 100 }, maxRequestBodyBytes: 16 * 1024 },
   });
 
   // GitHub Actions deploys this stack through OIDC (.github/workflows/deploy-example.yml). The account's

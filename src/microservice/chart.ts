@@ -78,6 +78,7 @@ export interface RouteSpec {
   readonly rateLimit?: { readonly average: number; readonly burst: number };
   readonly ipAllowList: string[];
   readonly retryAttempts: number;
+  readonly maxRequestBodyBytes: number;
   readonly circuitBreakerExpression?: string;
   readonly basicAuthSecret?: string;
   readonly forwardAuthAddress?: string;
@@ -421,6 +422,8 @@ class ServiceObjects {
     // untrusted). Let's Encrypt path: the NLB preserves the client IP, so the remote address is the client
     // (an empty ipStrategy selects it).
     const clientAddress = this.spec.tlsTerminatedByTraefik ? {} : { depth: 1 };
+    // Oversized bodies are refused at the edge (413), before any pod parses them.
+    middlewares.push(this.middleware('Buffering', `${n}-body-limit`, { buffering: { maxRequestBodyBytes: route.maxRequestBodyBytes } }));
     if (route.ipAllowList.length > 0) {
       middlewares.push(this.middleware('IpAllowList', `${n}-ip-allowlist`, {
         ipAllowList: { sourceRange: route.ipAllowList, ipStrategy: clientAddress },

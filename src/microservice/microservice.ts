@@ -440,6 +440,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       check(Number.isInteger(route.rateLimit.burst) && route.rateLimit.burst > 0, WHO, 'route.rateLimit.burst', route.rateLimit.burst, 'a positive integer');
     }
     (route.ipAllowList ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
+    if (route.maxRequestBodyBytes !== undefined) {
+      check(Number.isInteger(route.maxRequestBodyBytes) && route.maxRequestBodyBytes >= 1024 && route.maxRequestBodyBytes <= 100 * 1024 * 1024, WHO,
+        'route.maxRequestBodyBytes', route.maxRequestBodyBytes, 'an integer number of bytes from 1024 (1 KiB) to 104857600 (100 MiB)');
+    }
     if (route.retryAttempts !== undefined) check(Number.isInteger(route.retryAttempts) && route.retryAttempts >= 0 && route.retryAttempts <= 10, WHO, 'route.retryAttempts', route.retryAttempts, 'an integer from 0 to 10');
     if (route.forwardAuthUrl !== undefined) check(/^https?:\/\/[^\s]+$/.test(route.forwardAuthUrl), WHO, 'route.forwardAuthUrl', route.forwardAuthUrl, 'an http(s) URL');
     if (route.canary) check(Number.isInteger(route.canary.weight) && route.canary.weight >= 1 && route.canary.weight <= 99, WHO, 'route.canary.weight', route.canary.weight, 'an integer percentage from 1 to 99');
@@ -453,6 +457,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       rateLimit: route.rateLimit,
       ipAllowList: route.ipAllowList ?? [],
       retryAttempts: route.retryAttempts ?? 2,
+      maxRequestBodyBytes: route.maxRequestBodyBytes ?? 1024 * 1024,
       circuitBreakerExpression: route.circuitBreaker,
       basicAuthSecret,
       forwardAuthAddress: route.forwardAuthUrl,

@@ -54,6 +54,14 @@ export interface FxRoute {
    */
   readonly ipAllowList?: string[];
   /**
+   * Largest request body Traefik forwards, in bytes: larger requests get 413 before they reach a pod
+   * (a Buffering middleware; bodies are buffered, in memory up to 1 MiB, on Traefik's /tmp beyond).
+   * The sample services accept 16 KiB.
+   *
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxRequestBodyBytes?: number;
+  /**
    * Retries of idempotent failures before the error reaches the client (0 turns retries off).
    *
    * @default 2
