@@ -103,6 +103,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coverageThreshold: COVERAGE_FLOOR,
       // Builds the database service-role handler bundle (lib/database/role-handler.bundle) if it is stale.
       globalSetup: '<rootDir>/test/database-roles.global-setup.ts',
+      // A temporary directory per test file, removed afterwards (synthesized assemblies and their assets).
+      setupFilesAfterEnv: ['<rootDir>/test/util/jest-setup.ts'],
     },
   },
   // Lint reports and never fixes in the build (CI); `npx projen eslint:fix` fixes locally.
