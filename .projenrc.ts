@@ -97,6 +97,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 120_000,
+      // Both cores: jest's default (cores - 1) runs one worker on a 2-core machine.
+      maxWorkers: '100%',
       coverageReporters: ['text-summary', 'cobertura'],
       // The library's own code; build tools are proven by their own fixtures.
       collectCoverageFrom: ['src/**/*.ts', '!src/**/index.ts', '!src/database/role-handler/**'],

@@ -1,11 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxImage, FxMicroservice, FxProfile } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
@@ -670,5 +672,82 @@ describe('FxDatabase credentials delivered to a workload through External Secret
     const run = checkHelmValues(outdir);
     expect(run.stdout).toMatch(/ 0 errors/);
     expect(run.status).toBe(0);
+  });
+});
+
+describe('synth-time validation (issue 18)', () => {
+  let n = 0;
+  /** The message a database with these props throws (undefined when it builds), and its path. */
+  const attempt = (props: Partial<FxDatabaseProps>): { path: string; error?: string } => {
+    const id = `Issue18Db${++n}`;
+    try {
+      new FxDatabase(badStack, id, { cluster: badCluster, name: `issue-${n}`, ...props });
+      return { path: `Platform/${id}` };
+    } catch (e) {
+      return { path: `Platform/${id}`, error: (e as Error).message };
+    }
+  };
+  const expectError = (props: Partial<FxDatabaseProps>, prop: string, value: string, allowed: string) => {
+    const { path: at, error } = attempt(props);
+    expect(error).toBe(`FxDatabase at ${at}: invalid ${prop} ${value}; allowed: ${allowed}`);
+  };
+
+  test('fails when the RDS instance family or size does not exist', () => {
+    expectError({ instanceType: t('m9z.large') }, 'instanceType', "'m9z.large'", "an RDS instance class that exists: there is no instance family 'm9z'");
+    expectError({ instanceType: t('m7g.huge') }, 'instanceType', "'m7g.huge'", "an RDS instance class that exists: there is no size 'huge'");
+    expectError({ readReplicas: 1, readReplicaInstanceType: t('r7g') }, 'readReplicaInstanceType', "'r7g'", "an RDS instance class that exists: it is not 'db.<family>.<size>'");
+    expectError({ instanceType: t('db.m7g.large') }, 'instanceType', "'db.m7g.large'", "the class without the 'db.' prefix (ec2.InstanceType 'm7g.large'): aws-cdk-lib adds it");
+    expect(attempt({ instanceType: t('r8g.2xlarge') }).error).toBeUndefined();
+  });
+
+  test('fails when Performance Insights retention is not 7, a multiple of 31 up to 713, or 731 days', () => {
+    const allowed = '7, a multiple of 31 up to 713 (1 to 23 months), or 731 days (rds.PerformanceInsightRetention)';
+    expectError({ performanceInsightRetention: 30 as rds.PerformanceInsightRetention }, 'performanceInsightRetention', '30', allowed);
+    expectError({ performanceInsightRetention: 744 as rds.PerformanceInsightRetention }, 'performanceInsightRetention', '744', allowed);
+    const { DEFAULT, MONTHS_23, LONG_TERM } = rds.PerformanceInsightRetention;
+    for (const ok of [DEFAULT, MONTHS_23, LONG_TERM]) {
+      expect(attempt({ performanceInsightRetention: ok }).error).toBeUndefined();
+    }
+  });
+
+  test('fails when the log retention is not a CloudWatch Logs retention', () => {
+    const allowed = `a retention CloudWatch Logs supports (logs.RetentionDays): ${(Object.values(RetentionDays).filter((r) => typeof r === 'number') as number[]).sort((a, b) => a - b).join(', ')} days`;
+    expectError({ logRetention: 10 as RetentionDays }, 'logRetention', '10', allowed);
+    expectError({ logRetention: 0.5 as RetentionDays }, 'logRetention', '0.5', allowed);
+    expect(attempt({ logRetention: RetentionDays.TWO_YEARS }).error).toBeUndefined();
+  });
+
+  test('fails when the storage autoscaling maximum is less than 10% above the allocated storage', () => {
+    expectError({ allocatedStorage: Size.gibibytes(100), maxAllocatedStorage: Size.gibibytes(105) }, 'maxAllocatedStorage', "'105 GiB'",
+      "at least 10% above allocatedStorage (100 GiB), i.e. 110 GiB or more (RDS storage autoscaling's minimum)");
+    expectError({ allocatedStorage: Size.gibibytes(1000), maxAllocatedStorage: Size.gibibytes(1099) }, 'maxAllocatedStorage', "'1099 GiB'",
+      "at least 10% above allocatedStorage (1000 GiB), i.e. 1100 GiB or more (RDS storage autoscaling's minimum)");
+    expect(attempt({ allocatedStorage: Size.gibibytes(1000), maxAllocatedStorage: Size.gibibytes(1100) }).error).toBeUndefined();
+  });
+
+  test('fails when the slow-query threshold overflows log_min_duration_statement or is not whole milliseconds', () => {
+    const allowed = 'a whole number of milliseconds from 0 to 2147483647 (log_min_duration_statement is a PostgreSQL int)';
+    expectError({ slowQueryThreshold: Duration.days(30) }, 'slowQueryThreshold', "'2592000000 ms'", allowed);
+    expectError({ slowQueryThreshold: Duration.millis(0.5) }, 'slowQueryThreshold', "'0.5 ms'", allowed);
+    expect(attempt({ slowQueryThreshold: Duration.millis(0) }).error).toBeUndefined();
+  });
+
+  test('fails when a parameter is malformed, removed from the engine version, or set by the construct itself', () => {
+    expectError({ parameters: { 'Work Mem': '64MB' } }, 'parameters', "'Work Mem'",
+      'PostgreSQL setting names: lowercase letters, digits and _, optionally <extension>. or rds. first (e.g. work_mem, pg_stat_statements.track)');
+    expectError({ parameters: { wal_keep_segments: '64' } }, 'parameters', "'wal_keep_segments'", 'settings PostgreSQL 17 knows: wal_keep_segments was removed in 13; use wal_keep_size');
+    expectError({ parameters: { old_snapshot_threshold: '60' } }, 'parameters', "'old_snapshot_threshold'", 'settings PostgreSQL 17 knows: old_snapshot_threshold was removed in 17; use nothing (removed)');
+    expectError({ parameters: { log_min_duration_statement: '5' } }, "parameters['log_min_duration_statement']", "'5'", 'no value here: the construct sets it from slowQueryThreshold');
+    expect(attempt({ parameters: { 'work_mem': '65536', 'pg_stat_statements.track': 'all', 'rds.log_retention_period': '4320' } }).error).toBeUndefined();
+  });
+
+  test('legal deploy-time tokens pass', () => {
+    const ms = new CfnParameter(badStack, 'SlowMs', { type: 'Number' }).valueAsNumber;
+    expect(attempt({ slowQueryThreshold: Duration.millis(ms) }).error).toBeUndefined();
+    const seconds = new CfnParameter(badStack, 'SlowSeconds', { type: 'Number' }).valueAsNumber;
+    const { path: at, error } = attempt({ slowQueryThreshold: Duration.seconds(seconds) });
+    expect(error).toMatch(new RegExp(`^FxDatabase at ${at}: invalid slowQueryThreshold '\\$\\{Token\\[.*\\]\\} seconds'; allowed: a deploy-time value only as Duration.millis\\(<token>\\)`));
+    const instanceType = new ec2.InstanceType(new CfnParameter(badStack, 'Class').valueAsString);
+    expect(attempt({ instanceType }).error).toBeUndefined();
   });
 });

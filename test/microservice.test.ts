@@ -1,14 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxProfile, FxServiceStacks, FxTls } from '../src';
+import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, FxObservability, FxProfile, FxServiceStacks, FxTls } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
@@ -477,8 +477,8 @@ describe('FxMicroservice request body limit', () => {
     const stack = new Stack(testApp(), 'Body', { env: ENV });
     const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT);
     const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
-    const small = new FxMicroservice(stack, 'Small', { cluster, image, serviceName: 'small', route: { host: 'small.example.com', maxRequestBodyBytes: 16384 } });
-    const plain = new FxMicroservice(stack, 'Plain', { cluster, image, serviceName: 'plain', route: { host: 'plain.example.com' } });
+    const small = new FxMicroservice(stack, 'Small', { cluster, image, serviceName: 'small', route: { host: 'small.fx.example.com', maxRequestBodyBytes: 16384 } });
+    const plain = new FxMicroservice(stack, 'Plain', { cluster, image, serviceName: 'plain', route: { host: 'plain.fx.example.com' } });
     expect(find(objectsOf(small), 'Middleware', 'small-body-limit').spec).toEqual({ buffering: { maxRequestBodyBytes: 16384 } });
     expect(find(objectsOf(plain), 'Middleware', 'plain-body-limit').spec).toEqual({ buffering: { maxRequestBodyBytes: 1048576 } });
     const route = find(objectsOf(small), 'IngressRoute', 'small');
@@ -486,5 +486,183 @@ describe('FxMicroservice request body limit', () => {
     expect(k8sErrors(objectsOf(small))).toEqual([]);
     expect(() => new FxMicroservice(stack, 'Bad', { cluster, image, serviceName: 'bad', route: { host: 'bad.example.com', maxRequestBodyBytes: 1.5 } }))
       .toThrow(/invalid route.maxRequestBodyBytes 1.5; allowed: an integer number of bytes from 1024/);
+  });
+});
+
+describe('FxMicroservice synth-time validation (issue 18)', () => {
+  let stack: Stack;
+  let cluster: FxCluster;
+  const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
+  beforeAll(() => {
+    stack = new Stack(testApp(), 'Checks', { env: ENV });
+    cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT);
+  });
+  let n = 0;
+  /** Builds a service with a fresh id and name; returns the error message it throws (or undefined). */
+  const attempt = (props: Partial<FxMicroserviceProps>, id = `T${++n}`): { path: string; error?: string } => {
+    try {
+      new FxMicroservice(stack, id, { cluster, image, serviceName: `t-${n}`, ...props });
+      return { path: `Checks/${id}` };
+    } catch (e) {
+      return { path: `Checks/${id}`, error: (e as Error).message };
+    }
+  };
+  const expectError = (props: Partial<FxMicroserviceProps>, prop: string, value: string, allowed: string) => {
+    const { path: at, error } = attempt(props);
+    expect(error).toBe(`FxMicroservice at ${at}: invalid ${prop} ${value}; allowed: ${allowed}`);
+  };
+  const reserved = 'kube-system, kube-public, kube-node-lease, default, traefik, external-secrets, monitoring, cert-manager, velero, karpenter, logging, elastic-system, amazon-cloudwatch';
+
+  test('fails when the service is placed in a reserved namespace, naming the prop that chose it', () => {
+    const allowed = `a namespace of the service's own, not one of Kubernetes or of the platform's add-ons (${reserved})`;
+    expectError({ namespace: 'kube-system' }, 'namespace', "'kube-system'", allowed);
+    expectError({ namespace: 'traefik', createNamespace: false }, 'namespace', "'traefik'", allowed);
+    expectError({ serviceName: 'monitoring' }, 'serviceName (the default namespace)', "'monitoring'", allowed);
+    const { path: at, error } = attempt({ serviceName: undefined }, 'Velero');
+    expect(error).toBe(`FxMicroservice at ${at}: invalid construct id (the default serviceName and namespace) 'velero'; allowed: ${allowed}`);
+  });
+
+  test('fails when an int32 field is a fraction or out of range', () => {
+    expectError({ autoscaling: { minReplicas: 1, maxReplicas: 2.5 } }, 'autoscaling.maxReplicas', '2.5', 'an integer from 1 to 2147483647');
+    expectError({ autoscaling: { minReplicas: 2 ** 31, maxReplicas: 2 ** 32 } }, 'autoscaling.minReplicas', '2147483648', 'an integer from 1 to 2147483647');
+    expectError({ autoscaling: { cpuTargetPercent: 70.5 } }, 'autoscaling.cpuTargetPercent', '70.5', 'an integer percentage from 1 to 100 (Kubernetes reads it as int32)');
+    expectError({ autoscaling: { memoryTargetPercent: 0.8 } }, 'autoscaling.memoryTargetPercent', '0.8', 'an integer percentage from 1 to 100 (Kubernetes reads it as int32)');
+    expectError({ quota: { pods: 2.5 } }, 'quota.pods', '2.5', 'an integer from 1 to 2147483647');
+    expectError({ autoscaling: { minReplicas: 1, maxReplicas: NaN } }, 'autoscaling.maxReplicas', 'NaN', 'an integer from 1 to 2147483647');
+  });
+
+  test('fails when the quota is not a quantity or admits no pod', () => {
+    const quantity = "a positive Kubernetes quantity such as '4', '4000m', '8Gi'";
+    expectError({ quota: { cpu: 'four' } }, 'quota.cpu', "'four'", quantity);
+    expectError({ quota: { memory: '0' } }, 'quota.memory', "'0'", quantity);
+    expectError({ quota: { cpu: '500m' } }, 'quota.cpu', "'500m'", 'at least resources.cpuLimit (1): the quota caps requests and limits, so it must admit one pod');
+    expectError({ resources: { memoryLimit: '16Gi' } }, 'resources.memoryLimit', "'16Gi'", "at most the namespace quota's memory (8Gi, the profile default): raise quota.memory");
+    expectError({ quota: { pods: 0 } }, 'quota.pods', '0', 'an integer from 1 to 2147483647');
+    expectError({ autoscaling: { minReplicas: 3 }, quota: { pods: 2 } }, 'quota.pods', '2', 'at least autoscaling.minReplicas (3)');
+    // a quota on a namespace the service does not create is not checked against the service
+    expect(attempt({ namespace: `shared-${n}`, createNamespace: false, quota: { cpu: '500m' } }).error).toBeUndefined();
+  });
+
+  test('fails when a duration is zero where Kubernetes needs more, or not whole seconds', () => {
+    expectError({ migration: { command: ['migrate'], timeout: Duration.seconds(0) } }, 'migration.timeout', '0', "a whole number of seconds, at least 1 (the Job's activeDeadlineSeconds)");
+    expectError({ migration: { command: ['migrate'], timeout: Duration.millis(1500) } }, 'migration.timeout', '1.5', "a whole number of seconds, at least 1 (the Job's activeDeadlineSeconds)");
+    expectError({ terminationGracePeriod: Duration.millis(2500) }, 'terminationGracePeriod', '2.5', 'a whole number of seconds from 0 to 3600');
+    expectError({ alerts: { latencyP99: Duration.millis(0) } }, 'alerts.latencyP99', '0', 'a duration above 0 ms');
+    expectError({ alerts: { errorRatio: 5 } }, 'alerts.errorRatio', '5', 'a ratio above 0 and at most 1');
+  });
+
+  test('fails when a secretEnv key is not a Secret data key', () => {
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Keys', 'fx/keys');
+    const allowed = 'a Secret data key: letters, digits, -, _ and . (at most 253 characters)';
+    expectError({ secretEnv: [{ secret, keys: ['API KEY'] }] }, 'secretEnv[0].keys[0]', "'API KEY'", allowed);
+    expectError({ secretEnv: [{ secret, keys: ['OK'] }, { secret, keys: ['ok', 'a/b'] }] }, 'secretEnv[1].keys[1]', "'a/b'", allowed);
+  });
+
+  test('fails when a route host is outside the cluster domain or deeper than its wildcard certificate', () => {
+    const outside = "a host in the cluster's domain fx.example.com (its certificate and DNS cover only that), or route.external: true for a host you serve with your own certificate and DNS";
+    const deeper = 'fx.example.com or one label below it: the certificate covers *.fx.example.com, not deeper names (or route.external: true)';
+    expectError({ route: { host: 'api.example.org' } }, 'route.host', "'api.example.org'", outside);
+    expectError({ route: { host: 'api.notfx.example.com' } }, 'route.host', "'api.notfx.example.com'", outside);
+    expectError({ route: { host: 'a.b.fx.example.com' } }, 'route.host', "'a.b.fx.example.com'", deeper);
+    expectError({ route: { host: 'ok.fx.example.com', additionalHosts: ['*.eu.fx.example.com'] } }, 'route.additionalHosts[0]', "'*.eu.fx.example.com'", deeper);
+    // the apex, one label below it, and an external host the user serves themselves pass
+    expect(attempt({ route: { host: 'fx.example.com', pathPrefix: `/apex-${n}` } }).error).toBeUndefined();
+    expect(attempt({ route: { host: 'api.example.org', external: true } }).error).toBeUndefined();
+    expect(attempt({ route: { host: 'a.b.fx.example.com', external: true } }).error).toBeUndefined();
+  });
+
+  test('fails when a route is on a cluster without a public entry', () => {
+    const bareStack = new Stack(testApp(), 'Bare', { env: ENV });
+    const bare = new FxCluster(bareStack, 'Cluster', { profile: FxProfile.DEVELOPMENT, platformName: 'bare' });
+    const allowed = 'a route only on a cluster with a public entry: cluster Bare/Cluster has no tls (set FxCluster tls, or drop route)';
+    expect(() => new FxMicroservice(bareStack, 'Api', { cluster: bare, image, route: { host: 'api.example.org', external: true } }))
+      .toThrow(`FxMicroservice at Bare/Api: invalid route.host 'api.example.org'; allowed: ${allowed}`);
+    expect(() => new FxMicroservice(bareStack, 'Web', { cluster: bare, image, route: { host: 'web.fx.example.com' } }))
+      .toThrow(`FxMicroservice at Bare/Web: invalid route.host 'web.fx.example.com'; allowed: ${allowed}`);
+    expect(() => new FxMicroservice(bareStack, 'Internal', { cluster: bare, image })).not.toThrow();
+  });
+
+  test('fails when two services route the same host and path prefix in one cluster', () => {
+    const first = attempt({ route: { host: 'shop.fx.example.com', pathPrefix: '/cart' } });
+    expect(first.error).toBeUndefined();
+    expectError({ route: { host: 'shop.fx.example.com', pathPrefix: '/cart/' } }, 'route.host', "'shop.fx.example.com'",
+      `a host and path prefix no other service on this cluster routes (shop.fx.example.com/cart is routed to ${first.path})`);
+    expectError({ route: { host: 'other.fx.example.com', additionalHosts: ['shop.fx.example.com'], pathPrefix: '/cart' } }, 'route.additionalHosts[0]', "'shop.fx.example.com'",
+      `a host and path prefix no other service on this cluster routes (shop.fx.example.com/cart is routed to ${first.path})`);
+    // another prefix on the same host, and the same host on another cluster, are fine
+    expect(attempt({ route: { host: 'shop.fx.example.com', pathPrefix: '/checkout' } }).error).toBeUndefined();
+    const otherStack = new Stack(testApp(), 'Other', { env: ENV });
+    const other = clusterWithAddons(otherStack, FxProfile.DEVELOPMENT);
+    expect(() => new FxMicroservice(otherStack, 'Cart', { cluster: other, image, route: { host: 'shop.fx.example.com', pathPrefix: '/cart' } })).not.toThrow();
+  });
+
+  test('fails when the rate-limit burst is below the average', () => {
+    expectError({ route: { host: `r${n}.fx.example.com`, rateLimit: { average: 50, burst: 10 } } }, 'route.rateLimit.burst', '10', 'at least route.rateLimit.average (50)');
+    expectError({ route: { host: `r${n}.fx.example.com`, rateLimit: { average: 2, burst: 1 } } }, 'route.rateLimit.burst', '1', 'at least route.rateLimit.average (2)');
+  });
+
+  test('fails when the circuit breaker expression does not parse', () => {
+    const allowed = (why: string) => 'a Traefik circuit breaker expression: NetworkErrorRatio() or ResponseCodeRatio(from, to, from, to) compared with a float, '
+      + `LatencyAtQuantileMS(<float>) compared with integer ms, joined by &&, || and parentheses (${why})`;
+    const cb = (expr: string) => ({ route: { host: `cb${n}.fx.example.com`, circuitBreaker: expr } });
+    expectError(cb('NetworkErrorRatio > 0.3'), 'route.circuitBreaker', "'NetworkErrorRatio > 0.3'", allowed("expected '(', found '>' at 18"));
+    expectError(cb('NetworkErrorRatio() > 0.3 &&'), 'route.circuitBreaker', "'NetworkErrorRatio() > 0.3 &&'", allowed('expected NetworkErrorRatio, LatencyAtQuantileMS or ResponseCodeRatio, found the end'));
+    expectError(cb('LatencyAtQuantileMS(50) > 100'), 'route.circuitBreaker', "'LatencyAtQuantileMS(50) > 100'", allowed("expected a float quantile such as 50.0, found '50' at 20"));
+    expectError(cb('NetworkErrorRatio() > 1'), 'route.circuitBreaker', "'NetworkErrorRatio() > 1'", allowed("expected a float ratio such as 0.30, found '1' at 22"));
+    expectError(cb('ResponseCodeRatio(500, 600, 0) > 0.25'), 'route.circuitBreaker', "'ResponseCodeRatio(500, 600, 0) > 0.25'", allowed("expected ',', found ')' at 29"));
+    expectError(cb('(NetworkErrorRatio() > 0.5'), 'route.circuitBreaker', "'(NetworkErrorRatio() > 0.5'", allowed("expected ')', found the end"));
+    expectError(cb('ErrorRatio() > 0.5'), 'route.circuitBreaker', "'ErrorRatio() > 0.5'", allowed("unknown function 'ErrorRatio' at 0"));
+    expectError(cb('NetworkErrorRatio() = 0.5'), 'route.circuitBreaker', "'NetworkErrorRatio() = 0.5'", allowed("unexpected '=' at 20"));
+    for (const good of [
+      'NetworkErrorRatio() > 0.30',
+      'NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25',
+      '(LatencyAtQuantileMS(99.0) > 500 && NetworkErrorRatio() >= .5) || ResponseCodeRatio(500, 600, 0, 600) != 0.0',
+    ]) {
+      expect(attempt(cb(good)).error).toBeUndefined();
+    }
+  });
+
+  test('fails when a database, observability or dependsOn target belongs to another cluster', () => {
+    const otherStack = new Stack(testApp(), 'Elsewhere', { env: ENV });
+    const other = clusterWithAddons(otherStack, FxProfile.DEVELOPMENT);
+    const theirDatabase = new FxDatabase(otherStack, 'Database', { cluster: other });
+    const theirService = new FxMicroservice(otherStack, 'Theirs', { cluster: other, image });
+    const theirObservability = new FxObservability(otherStack, 'Observability', { cluster: other });
+    const allowed = 'one on this service\'s cluster Checks/Cluster, not on Elsewhere/Cluster';
+    expectError({ observability: theirObservability }, 'observability', "'Elsewhere/Observability'", allowed);
+    expectError({ database: theirDatabase }, 'database', "'Elsewhere/Database'", allowed);
+    expectError({ dependsOn: [theirService] }, 'dependsOn[0]', "'Elsewhere/Theirs'", allowed);
+    const ours = attempt({});
+    expect(ours.error).toBeUndefined();
+    const mine = stack.node.findChild(ours.path.split('/')[1]) as FxMicroservice;
+    expectError({ dependsOn: [mine, theirService] }, 'dependsOn[1]', "'Elsewhere/Theirs'", allowed);
+  });
+
+  test('fails when two services create the same namespace', () => {
+    const first = attempt({ namespace: 'team-a' });
+    expect(first.error).toBeUndefined();
+    const allowed = `a namespace no other service on this cluster creates (${first.path} creates it): set createNamespace: false to share it`;
+    expectError({ namespace: 'team-a' }, 'namespace', "'team-a'", allowed);
+    expectError({ namespace: 'team-a', createNamespace: true }, 'namespace', "'team-a'", allowed);
+    expect(attempt({ namespace: 'team-a', createNamespace: false }).error).toBeUndefined();
+  });
+
+  test('legal deploy-time tokens pass every check', () => {
+    const minReplicas = new CfnParameter(stack, 'MinReplicas', { type: 'Number' }).valueAsNumber;
+    const burst = new CfnParameter(stack, 'Burst', { type: 'Number' }).valueAsNumber;
+    const cpu = new CfnParameter(stack, 'QuotaCpu').valueAsString;
+    const pods = new CfnParameter(stack, 'QuotaPods', { type: 'Number' }).valueAsNumber;
+    const grace = new CfnParameter(stack, 'Grace', { type: 'Number' }).valueAsNumber;
+    const breaker = new CfnParameter(stack, 'Breaker').valueAsString;
+    const host = new CfnParameter(stack, 'Host').valueAsString;
+    const result = attempt({
+      autoscaling: { minReplicas, maxReplicas: 5 },
+      quota: { cpu, pods },
+      terminationGracePeriod: Duration.seconds(grace),
+      migration: { command: ['migrate'], timeout: Duration.seconds(grace) },
+      route: { host, rateLimit: { average: 50, burst }, circuitBreaker: breaker },
+    });
+    expect(result.error).toBeUndefined();
+    expect(attempt({ route: { host, pathPrefix: '/again' } }).error).toBeUndefined();
   });
 });

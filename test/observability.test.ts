@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, CfnElement, Duration, SecretValue, Size, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, CfnParameter, CfnResource, Duration, SecretValue, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -626,5 +627,75 @@ describe('bad input', () => {
   });
   test('fails when the cluster already has an FxObservability', () => {
     expect(() => new FxObservability(dev.stack, 'Second', { cluster: dev.cluster })).toThrow(/invalid cluster 'Platform\/Cluster'; allowed: a cluster without another FxObservability/);
+  });
+});
+
+describe('synth-time validation (issue 18)', () => {
+  let stack: Stack;
+  let cluster: FxCluster;
+  let n = 0;
+  beforeAll(() => {
+    stack = newStack().stack;
+    cluster = new FxCluster(stack, 'Cluster');
+  });
+  /** The message an FxObservability with these props throws on the shared cluster (each attempt must fail). */
+  const errorOf = (props: Omit<FxObservabilityProps, 'cluster'>): { path: string; error?: string } => {
+    const id = `Issue18Obs${++n}`;
+    try {
+      new FxObservability(stack, id, { cluster, ...props });
+      return { path: `Platform/${id}` };
+    } catch (e) {
+      return { path: `Platform/${id}`, error: (e as Error).message };
+    }
+  };
+  const expectError = (props: Omit<FxObservabilityProps, 'cluster'>, prop: string, value: string, allowed: string) => {
+    const { path: at, error } = errorOf(props);
+    expect(error).toBe(`FxObservability at ${at}: invalid ${prop} ${value}; allowed: ${allowed}`);
+  };
+  const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+
+  test('fails when a count is beyond int32', () => {
+    expectError({ alarmThresholds: { podRestarts: 2 ** 31 } }, 'alarmThresholds.podRestarts', '2147483648', 'an integer from 1 to 2147483647');
+    expectError({ alarmThresholds: { loadBalancer5xxCount: 1e12 } }, 'alarmThresholds.loadBalancer5xxCount', '1000000000000', 'an integer from 1 to 2147483647');
+    const db = rds.DatabaseInstance.fromDatabaseInstanceAttributes(dev.stack, 'Issue18Db', {
+      instanceIdentifier: 'x', instanceEndpointAddress: 'x.example.internal', port: 5432, securityGroups: [],
+    });
+    expect(() => dev.observability.watchDatabase(db, { connections: 2 ** 40 }))
+      .toThrow('FxObservability: invalid watchDatabase.connections 1099511627776; allowed: an integer from 1 to 2147483647');
+  });
+
+  test('fails when a duration is below a millisecond or a deploy-time value in a unit that cannot be converted', () => {
+    expectError({ alarmThresholds: { targetResponseTime: Duration.millis(0.5) } }, 'alarmThresholds.targetResponseTime', `'${Duration.millis(0.5).toHumanString()}'`, 'from 1 ms to 300 s');
+    const tokenError = (props: Omit<FxObservabilityProps, 'cluster'>, prop: string, unit: string) => {
+      const { path: at, error } = errorOf(props);
+      expect(error).toMatch(new RegExp(`^FxObservability at ${at}: invalid ${prop} '\\$\\{Token\\[TOKEN\\.\\d+\\]\\} ${unit}'; allowed: a deploy-time value only as Duration\\.seconds\\(<token>\\)$`));
+    };
+    tokenError({ alarmThresholds: { targetResponseTime: Duration.millis(number('LatencyMs')) } }, 'alarmThresholds.targetResponseTime', 'millis');
+    tokenError({ metricsRetention: Duration.days(number('RetentionDays')) }, 'metricsRetention', 'days');
+  });
+
+  test('fails when a volume size is a deploy-time value (it is formatted into the Helm values)', () => {
+    const allowed = 'a size known at synth (it is written into the Helm values of the volume claim)';
+    expectError({ prometheusStorage: Size.gibibytes(number('StorageGiB')) }, 'prometheusStorage', "'(a deploy-time token)'", allowed);
+    expectError({ grafanaStorage: Size.tebibytes(number('StorageTiB')) }, 'grafanaStorage', "'(a deploy-time token)'", allowed);
+  });
+
+  test('legal deploy-time tokens pass and reach the template as tokens', () => {
+    const { stack: own } = newStack();
+    const ownCluster = new FxCluster(own, 'Cluster');
+    const p = (id: string) => new CfnParameter(own, id, { type: 'Number' }).valueAsNumber;
+    const observability = new FxObservability(own, 'Observability', {
+      cluster: ownCluster,
+      metricsRetention: Duration.seconds(p('Retention')),
+      alarmThresholds: { targetResponseTime: Duration.seconds(p('Latency')), podRestarts: p('Restarts') },
+    });
+    const alarms = own.node.findAll().filter((c): c is cloudwatch.CfnAlarm => c instanceof cloudwatch.CfnAlarm);
+    const thresholds = alarms.map((a) => own.resolve(a.threshold));
+    expect(thresholds).toContainEqual({ Ref: 'Restarts' });
+    expect(observability.alarms.length).toBeGreaterThan(0);
+    // the retention reaches the Helm values as the parameter, not as a number formatted from the token
+    const helm = own.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::AWSCDK-EKS-HelmChart')
+      .map((r) => JSON.stringify(own.resolve((r as any)._toCloudFormation())));
+    expect(helm.filter((h) => h.includes('"Ref":"Retention"'))).toHaveLength(1);
   });
 });

@@ -80,7 +80,8 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
   /** Log groups of the exported logs, by log type (`postgresql`, `upgrade`). */
   public readonly logGroups: { [logType: string]: logs.ILogGroup };
 
-  private readonly cluster: FxCluster;
+  /** The cluster the database serves (its workloads must run on it). */
+  public readonly cluster: FxCluster;
 
   constructor(scope: Construct, id: string, props: FxDatabaseProps) {
     super(scope, id);

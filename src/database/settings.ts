@@ -87,7 +87,11 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const weeklyRetention = props.weeklyBackupRetention ?? Duration.days(production ? 365 : 35);
   v.validatePlanRetention(dailyRetention, weeklyRetention);
   const parameters = props.parameters ?? {};
-  v.validateParameters(parameters);
+  v.validateParameters(parameters, Number(major));
+  v.validateSlowQueryThreshold(props.slowQueryThreshold ?? Duration.seconds(1));
+  const logRetention = props.logRetention ?? profile.logRetention;
+  v.validateLogRetention(props.logRetention !== undefined ? 'logRetention' : 'logRetention (the profile default)', logRetention);
+  if (props.performanceInsightRetention !== undefined) v.validatePerformanceInsightRetention(props.performanceInsightRetention);
   const replicas = props.readReplicas ?? 0;
   v.validateReplicas(replicas);
 
@@ -120,7 +124,7 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
     maintenanceWindow,
     deletionProtection,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
-    logRetention: props.logRetention ?? profile.logRetention,
+    logRetention,
     monitoringInterval,
     rotationSchedule,
     dailyRetention,

@@ -1,6 +1,8 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { check } from '../core/errors';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { check, FxValidationError } from '../core/errors';
+import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
 
 /** Construct name in error messages. */
@@ -85,6 +87,9 @@ export function validateEngineVersion(version: string): string {
 export function validateInstanceType(prop: string, instanceType: ec2.InstanceType): void {
   const name = instanceType.toString();
   if (Token.isUnresolved(name)) return;
+  check(!name.startsWith('db.'), WHO, prop, name, `the class without the 'db.' prefix (ec2.InstanceType '${name.slice(3)}'): aws-cdk-lib adds it`);
+  const problem = instanceTypeProblem(`db.${name}`, 'db.');
+  check(problem === undefined, WHO, prop, name, `an RDS instance class that exists: ${problem}`);
   const [family, size] = name.split('.');
   const burstable = family.startsWith('t');
   const offered = POSTGRES_FAMILIES.has(family) && size !== undefined
@@ -100,6 +105,46 @@ export function validateStorage(allocated: number, maximum: number): void {
     `${GIB_MIN} to ${GIB_MAX} GiB of gp3 storage`);
   check(Number.isInteger(maximum) && maximum > allocated && maximum <= GIB_MAX, WHO, 'maxAllocatedStorage', `${maximum} GiB`,
     `more than allocatedStorage (${allocated} GiB) and at most ${GIB_MAX} GiB`);
+  // RDS refuses a maximum storage threshold less than 10% above the allocated storage.
+  const step = Math.ceil((allocated * 11) / 10);
+  check(maximum >= step, WHO, 'maxAllocatedStorage', `${maximum} GiB`,
+    `at least 10% above allocatedStorage (${allocated} GiB), i.e. ${step} GiB or more (RDS storage autoscaling's minimum)`);
+}
+
+const LOG_RETENTION_VALUES = (Object.values(logs.RetentionDays).filter((r) => typeof r === 'number') as number[]).sort((a, b) => a - b);
+
+/** CloudWatch Logs retention of the exported PostgreSQL logs. */
+export function validateLogRetention(prop: string, retention: logs.RetentionDays): void {
+  check(LOG_RETENTION_VALUES.includes(retention), WHO, prop, retention,
+    `a retention CloudWatch Logs supports (logs.RetentionDays): ${LOG_RETENTION_VALUES.join(', ')} days`);
+}
+
+/** Performance Insights keeps 7 days, 1 to 23 months of 31 days, or 731 days. */
+const PI_RETENTION_VALUES = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731];
+
+/** Performance Insights retention (days). */
+export function validatePerformanceInsightRetention(days: number): void {
+  check(PI_RETENTION_VALUES.includes(days), WHO, 'performanceInsightRetention', days,
+    '7, a multiple of 31 up to 713 (1 to 23 months), or 731 days (rds.PerformanceInsightRetention)');
+}
+
+/** PostgreSQL `int` settings (milliseconds) hold at most 2^31 - 1. */
+const PG_INT_MAX = 2 ** 31 - 1;
+
+/** The slow-query threshold, written to `log_min_duration_statement` in milliseconds. */
+export function validateSlowQueryThreshold(threshold: Duration): void {
+  if (threshold.isUnresolved()) {
+    try {
+      threshold.toMilliseconds();
+    } catch {
+      throw new FxValidationError(WHO, 'slowQueryThreshold', threshold.formatTokenToNumber(),
+        'a deploy-time value only as Duration.millis(<token>): log_min_duration_statement is in milliseconds');
+    }
+    return;
+  }
+  const ms = threshold.toMilliseconds({ integral: false });
+  check(Number.isInteger(ms) && ms >= 0 && ms <= PG_INT_MAX, WHO, 'slowQueryThreshold', `${ms} ms`,
+    `a whole number of milliseconds from 0 to ${PG_INT_MAX} (log_min_duration_statement is a PostgreSQL int)`);
 }
 
 /** Automated backup retention. */
@@ -155,11 +200,45 @@ export function validateRotation(schedule: Duration): void {
   check(Number.isInteger(days) && days >= 1 && days <= 365, WHO, 'rotationSchedule', `${days} days`, 'a whole number of days from 1 to 365');
 }
 
+/**
+ * PostgreSQL settings removed from the server (major version that no longer has them, and what replaced
+ * them, from the PostgreSQL release notes): RDS refuses them in a parameter group of that version.
+ */
+const REMOVED_PARAMETERS: Record<string, [number, string]> = {
+  checkpoint_segments: [10, 'max_wal_size'],
+  replacement_sort_tuples: [11, 'nothing (removed)'],
+  default_with_oids: [12, 'nothing (tables have no OIDs)'],
+  wal_keep_segments: [13, 'wal_keep_size'],
+  operator_precedence_warning: [14, 'nothing (removed)'],
+  vacuum_cleanup_index_scale_factor: [14, 'nothing (removed)'],
+  stats_temp_directory: [15, 'nothing (statistics live in shared memory)'],
+  force_parallel_mode: [16, 'debug_parallel_query'],
+  vacuum_defer_cleanup_age: [16, 'hot_standby_feedback or replication slots'],
+  promote_trigger_file: [16, 'pg_ctl promote or pg_promote()'],
+  old_snapshot_threshold: [17, 'nothing (removed)'],
+  db_user_namespace: [17, 'nothing (removed)'],
+  trace_recovery_messages: [17, 'nothing (removed)'],
+};
+/** Settings the construct sets itself from other props: a value in `parameters` would be silently overridden. */
+const OWNED_PARAMETERS: Record<string, string> = { log_min_duration_statement: 'slowQueryThreshold' };
+/** A PostgreSQL setting name: lowercase words, optionally prefixed by an extension or `rds.` namespace. */
+const PARAMETER_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+
 /** Extra parameters may add settings but not weaken the ones the construct enforces. */
-export function validateParameters(parameters: { [name: string]: string }): void {
+export function validateParameters(parameters: { [name: string]: string }, major?: number): void {
   const forceSsl = parameters['rds.force_ssl'];
   if (forceSsl !== undefined) {
     check(forceSsl === '1', WHO, "parameters['rds.force_ssl']", forceSsl, "'1' (TLS is required for every connection)");
+  }
+  for (const [name, value] of Object.entries(parameters)) {
+    check(PARAMETER_NAME.test(name), WHO, 'parameters', name,
+      'PostgreSQL setting names: lowercase letters, digits and _, optionally <extension>. or rds. first (e.g. work_mem, pg_stat_statements.track)');
+    const removed = REMOVED_PARAMETERS[name];
+    if (removed && major !== undefined) {
+      check(major < removed[0], WHO, 'parameters', name, `settings PostgreSQL ${major} knows: ${name} was removed in ${removed[0]}; use ${removed[1]}`);
+    }
+    const owner = OWNED_PARAMETERS[name];
+    if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: the construct sets it from ${owner}`);
   }
 }
 

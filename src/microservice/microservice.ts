@@ -9,9 +9,10 @@ import { createServiceRepository, FxImage } from './image';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
 } from './props';
+import { circuitBreakerProblem, INT32_MAX, isSecretKey, RESERVED_NAMESPACES } from './validation';
 import { FxCluster } from '../cluster';
 import { IFxWorkloadDatabase, IFxWorkloadObservability } from '../core/contracts';
-import { check, FxValidationError, isIpv4Cidr, trackConstruct } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isUnresolved, trackConstruct } from '../core/errors';
 import { declareAwsFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
@@ -218,8 +219,14 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
 
     this.validate(props, { metricsPort, metricsPath, minReplicas, maxReplicas, requests, limits, probes });
+    this.validateWiring(props, createNamespace, { minReplicas, limits });
+    const graceSeconds = grace.toSeconds({ integral: false });
+    check(Number.isInteger(graceSeconds), WHO, 'terminationGracePeriod', graceSeconds, 'a whole number of seconds from 0 to 3600');
     check(grace.toSeconds() >= 0 && grace.toSeconds() <= 3600, WHO, 'terminationGracePeriod', grace.toSeconds(), '0 to 3600 seconds');
     claimName(cluster, this.namespace, this.serviceName);
+    if (createNamespace) claimNamespace(cluster, this.namespace, this.node.path);
+    if (props.route) claimRoutes(cluster, props.route, this.node.path);
+    CLUSTER_OF.set(this, cluster);
     this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
 
     this.repository = this.createRepository(props.imagesToKeep ?? 30, cluster.profile.settings.removalPolicy);
@@ -413,9 +420,13 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     }
     check(v.metricsPath.startsWith('/'), WHO, 'metricsPath', v.metricsPath, "a path starting with '/'");
     check(Number.isInteger(v.minReplicas) && v.minReplicas >= 1, WHO, 'autoscaling.minReplicas', v.minReplicas, 'an integer of at least 1');
+    check(v.minReplicas <= INT32_MAX, WHO, 'autoscaling.minReplicas', v.minReplicas, `an integer from 1 to ${INT32_MAX}`);
+    check(Number.isInteger(v.maxReplicas) && v.maxReplicas >= 1 && v.maxReplicas <= INT32_MAX, WHO, 'autoscaling.maxReplicas', v.maxReplicas,
+      `an integer from 1 to ${INT32_MAX}`);
     check(v.minReplicas <= v.maxReplicas, WHO, 'autoscaling.minReplicas', v.minReplicas, `at most autoscaling.maxReplicas (${v.maxReplicas})`);
     for (const [prop, pct] of [['cpuTargetPercent', props.autoscaling?.cpuTargetPercent], ['memoryTargetPercent', props.autoscaling?.memoryTargetPercent]] as const) {
       if (pct !== undefined) check(pct > 0 && pct <= 100, WHO, `autoscaling.${prop}`, pct, '1 to 100');
+      if (pct !== undefined) check(Number.isInteger(pct), WHO, `autoscaling.${prop}`, pct, 'an integer percentage from 1 to 100 (Kubernetes reads it as int32)');
     }
     const quantities = [['cpuRequest', v.requests.cpu], ['memoryRequest', v.requests.memory], ['cpuLimit', v.limits.cpu], ['memoryLimit', v.limits.memory]] as const;
     for (const [prop, q] of quantities) check(isQuantity(q), WHO, `resources.${prop}`, q, "a Kubernetes quantity such as '250m', '1', '512Mi'");
@@ -430,6 +441,88 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (props.route) this.validateRoute(props.route);
   }
 
+  /** Checks that need the cluster, the other constructs or several props at once (issue 18). */
+  private validateWiring(props: FxMicroserviceProps, createNamespace: boolean, v: {
+    minReplicas: number;
+    limits: { cpu: string; memory: string };
+  }): void {
+    const cluster = props.cluster;
+    const nsProp = props.namespace !== undefined ? 'namespace'
+      : props.serviceName !== undefined ? 'serviceName (the default namespace)' : 'construct id (the default serviceName and namespace)';
+    check(!RESERVED_NAMESPACES.includes(this.namespace), WHO, nsProp, this.namespace,
+      `a namespace of the service's own, not one of Kubernetes or of the platform's add-ons (${RESERVED_NAMESPACES.join(', ')})`);
+    if (createNamespace) this.validateQuota(props, v);
+    (props.secretEnv ?? []).forEach((s, i) => (s.keys ?? []).forEach((key, j) => check(isSecretKey(key), WHO, `secretEnv[${i}].keys[${j}]`, key,
+      'a Secret data key: letters, digits, -, _ and . (at most 253 characters)')));
+    if (props.migration?.timeout && !props.migration.timeout.isUnresolved()) {
+      const seconds = props.migration.timeout.toSeconds({ integral: false });
+      check(Number.isInteger(seconds) && seconds >= 1 && seconds <= INT32_MAX, WHO, 'migration.timeout', seconds,
+        'a whole number of seconds, at least 1 (the Job\'s activeDeadlineSeconds)');
+    }
+    if (props.alerts?.errorRatio !== undefined) {
+      check(Number.isFinite(props.alerts.errorRatio) && props.alerts.errorRatio > 0 && props.alerts.errorRatio <= 1, WHO, 'alerts.errorRatio',
+        props.alerts.errorRatio, 'a ratio above 0 and at most 1');
+    }
+    if (props.alerts?.latencyP99 && !props.alerts.latencyP99.isUnresolved()) {
+      const ms = props.alerts.latencyP99.toMilliseconds({ integral: false });
+      check(ms > 0 && Number.isFinite(ms), WHO, 'alerts.latencyP99', ms, 'a duration above 0 ms');
+    }
+    if (props.route) {
+      check(cluster.tls !== undefined, WHO, 'route.host', props.route.host,
+        `a route only on a cluster with a public entry: cluster ${cluster.node.path} has no tls (set FxCluster tls, or drop route)`);
+      this.validateRouteDomain(props.route, cluster.domainName);
+    }
+    const foreign = (prop: string, other: unknown) => {
+      const owner = clusterOf(other);
+      if (owner && owner !== cluster) {
+        throw new FxValidationError(WHO, prop, (other as Construct).node.path, `one on this service's cluster ${cluster.node.path}, not on ${owner.node.path}`);
+      }
+    };
+    if (props.database) foreign('database', props.database);
+    if (props.observability) foreign('observability', props.observability);
+    (props.dependsOn ?? []).forEach((s, i) => foreign(`dependsOn[${i}]`, s));
+  }
+
+  /** The namespace quota must be a quantity that admits the service's pods. */
+  private validateQuota(props: FxMicroserviceProps, v: { minReplicas: number; limits: { cpu: string; memory: string } }): void {
+    const settings = props.cluster.profile.settings;
+    const quota = {
+      cpu: props.quota?.cpu ?? (settings.production ? '16' : '4'),
+      memory: props.quota?.memory ?? (settings.production ? '32Gi' : '8Gi'),
+    };
+    for (const kind of ['cpu', 'memory'] as const) {
+      const given = props.quota?.[kind];
+      const limit = v.limits[kind];
+      if (given !== undefined) {
+        check(isQuantity(given) && quantityValue(given) > 0, WHO, `quota.${kind}`, given, "a positive Kubernetes quantity such as '4', '4000m', '8Gi'");
+      }
+      if (isUnresolved(quota[kind]) || isUnresolved(limit) || !isQuantity(limit)) continue;
+      if (quantityValue(quota[kind]) >= quantityValue(limit)) continue;
+      const limitProp = `resources.${kind}Limit`;
+      if (given !== undefined) {
+        throw new FxValidationError(WHO, `quota.${kind}`, given, `at least ${limitProp} (${limit}): the quota caps requests and limits, so it must admit one pod`);
+      }
+      throw new FxValidationError(WHO, limitProp, limit, `at most the namespace quota's ${kind} (${quota[kind]}, the profile default): raise quota.${kind}`);
+    }
+    const pods = props.quota?.pods;
+    if (pods !== undefined) {
+      check(Number.isInteger(pods) && pods >= 1 && pods <= INT32_MAX, WHO, 'quota.pods', pods, `an integer from 1 to ${INT32_MAX}`);
+      check(pods >= v.minReplicas, WHO, 'quota.pods', pods, `at least autoscaling.minReplicas (${v.minReplicas})`);
+    }
+  }
+
+  /** Hosts must be in the cluster's domain, one label deep (what `*.<domain>` covers), unless the route is external. */
+  private validateRouteDomain(route: FxRoute, domain: string | undefined): void {
+    if (route.external || domain === undefined || isUnresolved(domain)) return;
+    [route.host, ...(route.additionalHosts ?? [])].forEach((host, i) => {
+      const prop = i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`;
+      const inside = host === domain || host.endsWith(`.${domain}`);
+      check(inside, WHO, prop, host, `a host in the cluster's domain ${domain} (its certificate and DNS cover only that), or route.external: true for a host you serve with your own certificate and DNS`);
+      const below = host === domain ? '' : host.slice(0, host.length - domain.length - 1);
+      check(!below.includes('.'), WHO, prop, host, `${domain} or one label below it: the certificate covers *.${domain}, not deeper names (or route.external: true)`);
+    });
+  }
+
   private validateRoute(route: FxRoute): void {
     const hosts = [route.host, ...(route.additionalHosts ?? [])];
     hosts.forEach((h, i) => check(isHostname(h), WHO, i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`, h, 'a lowercase fully qualified host name such as api.example.com'));
@@ -438,6 +531,15 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (route.rateLimit) {
       check(Number.isInteger(route.rateLimit.average) && route.rateLimit.average > 0, WHO, 'route.rateLimit.average', route.rateLimit.average, 'a positive integer (requests per second)');
       check(Number.isInteger(route.rateLimit.burst) && route.rateLimit.burst > 0, WHO, 'route.rateLimit.burst', route.rateLimit.burst, 'a positive integer');
+      if (!isUnresolved(route.rateLimit.average)) {
+        check(route.rateLimit.burst >= route.rateLimit.average, WHO, 'route.rateLimit.burst', route.rateLimit.burst, `at least route.rateLimit.average (${route.rateLimit.average})`);
+      }
+    }
+    if (route.circuitBreaker !== undefined && !isUnresolved(route.circuitBreaker)) {
+      const problem = circuitBreakerProblem(route.circuitBreaker);
+      check(problem === undefined, WHO, 'route.circuitBreaker', route.circuitBreaker,
+        'a Traefik circuit breaker expression: NetworkErrorRatio() or ResponseCodeRatio(from, to, from, to) compared with a float, '
+        + `LatencyAtQuantileMS(<float>) compared with integer ms, joined by &&, || and parentheses (${problem})`);
     }
     (route.ipAllowList ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
     if (route.maxRequestBodyBytes !== undefined) {
@@ -509,6 +611,48 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
 }
 
 const NAMES = new WeakMap<FxCluster, Set<string>>();
+/** Per cluster: namespace -> path of the service that creates it. */
+const NAMESPACES = new WeakMap<FxCluster, Map<string, string>>();
+/** Per cluster: host + path prefix -> path of the service routed there. */
+const ROUTES = new WeakMap<FxCluster, Map<string, string>>();
+/** The cluster of each service (for `dependsOn` across clusters). */
+const CLUSTER_OF = new WeakMap<FxMicroservice, FxCluster>();
+
+/** The FxCluster a construct was built on, when it says (FxMicroservice, FxDatabase, FxObservability). */
+function clusterOf(x: unknown): FxCluster | undefined {
+  if (x instanceof FxMicroservice) return CLUSTER_OF.get(x);
+  const owner = x instanceof Construct ? (x as unknown as { cluster?: unknown }).cluster : undefined;
+  return owner instanceof FxCluster ? owner : undefined;
+}
+
+function claimNamespace(cluster: FxCluster, namespace: string, path: string): void {
+  const created = NAMESPACES.get(cluster) ?? new Map<string, string>();
+  NAMESPACES.set(cluster, created);
+  const by = created.get(namespace);
+  if (by !== undefined) {
+    throw new FxValidationError(WHO, 'namespace', namespace,
+      `a namespace no other service on this cluster creates (${by} creates it): set createNamespace: false to share it`);
+  }
+  created.set(namespace, path);
+}
+
+function claimRoutes(cluster: FxCluster, route: FxRoute, path: string): void {
+  const taken = ROUTES.get(cluster) ?? new Map<string, string>();
+  ROUTES.set(cluster, taken);
+  const raw = route.pathPrefix ?? '/';
+  // Traefik's PathPrefix(`/orders`) also matches `/orders/`: one trailing slash makes no other route.
+  const prefix = raw.length > 1 && raw.endsWith('/') ? raw.slice(0, -1) : raw;
+  const hosts = [route.host, ...(route.additionalHosts ?? [])];
+  const keys = hosts.map((host) => `${host}${prefix === '/' ? '' : prefix}`);
+  keys.forEach((key, i) => {
+    const by = taken.get(key);
+    if (by !== undefined && !isUnresolved(key)) {
+      throw new FxValidationError(WHO, i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`, hosts[i],
+        `a host and path prefix no other service on this cluster routes (${key} is routed to ${by})`);
+    }
+  });
+  keys.forEach((key) => taken.set(key, path));
+}
 
 function claimName(cluster: FxCluster, namespace: string, name: string): void {
   const taken = NAMES.get(cluster) ?? new Set<string>();

@@ -24,6 +24,14 @@ export interface FxRoute {
   /** Host name served, e.g. `api.fx.example.com`. */
   readonly host: string;
   /**
+   * Whether the hosts are outside the cluster's domain (or deeper than `*.<domain>`) and served with a
+   * certificate and DNS record of your own: the platform's certificate and DNS then do not cover them,
+   * and the domain check is skipped.
+   *
+   * @default false
+   */
+  readonly external?: boolean;
+  /**
    * More host names served by the same route.
    *
    * @default - none

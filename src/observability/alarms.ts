@@ -10,7 +10,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeLoadBalancerLookup } from './nag';
-import { ResolvedAlarmThresholds, ResolvedDatabaseThresholds } from './validation';
+import { ResolvedAlarmThresholds, ResolvedDatabaseThresholds, thresholdSeconds } from './validation';
 import { platformAlbName } from '../cluster/addons/dns';
 import type { FxCluster } from '../cluster/cluster';
 
@@ -197,7 +197,7 @@ export function createPlatformAlarms(scope: Construct, props: PlatformAlarmsProp
       {
         id: 'TargetResponseTimeAlarm',
         metric: alb(cloudwatch.Stats.AVERAGE, 'TargetResponseTime'),
-        threshold: t.targetResponseTime.toMilliseconds() / 1000,
+        threshold: thresholdSeconds(t.targetResponseTime),
         title: 'Target response time (s, platform ALB)',
         description: `Average target response time is at or above ${t.targetResponseTime.toHumanString()}`,
       },
@@ -240,14 +240,14 @@ export function createDatabaseAlarms(scope: Construct, db: rds.IDatabaseInstance
     {
       id: 'ReadLatencyAlarm',
       metric: db.metric('ReadLatency', { ...opts, statistic: cloudwatch.Stats.AVERAGE }),
-      threshold: t.readLatency.toMilliseconds() / 1000,
+      threshold: thresholdSeconds(t.readLatency),
       title: 'Database read latency (s)',
       description: `Database read latency is at or above ${t.readLatency.toHumanString()}`,
     },
     {
       id: 'WriteLatencyAlarm',
       metric: db.metric('WriteLatency', { ...opts, statistic: cloudwatch.Stats.AVERAGE }),
-      threshold: t.writeLatency.toMilliseconds() / 1000,
+      threshold: thresholdSeconds(t.writeLatency),
       title: 'Database write latency (s)',
       description: `Database write latency is at or above ${t.writeLatency.toHumanString()}`,
     },

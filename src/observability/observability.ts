@@ -83,7 +83,8 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
   /** Host name of Kibana when ELK is installed and the cluster has a domain. */
   public readonly kibanaHost?: string;
 
-  private readonly cluster: FxCluster;
+  /** The cluster this stack observes (services reporting to it must run on it). */
+  public readonly cluster: FxCluster;
   private readonly thresholds: ResolvedAlarmThresholds;
   private readonly monitoring: MonitoringStack;
   private readonly watched = new Set<string>();

@@ -1,8 +1,8 @@
-import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
-import { check, isEmail } from '../core/errors';
+import { check, FxValidationError, isEmail } from '../core/errors';
 import { FxProfile } from '../core/profile';
 
 export const WHO = 'FxObservability';
@@ -54,7 +54,7 @@ export function validateRetention(retention: logs.RetentionDays): void {
 
 /** Prometheus' `retention` string for a Duration (`30d`, or `36h` when not whole days). @internal */
 export function prometheusRetention(retention: Duration): string {
-  if (Token.isUnresolved(retention.toSeconds())) return `${retention.toSeconds()}s`;
+  if (retention.isUnresolved()) return `${Tokenization.stringifyNumber(deployTimeSeconds('metricsRetention', retention))}s`;
   const seconds = retention.toSeconds();
   check(seconds >= 7200 && seconds <= 3650 * 86400 && seconds % 3600 === 0, WHO, 'metricsRetention', retention.toHumanString(),
     'whole hours from 2 hours (one Prometheus block) to 3650 days');
@@ -63,6 +63,10 @@ export function prometheusRetention(retention: Duration): string {
 
 /** @internal */
 export function validateVolume(prop: string, size: Size): number {
+  if (size.isUnresolved()) {
+    // The size is formatted into Helm values (`<n>Gi`, Prometheus' retentionSize): a token would not survive that.
+    throw new FxValidationError(WHO, prop, '(a deploy-time token)', 'a size known at synth (it is written into the Helm values of the volume claim)');
+  }
   const gib = size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
   check(Number.isInteger(gib) && gib >= 1 && gib <= 16384, WHO, prop, `${size.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`,
     'whole GiB from 1 to 16384 (gp3 volume sizes)');
@@ -117,8 +121,17 @@ export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseA
     writeLatency: given.writeLatency ?? Duration.millis(prod ? 20 : 50),
   };
   percent('watchDatabase.cpuPercent', t.cpuPercent);
-  const bytes = t.freeStorage.toBytes();
-  check(bytes >= 2 ** 20 && bytes <= 64 * 2 ** 40, WHO, 'watchDatabase.freeStorage', `${bytes} bytes`, 'from 1 MiB to 64 TiB (the RDS storage maximum)');
+  if (t.freeStorage.isUnresolved()) {
+    try {
+      t.freeStorage.toBytes();
+    } catch {
+      throw new FxValidationError(WHO, 'watchDatabase.freeStorage', '(a deploy-time token in a unit other than bytes)',
+        'a deploy-time value only as Size.bytes(<token>) (the alarm threshold is in bytes)');
+    }
+  } else {
+    const bytes = t.freeStorage.toBytes();
+    check(bytes >= 2 ** 20 && bytes <= 64 * 2 ** 40, WHO, 'watchDatabase.freeStorage', `${bytes} bytes`, 'from 1 MiB to 64 TiB (the RDS storage maximum)');
+  }
   count('watchDatabase.connections', t.connections);
   latency('watchDatabase.readLatency', t.readLatency, 10_000);
   latency('watchDatabase.writeLatency', t.writeLatency, 10_000);
@@ -166,10 +179,35 @@ function percent(prop: string, value: number): void {
 
 function count(prop: string, value: number): void {
   check(Number.isInteger(value) && value >= 1, WHO, prop, value, 'an integer of at least 1');
+  check(value <= INT32_MAX, WHO, prop, value, `an integer from 1 to ${INT32_MAX}`);
+}
+
+/** Largest Kubernetes/PromQL-side int32 count. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The seconds of a deploy-time Duration: only a `Duration.seconds(<token>)` converts without
+ * arithmetic on the token (aws-cdk-lib refuses to convert other units of a token).
+ */
+function deployTimeSeconds(prop: string, value: Duration): number {
+  try {
+    return value.toSeconds();
+  } catch {
+    throw new FxValidationError(WHO, prop, value.formatTokenToNumber(), 'a deploy-time value only as Duration.seconds(<token>)');
+  }
+}
+
+/** Seconds of an alarm latency threshold, keeping a deploy-time value a token. @internal */
+export function thresholdSeconds(value: Duration): number {
+  return value.isUnresolved() ? value.toSeconds() : value.toMilliseconds({ integral: false }) / 1000;
 }
 
 function latency(prop: string, value: Duration, maxMillis: number): void {
-  const ms = value.toMilliseconds();
+  if (value.isUnresolved()) {
+    deployTimeSeconds(prop, value);
+    return;
+  }
+  const ms = value.toMilliseconds({ integral: false });
   check(ms >= 1 && ms <= maxMillis, WHO, prop, value.toHumanString(), `from 1 ms to ${maxMillis / 1000} s`);
 }
 

@@ -1,0 +1,147 @@
+import { WIRING } from '../core/wiring';
+
+/** Largest value of a Kubernetes int32 field (replicas, ports, percentages, counts). */
+export const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Namespaces a service must not be placed in: Kubernetes' own, and the ones the platform's add-ons
+ * install into. A service namespace gets restricted Pod Security and a default-deny policy, which
+ * would break the system components living there.
+ */
+export const RESERVED_NAMESPACES: readonly string[] = [
+  'kube-system', 'kube-public', 'kube-node-lease', 'default',
+  WIRING.traefik.namespace, WIRING.externalSecrets.namespace, WIRING.monitoring.namespace,
+  // add-ons of src/cluster/addons (cert-manager, velero; karpenter, LB controller and cluster-autoscaler use kube-system)
+  'cert-manager', 'velero', 'karpenter',
+  // FxObservability: ELK (src/observability/elk/config.ts) and Container Insights
+  'logging', 'elastic-system', 'amazon-cloudwatch',
+];
+
+/** A secret data key Kubernetes accepts (Secret `data` keys, External Secrets `secretKey`). */
+export function isSecretKey(value: string): boolean {
+  return value.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(value);
+}
+
+type Tok = { kind: 'num' | 'ident' | 'op' | 'punct'; text: string; at: number };
+
+const OPERATORS = ['&&', '||', '<=', '>=', '==', '!=', '<', '>'];
+const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
+
+function tokenize(expression: string): Tok[] {
+  const tokens: Tok[] = [];
+  let i = 0;
+  while (i < expression.length) {
+    const rest = expression.slice(i);
+    const space = /^\s+/.exec(rest);
+    if (space) {
+      i += space[0].length;
+      continue;
+    }
+    const num = /^(\d+\.\d*|\.\d+|\d+)/.exec(rest);
+    const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+    const op = OPERATORS.find((o) => rest.startsWith(o));
+    if (num) tokens.push({ kind: 'num', text: num[0], at: i });
+    else if (ident) tokens.push({ kind: 'ident', text: ident[0], at: i });
+    else if (op) tokens.push({ kind: 'op', text: op, at: i });
+    else if ('(),'.includes(rest[0])) tokens.push({ kind: 'punct', text: rest[0], at: i });
+    else throw new Error(`unexpected '${rest[0]}' at ${i}`);
+    i += (num ?? ident)?.[0].length ?? op?.length ?? 1;
+  }
+  return tokens;
+}
+
+const isFloat = (t: Tok) => t.kind === 'num' && t.text.includes('.');
+const isInt = (t: Tok) => t.kind === 'num' && !t.text.includes('.');
+
+/**
+ * Why a Traefik circuit breaker expression does not parse, or `undefined` when it does.
+ *
+ * Grammar (Traefik's CircuitBreaker middleware, evaluated by oxy's predicate parser):
+ * `expr := and ('||' and)*`, `and := term ('&&' term)*`, `term := '(' expr ')' | call cmp number`,
+ * with calls `NetworkErrorRatio()` and `ResponseCodeRatio(from, to, from, to)` (integers; compared
+ * with a float) and `LatencyAtQuantileMS(quantile)` (a float; compared with an integer of milliseconds).
+ */
+export function circuitBreakerProblem(expression: string): string | undefined {
+  let tokens: Tok[];
+  try {
+    tokens = tokenize(expression);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  let pos = 0;
+  const peek = (): Tok | undefined => tokens[pos];
+  const where = () => (peek() ? `'${peek()!.text}' at ${peek()!.at}` : 'the end');
+  const expect = (text: string) => {
+    if (peek()?.text !== text) throw new Error(`expected '${text}', found ${where()}`);
+    pos++;
+  };
+  const number = (ok: (t: Tok) => boolean, what: string): Tok => {
+    const t = peek();
+    if (!t || !ok(t)) throw new Error(`expected ${what}, found ${where()}`);
+    pos++;
+    return t;
+  };
+  const call = (): 'ratio' | 'latency' => {
+    const name = peek();
+    if (name?.kind !== 'ident') throw new Error(`expected NetworkErrorRatio, LatencyAtQuantileMS or ResponseCodeRatio, found ${where()}`);
+    pos++;
+    expect('(');
+    if (name.text === 'NetworkErrorRatio') {
+      expect(')');
+      return 'ratio';
+    }
+    if (name.text === 'LatencyAtQuantileMS') {
+      const q = Number(number(isFloat, 'a float quantile such as 50.0').text);
+      if (q <= 0 || q > 100) throw new Error(`quantile ${q} is not above 0 and at most 100`);
+      expect(')');
+      return 'latency';
+    }
+    if (name.text === 'ResponseCodeRatio') {
+      const codes: number[] = [];
+      for (let k = 0; k < 4; k++) {
+        if (k > 0) expect(',');
+        codes.push(Number(number(isInt, 'an integer status code').text));
+      }
+      expect(')');
+      if (codes[0] >= codes[1] || codes[2] >= codes[3]) throw new Error('ResponseCodeRatio(from, to, from, to) needs each from below its to');
+      return 'ratio';
+    }
+    throw new Error(`unknown function '${name.text}' at ${name.at}`);
+  };
+  const term = (): void => {
+    if (peek()?.text === '(') {
+      pos++;
+      or();
+      expect(')');
+      return;
+    }
+    const kind = call();
+    const op = peek();
+    if (op?.kind !== 'op' || !COMPARISONS.has(op.text)) throw new Error(`expected a comparison (<, <=, >, >=, ==, !=), found ${where()}`);
+    pos++;
+    if (kind === 'ratio') number(isFloat, 'a float ratio such as 0.30');
+    else number(isInt, 'an integer number of milliseconds');
+  };
+  const and = (): void => {
+    term();
+    while (peek()?.text === '&&') {
+      pos++;
+      term();
+    }
+  };
+  const or = (): void => {
+    and();
+    while (peek()?.text === '||') {
+      pos++;
+      and();
+    }
+  };
+  try {
+    if (tokens.length === 0) return 'the expression is empty';
+    or();
+    if (pos < tokens.length) return `unexpected ${where()}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
