@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 const SIZES = [1, 50, 200];
-const RUNS = Number(process.argv[2] ?? 3);
+const RUNS = Number(process.argv[2] ?? 5);
 /** Whole-process synth time of the peer (EKS Blueprints for CDK, one team) measured on this machine. */
 const PEER_SECONDS = 1.8;
 const APP = path.join(__dirname, 'bench-app.js');
@@ -27,28 +27,41 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function measure(services: number): Result {
-  const runsMs: number[] = [];
-  let peakRssMb = 0;
-  let stacks: StackFigures[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-bench-'));
+/** One whole-process synthesis of the platform with `services` services. */
+function synthOnce(services: number): { ms: number; rssMb: number; stacks: StackFigures[] } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-bench-'));
+  try {
     const start = process.hrtime.bigint();
     const run = spawnSync(process.execPath, [APP, String(services), outdir], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.status !== 0) throw new Error(`bench-app ${services} failed: ${run.stderr}`);
-    runsMs.push(ms);
     const figures = JSON.parse(run.stdout.trim().split('\n').pop()!) as { maxRssKb: number };
-    peakRssMb = Math.max(peakRssMb, figures.maxRssKb / 1024);
-    stacks = stacksOf(outdir);
+    return { ms, rssMb: figures.maxRssKb / 1024, stacks: stacksOf(outdir) };
+  } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
-  return { services, medianMs: median(runsMs), runsMs, peakRssMb, stacks };
+}
+
+/**
+ * Every size RUNS times, the sizes interleaved (1, 50, 200, 1, 50, 200, ...): a slow moment of the
+ * machine then weighs on every size alike instead of on one, and the ratio bar compares like with like.
+ */
+function measureAll(sizes: number[]): Result[] {
+  const results = sizes.map((services) => ({ services, medianMs: 0, runsMs: [] as number[], peakRssMb: 0, stacks: [] as StackFigures[] }));
+  for (let i = 0; i < RUNS; i++) {
+    for (const r of results) {
+      const once = synthOnce(r.services);
+      r.runsMs.push(once.ms);
+      r.peakRssMb = Math.max(r.peakRssMb, once.rssMb);
+      r.stacks = once.stacks;
+    }
+  }
+  return results.map((r) => ({ ...r, medianMs: median(r.runsMs) }));
 }
 
 function main(): void {
   console.log(`Fx synthesis benchmark: ${RUNS} run(s) per size, node ${process.version}, ${os.cpus().length} CPU(s), built-in CloudFormation validation ${process.env.FX_BENCH_CFN_VALIDATION === 'true' ? 'on' : 'off'}`);
-  const results = SIZES.map(measure);
+  const results = measureAll(SIZES);
   console.log('\n| services | synth median (s) | runs (s) | peak RSS (MB) | stacks | max resources/stack | max template (KB) | resources in service stacks / service |');
   console.log('|---:|---:|---|---:|---:|---:|---:|---:|');
   for (const r of results) {

@@ -100,8 +100,8 @@ describe('FxMicroservice', () => {
 
   test('adds at most 6 CloudFormation resources per service (route, database, observability, grants), one of them the manifest', () => {
     const own = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).filter(([id]) => id.startsWith('OrdersApi'));
+    // Its image is in an existing ECR repository: no repository of its own.
     expect(own.map(([, r]) => r.Type).sort()).toEqual([
-      'AWS::ECR::Repository',
       'AWS::EKS::PodIdentityAssociation',
       'AWS::IAM::Policy',
       'AWS::IAM::Role',
@@ -322,8 +322,17 @@ describe('FxMicroservice', () => {
     expect(find(objects, 'Role', 'orders-api-migration-reader').rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }]);
   });
 
-  test('ECR repository: scan on push, immutable tags, KMS, lifecycle, no fixed name, kept except after a failed create', () => {
-    template.hasResource('AWS::ECR::Repository', {
+  test('ECR repository only for an image built from source: scan on push, immutable tags, KMS, lifecycle, no fixed name, kept except after a failed create', () => {
+    // Registry and existing-ECR images get none.
+    expect(orders.repository).toBeUndefined();
+    expect(payments.repository).toBeUndefined();
+    const builtStack = new Stack(testApp(), 'Built', { env: ENV });
+    const builtCluster = clusterWithAddons(builtStack, FxProfile.PRODUCTION);
+    const built = new FxMicroservice(builtStack, 'Built', {
+      cluster: builtCluster, serviceName: 'built', image: FxImage.fromAsset(path.join(__dirname, '..', 'examples', 'services'), { file: 'orders-api/Dockerfile' }),
+    });
+    expect(built.repository).toBeDefined();
+    Template.fromStack(builtStack).hasResource('AWS::ECR::Repository', {
       DeletionPolicy: 'RetainExceptOnCreate',
       Properties: {
         ImageScanningConfiguration: { ScanOnPush: true },

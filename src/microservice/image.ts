@@ -202,3 +202,13 @@ class RegistryImage extends FxImage {
     return { imageUri: this.reference, version: shortHash(this.reference) };
   }
 }
+
+/**
+ * Whether the image is built from source by this app (`FxImage.fromAsset`): only such a service gets
+ * an ECR repository of its own; registry and existing ECR images need none.
+ *
+ * @internal
+ */
+export function isBuiltImage(image: FxImage): boolean {
+  return image instanceof AssetImage;
+}

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { addServiceObjects, awsEgressRules, EgressSpec, ExternalSecretSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
-import { createServiceRepository, FxImage } from './image';
+import { createServiceRepository, FxImage, isBuiltImage } from './image';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
 } from './props';
@@ -183,8 +183,12 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   public readonly port: number;
   /** Role the pods assume through EKS Pod Identity. */
   public readonly role: iam.Role;
-  /** The service's own ECR repository (for CI pipelines that push images). */
-  public readonly repository: ecr.Repository;
+  /**
+   * The service's own ECR repository (immutable tags, scan on push, lifecycle), for CI pipelines that
+   * push its images: created only for an image built from source (`FxImage.fromAsset`). Images from a
+   * registry or an existing ECR repository get none.
+   */
+  public readonly repository?: ecr.Repository;
   /** The manifest holding every Kubernetes object of the service. */
   public readonly manifest: eks.KubernetesManifest;
   /** The cdk8s chart (already applied; for inspection). */
@@ -229,7 +233,9 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     CLUSTER_OF.set(this, cluster);
     this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
 
-    this.repository = this.createRepository(props.imagesToKeep ?? 30, cluster.profile.settings.removalPolicy);
+    this.repository = isBuiltImage(props.image)
+      ? this.createRepository(props.imagesToKeep ?? 30, cluster.profile.settings.removalPolicy)
+      : undefined;
     this.role = new iam.Role(this, 'Role', {
       description: `Pod Identity role of ${this.namespace}/${this.serviceName}`,
       assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
