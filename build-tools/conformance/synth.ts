@@ -3,7 +3,6 @@
 // (build-tools/bench-app.js needs the compiled lib/, which conformance must not depend on).
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import * as route53 from 'aws-cdk-lib/aws-route53';
 import { createClusterExample } from '../../examples/cluster/app';
 import { exampleApp } from '../../examples/common';
 import { createDevExample } from '../../examples/dev/app';
@@ -16,34 +15,17 @@ export interface AssemblySpec {
   readonly synth: (outdir: string) => void;
 }
 
-/** The same app as build-tools/bench-app.js, built from ../../src so it never depends on a stale lib/. */
+// The benchmark platform of build-tools/bench-app.js, built here from ../../src (never from a stale lib/).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { addBenchPlatform, CONTEXT } = require('../bench-platform') as {
+  addBenchPlatform: (library: typeof fx, app: App, services: number) => void;
+  CONTEXT: Record<string, string[]>;
+};
+
+/** The benchmark platform with `services` services, as build-tools/bench-app.js synthesizes it. */
 export function synthBench(outdir: string, services: number): void {
-  const env = { account: '123456789012', region: 'us-east-1' };
-  const app = new App({
-    outdir,
-    builtinCloudFormationValidation: false,
-    context: { 'availability-zones:account=123456789012:region=us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'] },
-  });
-  const stack = new Stack(app, 'FxPlatform', { env });
-  const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0FXBENCH', zoneName: 'fx.example.com' });
-  const cluster = new fx.FxCluster(stack, 'Cluster', {
-    profile: fx.FxProfile.PRODUCTION,
-    platformName: 'fx',
-    tls: fx.FxTls.acm({ hostedZone, domainName: 'fx.example.com' }),
-  });
-  const database = new fx.FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
-  const observability = new fx.FxObservability(stack, 'Observability', { cluster, alarmEmails: ['ops@example.com'] });
-  const stacks = new fx.FxServiceStacks(app, 'FxServices', { env });
-  for (let i = 0; i < services; i++) {
-    new fx.FxMicroservice(stacks.next(), `Svc${i}`, {
-      cluster,
-      database,
-      observability,
-      serviceName: `svc-${i}`,
-      image: fx.FxImage.fromRegistry(`ghcr.io/fx-orleans/svc-${i}:1.0.${i}`),
-      route: { host: `svc-${i}.fx.example.com`, rateLimit: { average: 50, burst: 100 } },
-    });
-  }
+  const app = new App({ outdir, builtinCloudFormationValidation: false, context: CONTEXT });
+  addBenchPlatform(fx, app, services);
   app.synth();
 }
 

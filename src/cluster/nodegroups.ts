@@ -7,11 +7,9 @@ import { check } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { isLabelKey, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
+import { SPOT_TAINT } from '../core/wiring';
 
 const WHO = 'FxCluster';
-
-/** The taint (and label) every spot node group carries; workloads that may run on spot tolerate it. */
-export const SPOT_TAINT = { key: 'fx.platform/capacity', value: 'spot', effect: eks.TaintEffect.NO_SCHEDULE };
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
 const SMALL_SIZES = new Set(['nano', 'micro', 'small', 'medium']);

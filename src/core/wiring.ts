@@ -1,3 +1,5 @@
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+
 /**
  * Names shared between the constructs that install platform components and the constructs that use
  * them (internal, not exported from the package). One place, so an add-on and its consumers cannot drift.
@@ -35,3 +37,9 @@ export const WIRING = {
     prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' } as Record<string, string>,
   },
 } as const;
+
+/**
+ * The taint (and label) every spot node group and Karpenter spot pool carries; workloads that may run
+ * on spot (FxMicroservice `spot: true`) tolerate it.
+ */
+export const SPOT_TAINT = { key: 'fx.platform/capacity', value: 'spot', effect: eks.TaintEffect.NO_SCHEDULE };

@@ -1,7 +1,6 @@
 import * as cdk8s from 'cdk8s';
-import { SPOT_TAINT } from '../cluster/nodegroups';
 import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
-import { WIRING } from '../core/wiring';
+import { SPOT_TAINT, WIRING } from '../core/wiring';
 
 /** Resolved, validated inputs of one service's Kubernetes objects (internal). */
 export interface ServiceChartSpec {

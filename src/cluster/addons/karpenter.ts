@@ -13,8 +13,9 @@ import { FxCapability } from '../../core/install-order';
 import { isDnsLabel } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
+import { SPOT_TAINT } from '../../core/wiring';
 import type { FxCluster } from '../cluster';
-import { isAtLeastT3Medium, SPOT_TAINT } from '../nodegroups';
+import { isAtLeastT3Medium } from '../nodegroups';
 import { FxConsolidationPolicy, FxKarpenterOptions, FxNodePoolOptions } from '../props';
 
 const WHO = 'FxCluster';
