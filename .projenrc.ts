@@ -103,7 +103,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // The library's own code; build tools are proven by their own fixtures.
       collectCoverageFrom: ['src/**/*.ts', '!src/**/index.ts', '!src/database/role-handler/**'],
       coverageThreshold: COVERAGE_FLOOR,
-      // Builds the database service-role handler bundle (lib/database/role-handler.bundle) if it is stale.
+      // Builds the handler bundles (lib/database/role-handler.bundle, lib/microservice/image-copy.bundle) if stale.
       globalSetup: '<rootDir>/test/database-roles.global-setup.ts',
       // A temporary directory per test file, removed afterwards (synthesized assemblies and their assets).
       setupFilesAfterEnv: ['<rootDir>/test/util/jest-setup.ts'],
@@ -122,6 +122,12 @@ const bundleRoleHandler = project.addTask('bundle:role-handler', {
   exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bundle-role-handler.ts',
 });
 project.preCompileTask.spawn(bundleRoleHandler);
+// The image-copy handler (asset image -> the service's own ECR repository), bundled the same way.
+const bundleImageCopy = project.addTask('bundle:image-copy', {
+  description: 'Bundle the FxImageCopy custom resource handler (lib/microservice/image-copy.bundle)',
+  exec: 'ts-node --transpile-only --project build-tools/tsconfig.json build-tools/bundle-image-copy.ts',
+});
+project.preCompileTask.spawn(bundleImageCopy);
 
 // ---------------------------------------------------------------------------------------------
 // Type checking: ts-jest transpiles test files in isolation, so tests and examples are
@@ -240,6 +246,8 @@ const ci = project.addTask('ci', {
   description: 'The README test command: build (typecheck, jest --ci, eslint, bindings), no projen drift, example synth, release prepare, benchmark',
 });
 ci.spawn(project.buildTask);
+// No import cycle in src/ (type-only imports count).
+ci.exec('ts-node --transpile-only --project build-tools/tsconfig.json build-tools/check-cycles.ts src');
 ci.exec('git diff --exit-code -- . ":(exclude)package-lock.json" || (echo "projen-generated files or API.md are out of date: run npx projen build and commit" && exit 1)');
 ci.spawn(synthExample);
 ci.spawn(synthDev);
@@ -248,6 +256,10 @@ ci.spawn(bench);
 
 // Chart facts for the test suite, extracted from the pinned chart packages in ../shared/charts.
 const tsNode = (script: string) => `ts-node --transpile-only --project build-tools/tsconfig.json ${script}`;
+project.addTask('logical-ids', {
+  description: 'Rewrite test/data/logical-ids.json (the pinned logical ids of the examples\' retained and snapshotted resources) after adding one on purpose',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/util/logical-ids.ts',
+});
 project.addTask('chart-data', {
   description: 'Regenerate test/data (chart facts and the Kubernetes field schema) from ../shared/charts and ../shared/k8s',
   steps: [
@@ -274,7 +286,7 @@ const testServices = project.addTask('test:services', {
 testServices.exec('bash examples/services/orders-api/run-tests.sh');
 testServices.exec('bash examples/services/inventory-api/run-tests.sh');
 project.addTask('test:services:load', {
-  description: 'Load and fault test of the sample services (2 replicas each; replica restart, database restart, stalled dependency; fails on an integrity violation)',
+  description: 'Load and fault test of the sample services (2 replicas each; replica restart, database restart, stalled dependency, credential rotation; fails on an integrity violation)',
   exec: 'bash examples/services/loadtest/run.sh',
 });
 project.addTask('test:services:images', {

@@ -16,6 +16,8 @@ function addBenchPlatform(fx, app, services) {
     profile: fx.FxProfile.PRODUCTION,
     platformName: 'fx',
     tls: fx.FxTls.acm({ hostedZone, domainName: 'fx.example.com' }),
+    // Production dashboards need an allowlist (the endpoint's, by default); a documentation range here.
+    endpointAllowlist: ['203.0.113.0/24'],
   });
   const database = new fx.FxDatabase(stack, 'Database', { cluster, databaseName: 'orders' });
   const observability = new fx.FxObservability(stack, 'Observability', { cluster, alarmEmails: ['ops@example.com'] });

@@ -1,7 +1,7 @@
 // Shared by the example apps: a fixed account and region, and the context `cdk synth` would
 // otherwise look up, so every example synthesizes offline.
 import { App, AppProps, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 
 // A real deployment sets FX_ACCOUNT / FX_REGION (the deploy workflow does); tests and offline synth use the fixed values.
 export const EXAMPLE_ENV = {
@@ -9,7 +9,7 @@ export const EXAMPLE_ENV = {
   region: process.env.FX_REGION || 'us-east-1',
 };
 
-/** An App with pinned lookups and cdk-nag AwsSolutions registered: synth fails on any unacknowledged error. */
+/** An App with pinned lookups and the cdk-nag AwsSolutions and NIST 800-53 R5 packs registered: synth fails on any unacknowledged error. */
 export function exampleApp(props: AppProps = {}): App {
   const { account, region } = EXAMPLE_ENV;
   const app = new App({
@@ -19,6 +19,6 @@ export function exampleApp(props: AppProps = {}): App {
       ...props.context,
     },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
   return app;
 }

@@ -79,15 +79,29 @@ function manifestIdOf(s: Scenario, kind: string, name: string): string {
   return m.id;
 }
 
-/** Every statement of the policy attached to the role of a Pod Identity service account. */
-function statementsOf(s: Scenario, namespace: string, serviceAccount: string): any[] {
+/** Logical id of the role of a Pod Identity service account. */
+function roleIdOf(s: Scenario, namespace: string, serviceAccount: string): string {
   const assoc = Object.values(s.resources).find((r: any) => r.Type === 'AWS::EKS::PodIdentityAssociation'
     && r.Properties.Namespace === namespace && r.Properties.ServiceAccount === serviceAccount) as any;
   expect(assoc).toBeDefined();
-  const roleId = assoc.Properties.RoleArn['Fn::GetAtt'][0];
-  return Object.values(s.resources)
+  return assoc.Properties.RoleArn['Fn::GetAtt'][0];
+}
+
+/** The role of a Pod Identity service account. */
+function roleOf(s: Scenario, namespace: string, serviceAccount: string): any {
+  const role = s.resources[roleIdOf(s, namespace, serviceAccount)];
+  expect(role.Type).toBe('AWS::IAM::Role');
+  return role;
+}
+
+/** Every statement of the policies of the role of a Pod Identity service account: attached policies and inline ones. */
+function statementsOf(s: Scenario, namespace: string, serviceAccount: string): any[] {
+  const roleId = roleIdOf(s, namespace, serviceAccount);
+  const attached = Object.values(s.resources)
     .filter((r: any) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => x.Ref === roleId))
     .flatMap((r: any) => r.Properties.PolicyDocument.Statement);
+  const inline = (s.resources[roleId].Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
+  return [...attached, ...inline];
 }
 
 function statement(statements: any[], sid: string): any {
@@ -139,11 +153,7 @@ beforeAll(() => {
     tls: FxTls.acm({ hostedZone: zoneOf(stack), domainName: 'fx.example.com' }),
     ingressRateLimit: { average: 50, burst: 100 },
     ingressIpAllowlist: ['203.0.113.0/24'],
-  }), (cluster, stack) => {
-    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'OrdersDb',
-      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/db-AbCdEf`);
-    cluster.grantExternalSecretRead(secret);
-  });
+  }));
   le = build((stack) => ({
     profile: FxProfile.DEVELOPMENT,
     platformName: 'fx-dev',
@@ -228,7 +238,7 @@ describe('Traefik', () => {
   test('every manifest validates against its Kubernetes / CRD schema', () => {
     const objects = [...manifests(acm), ...manifests(le)].flatMap((m) => m.objects);
     const kinds = new Set(objects.map((o) => o.kind));
-    for (const kind of ['TLSOption', 'Middleware', 'TLSStore', 'ClusterSecretStore', 'ClusterIssuer', 'Certificate', 'Ingress', 'Namespace', 'Schedule']) {
+    for (const kind of ['TLSOption', 'Middleware', 'TLSStore', 'ClusterIssuer', 'Certificate', 'Ingress', 'Namespace', 'Schedule']) {
       expect(kinds).toContain(kind);
     }
     // kubernetes-models has no Velero package: the Schedule is checked against the CRD by check-helm-values below.
@@ -343,26 +353,42 @@ describe('External Secrets Operator', () => {
     acm.template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'external-secrets', ServiceAccount: 'external-secrets' });
   });
 
-  test('the ClusterSecretStore reads Secrets Manager in the stack region with a served apiVersion', () => {
-    const [store] = objectsOf(acm, 'ClusterSecretStore');
-    expect(store.apiVersion).toBe('external-secrets.io/v1');
-    expect(store.metadata.name).toBe('fx-secrets-manager');
-    expect(store.spec).toEqual({ provider: { aws: { service: 'SecretsManager', region: REGION } } });
+  test('no cluster-wide store: no ClusterSecretStore; the chart alone provides the CRDs and the webhook', () => {
+    for (const s of [acm, le]) {
+      expect(objectsOf(s, 'ClusterSecretStore')).toEqual([]);
+      // Stores are namespaced and created by the namespaces that sync secrets (FxMicroservice, FxObservability).
+      expect(objectsOf(s, 'SecretStore')).toEqual([]);
+      expect(s.cluster.hasCapability(FxCapability.EXTERNAL_SECRETS_CRDS)).toBe(true);
+      expect(s.cluster.hasCapability(FxCapability.EXTERNAL_SECRETS_WEBHOOK)).toBe(true);
+    }
   });
 
-  test("reads the platform's secrets by prefix, decrypts through Secrets Manager only, plus granted secrets", () => {
-    const statements = statementsOf(acm, 'external-secrets', 'external-secrets');
-    const prefix = statement(statements, 'ReadPlatformSecrets');
-    expect(prefix.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
-    expect(JSON.stringify(prefix.Resource)).toContain(`:secretsmanager:${REGION}:${ACCOUNT}:secret:fx-prod/*`);
-    const decrypt = statement(statements, 'DecryptPlatformSecrets');
-    expect(decrypt.Action).toBe('kms:Decrypt');
-    expect(decrypt.Condition.StringEquals['kms:ViaService']).toEqual({ 'Fn::Join': ['', [`secretsmanager.${REGION}.`, { Ref: 'AWS::URLSuffix' }]] });
-    expect(JSON.stringify(decrypt.Condition.StringLike['kms:EncryptionContext:SecretARN'])).toContain('secret:fx-prod/*');
-    expect(statements).toContainEqual(expect.objectContaining({
-      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-      Resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/db-AbCdEf`,
-    }));
+  test("the controller's Pod Identity role is granted nothing: no Secrets Manager or KMS statement at all", () => {
+    for (const s of [acm, le]) {
+      const role = roleOf(s, 'external-secrets', 'external-secrets');
+      // Trusted by EKS Pod Identity only: no web identity, so no SecretStore can authenticate as the controller.
+      const principals = role.Properties.AssumeRolePolicyDocument.Statement.map((st: any) => st.Principal);
+      expect(principals.length).toBeGreaterThan(0);
+      expect(new Set(principals.map((p: any) => JSON.stringify(p)))).toEqual(new Set([JSON.stringify({ Service: 'pods.eks.amazonaws.com' })]));
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(statementsOf(s, 'external-secrets', 'external-secrets')).toEqual([]);
+    }
+    // Nothing anywhere in the cluster stack reads Secrets Manager: without namespaces that sync secrets, no store role exists.
+    const reads = Object.values(acm.resources).flatMap((r: any) => [
+      ...(r.Type === 'AWS::IAM::Policy' ? r.Properties.PolicyDocument.Statement : []),
+      ...(r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement) : []),
+    ]).filter((st: any) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue'));
+    expect(reads).toEqual([]);
+  });
+
+  test('grantExternalSecretRead is refused: secrets are read by the SecretStore of the namespace that syncs them', () => {
+    const stack = newStack();
+    const cluster = new FxCluster(stack, 'Cluster', { profile: FxProfile.DEVELOPMENT, platformName: 'fx-dev' });
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'OrdersDb', `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:orders/db-AbCdEf`);
+    expect(() => cluster.grantExternalSecretRead(secret)).toThrow(new Error(
+      "FxCluster: invalid grantExternalSecretRead 'Platform/OrdersDb'; allowed: no grant to the External Secrets Operator (its own role reads nothing): "
+      + 'secrets are read by the SecretStore of the namespace that syncs them, whose role the namespace\'s owner grants '
+      + '(FxMicroservice grants its own secretEnv, database and basicAuth secrets)'));
   });
 });
 
@@ -434,7 +460,7 @@ describe('install order', () => {
     ['velero.io', 'velero'],
   ];
 
-  test.each([['ACM', () => acm], ["Let's Encrypt", () => le]])('%s: every custom resource depends on the chart serving its CRD', (_name, get) => {
+  test.each([['ACM', () => acm, 6], ["Let's Encrypt", () => le, 7]])('%s: every custom resource depends on the chart serving its CRD', (_name, get, minimum) => {
     const s = get();
     let checked = 0;
     for (const m of manifests(s)) {
@@ -448,7 +474,8 @@ describe('install order', () => {
         checked++;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(7);
+    // ACM: Traefik's TLSOption, TLSStore and middlewares, Velero's Schedule (no ClusterSecretStore any more); Let's Encrypt adds cert-manager's.
+    expect(checked).toBeGreaterThanOrEqual(minimum);
   });
 
   test.each([['ACM', () => acm], ["Let's Encrypt", () => le]])('%s: Traefik and its load balancer depend on the Load Balancer Controller; no cycles', (_name, get) => {

@@ -352,24 +352,38 @@ describe('notifications', () => {
     })]);
   });
 
-  test('EventBridge may publish to the topic and use its KMS key', () => {
-    prod.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: topicId }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } })]) },
-    });
-    const keyPolicy = prod.resources[topicKeyId].Properties.KeyPolicy.Statement;
-    expect(keyPolicy).toEqual(expect.arrayContaining([{
-      Sid: 'AllowEventBridgeComplianceNotifications',
+  test('EventBridge publishes with a role of this account\'s rules: no service principal in the topic or key policy', () => {
+    const rule = Object.values(prod.template.findResources('AWS::Events::Rule'))[0];
+    const roleRef = rule.Properties.Targets[0].RoleArn;
+    expect(roleRef).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ComplianceNotificationRole[0-9A-F]{8}$/), 'Arn'] });
+    expect(prod.compliance.notificationRole).toBeDefined();
+    const role = prod.resources[roleRef['Fn::GetAtt'][0]];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Action: 'sts:AssumeRole',
       Effect: 'Allow',
       Principal: { Service: 'events.amazonaws.com' },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      Resource: '*',
-    }]));
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': '123456789012' },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:123456789012:rule/*']] } },
+      },
+    }]);
+    const policy = Object.values(prod.template.findResources('AWS::IAM::Policy'))
+      .find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleRef['Fn::GetAtt'][0] }]))!;
+    expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }),
+      expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: { 'Fn::GetAtt': [topicKeyId, 'Arn'] } }),
+    ]));
+    const services = JSON.stringify([
+      ...Object.values(prod.template.findResources('AWS::SNS::TopicPolicy')).map((p) => p.Properties.PolicyDocument),
+      prod.resources[topicKeyId].Properties.KeyPolicy,
+    ]);
+    expect(services).not.toContain('events.amazonaws.com');
   });
 
   test('without a topic there is no notification rule', () => {
     existing.template.resourceCountIs('AWS::Events::Rule', 0);
     expect(existing.compliance.notificationRule).toBeUndefined();
+    expect(existing.compliance.notificationRole).toBeUndefined();
   });
 });
 

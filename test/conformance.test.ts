@@ -324,6 +324,34 @@ describe('requests, images, timeouts, service accounts and references', () => {
     expect(texts(checkServiceAccounts(ctx))).toEqual([expect.stringContaining('ServiceAccount/b/es: IRSA trust (oidc sub) names a service account that nothing in the assembly creates'), expect.anything()]);
   });
 
+  test('reads an IRSA trust written as a JSON string, and counts a SecretStore\'s JWT service account as in use', () => {
+    const trust = (sub: string) => ({
+      'Fn::Join': ['', ['{"Statement":[{"Action":"sts:AssumeRoleWithWebIdentity","Effect":"Allow","Condition":{"StringEquals":{"',
+        { 'Fn::GetAtt': ['Cluster', 'OpenIdConnectIssuerUrl'] }, `:sub":"${sub}"}}}]}`]],
+    });
+    const store = (sa: string): Obj => ({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'st', namespace: 'b' },
+      spec: { provider: { aws: { service: 'SecretsManager', region: 'us-east-1', auth: { jwt: { serviceAccountRef: { name: sa } } } } } },
+    });
+    const extra = {
+      Good: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: trust('system:serviceaccount:b:web-secrets') } },
+      Bad: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: trust('system:serviceaccount:b:other') } },
+    };
+    const ctx = context(fixture({ manifest: [serviceAccount('web-secrets', 'b'), store('web-secrets')], extra }), []);
+    expect(ctx.assembly.irsaTrusts.map((t) => [t.logicalId, t.subjects])).toEqual([['Good', ['system:serviceaccount:b:web-secrets']], ['Bad', ['system:serviceaccount:b:other']]]);
+    expect(texts(checkServiceAccounts(ctx))).toEqual([
+      '[service-account] S/Bad ServiceAccount/b/other: IRSA trust (oidc sub) names a service account that nothing in the assembly creates',
+      '[service-account] S/Bad ServiceAccount/b/other: IRSA trust (oidc sub) names a service account no rendered or applied pod runs as',
+    ]);
+    // Without the store, nothing uses the Good trust's account either.
+    const bare = context(fixture({ manifest: [serviceAccount('web-secrets', 'b')], extra: { Good: extra.Good } }), []);
+    expect(texts(checkServiceAccounts(bare))).toEqual([
+      '[service-account] S/Good ServiceAccount/b/web-secrets: IRSA trust (oidc sub) names a service account no rendered or applied pod runs as',
+    ]);
+  });
+
   test('fails when an object goes to a namespace nothing creates; release namespaces, Namespace objects and built-ins count', () => {
     const cm = (name: string, ns: string): Obj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns } });
     const ctx = context(fixture({ manifest: [namespace('b'), cm('x', 'b'), cm('y', 'a'), cm('z', 'kube-system'), cm('w', 'ghost')], bDependsOnA: true }), []);

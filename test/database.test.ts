@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, CfnParameter, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, CfnParameter, Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -636,35 +636,59 @@ describe('FxDatabase credentials delivered to a workload through External Secret
   let db: FxDatabase;
   let outdir: string;
   let template: Template;
+  let stack: Stack;
+  let api: FxMicroservice;
+  let worker: FxMicroservice;
   beforeAll(() => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-db-es-'));
-    const stack = new Stack(testApp(outdir), 'Wired', { env: ENV });
+    stack = new Stack(testApp(outdir), 'Wired', { env: ENV });
     const cluster = clusterWithAddons(stack, FxProfile.PRODUCTION);
     db = new FxDatabase(stack, 'Orders', { cluster, databaseName: 'orders' });
-    const service = new FxMicroservice(stack, 'Api', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/api:1.0.0') });
-    new FxMicroservice(stack, 'Worker', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/worker:1.0.0') });
-    objects = service.chart.toJson();
+    api = new FxMicroservice(stack, 'Api', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/api:1.0.0') });
+    worker = new FxMicroservice(stack, 'Worker', { cluster, database: db, image: FxImage.fromRegistry('ghcr.io/acme/worker:1.0.0') });
+    objects = api.chart.toJson();
     template = Template.fromStack(stack); // also writes the assembly for check-helm-values
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
-  test('the ExternalSecret reads the database secret through the platform ClusterSecretStore', () => {
+  test("the ExternalSecret reads the service's own database role secret through its namespace's SecretStore", () => {
     const es = objects.find((o) => o.kind === 'ExternalSecret')!;
     expect(es.apiVersion).toBe('external-secrets.io/v1');
-    expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'fx-secrets-manager' });
+    expect(es.spec.secretStoreRef).toEqual({ kind: 'SecretStore', name: 'api-secrets' });
+    expect(objects.filter((o) => o.kind === 'SecretStore').map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['api/api-secrets']);
+    expect(objects.filter((o) => o.kind === 'ClusterSecretStore')).toEqual([]);
+    expect(es.spec.refreshInterval).toBe('5m');
     expect(es.spec.data).toEqual(['username', 'password', 'host', 'port', 'dbname'].map((p) => ({
-      secretKey: p, remoteRef: { key: db.secretName, property: p },
+      secretKey: p, remoteRef: { key: `${db.secretName}/roles/api`, property: p },
     })));
     expect(Object.keys(es.spec.target.template.data).sort()).toEqual(['DATABASE_URL', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGUSER']);
     expect(es.spec.target).toMatchObject({ name: 'api-database', creationPolicy: 'Owner' });
   });
 
-  test('External Secrets may read the database secret: one statement however many services use it', () => {
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('ClusterExternalSecrets'));
-    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
-    const onDbSecret = statements.filter((st) => JSON.stringify(st.Resource).includes('OrdersSecret'));
-    expect(onDbSecret).toHaveLength(1);
-    expect(onDbSecret[0].Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+  test("each service's own role reads only its own role secret, in one statement; the operator's role reads nothing", () => {
+    const resources = template.toJSON().Resources as Record<string, any>;
+    const roleSecretOf = (service: string): string => {
+      const found = Object.entries(template.findResources('AWS::SecretsManager::Secret'))
+        .filter(([, r]) => r.Properties.Name === `${db.secretName}/roles/${service}`).map(([id]) => id);
+      expect(found).toEqual([expect.stringMatching(new RegExp(`^${service === 'api' ? 'Api' : 'Worker'}DatabaseRoleSecret[0-9A-F]{8}$`))]);
+      return found[0];
+    };
+    /** Secrets Manager read statements of a role: its inline policies and any AWS::IAM::Policy attached to it. */
+    const secretReads = (roleId: string): Array<Record<string, any>> => [
+      ...(resources[roleId].Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+      ...Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`)).flatMap((p) => p.Properties.PolicyDocument.Statement),
+    ].filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'));
+    for (const [service, name] of [[api, 'api'], [worker, 'worker']] as const) {
+      const roleId = stack.getLogicalId(service.role.node.defaultChild as CfnElement);
+      expect(secretReads(roleId)).toEqual([
+        { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: { Ref: roleSecretOf(name) } },
+      ]);
+    }
+    // The operator's own role (Pod Identity of external-secrets/external-secrets) reads no secret at all.
+    const controller = Object.values(template.findResources('AWS::EKS::PodIdentityAssociation'))
+      .find((r) => r.Properties.Namespace === 'external-secrets' && r.Properties.ServiceAccount === 'external-secrets')!;
+    expect(secretReads(controller.Properties.RoleArn['Fn::GetAtt'][0])).toEqual([]);
   });
 
   test('the ExternalSecret validates against the schema the pinned external-secrets chart serves', () => {

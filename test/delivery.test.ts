@@ -1,7 +1,12 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { FxGithubDeployRole, FxGithubDeployRoleProps } from '../src';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { FxCluster, FxGithubDeployRole, FxGithubDeployRoleProps, FxImage, FxMicroservice, FxProfile } from '../src';
+import { testApp } from './util/fixtures';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -64,16 +69,63 @@ describe('FxGithubDeployRole', () => {
     });
   });
 
-  test('may only assume the CDK bootstrap roles of its account and region', () => {
+  test('may only assume the CDK bootstrap roles of its account and region (and push images, below)', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    expect(statements).toHaveLength(1);
+    expect(statements.map((st) => st.Sid)).toEqual(['AssumeCdkBootstrapRoles', 'EcrLogin', 'PushServiceRepositories']);
     expect(statements[0].Action).toEqual(['sts:AssumeRole', 'sts:TagSession']);
     const resources = JSON.stringify(statements[0].Resource);
     for (const kind of ['deploy', 'file-publishing', 'image-publishing', 'lookup']) {
       expect(resources).toContain(`:role/cdk-hnb659fds-${kind}-role-123456789012-us-east-1`);
     }
     expect(resources).not.toContain('*');
+  });
+
+  test('pushes images only to the platform\'s service repositories (tag condition); the registry login is the only *', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const push = ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'];
+    for (const st of statements) {
+      const actions: string[] = [st.Action].flat();
+      if (actions.some((a) => push.includes(a))) expect([st.Resource].flat()).not.toContain('*');
+      if ([st.Resource].flat().includes('*')) expect(actions).toEqual(['ecr:GetAuthorizationToken']);
+    }
+    expect(statements.find((st) => st.Sid === 'PushServiceRepositories')).toEqual({
+      Sid: 'PushServiceRepositories',
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:GetDownloadUrlForLayer',
+        'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart'],
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:us-east-1:123456789012:repository/*']] },
+      // The default platform name is the stack name.
+      Condition: { StringEquals: { 'aws:ResourceTag/fx:platform': 'Deploy', 'aws:ResourceTag/fx:component': 'microservice' } },
+    });
+  });
+
+  test('the push condition matches the tags of an FxMicroservice repository of the same platform, and AwsSolutions passes', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-deploy-push-'));
+    try {
+      const app = testApp(outdir);
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      const stack = new Stack(app, 'Platform', { env: ENV });
+      const cluster = new FxCluster(stack, 'Cluster', { profile: FxProfile.DEVELOPMENT, platformName: 'shop' });
+      new FxMicroservice(stack, 'Orders', {
+        cluster, serviceName: 'orders', image: FxImage.fromAsset(path.join(__dirname, '..', 'examples', 'services'), { file: 'orders-api/Dockerfile' }),
+      });
+      new FxGithubDeployRole(stack, 'Github', { repository: 'o/r', platformName: 'shop' });
+      // Synthesizing runs the pack: an unacknowledged finding on the ECR statements would throw.
+      const t = Template.fromStack(stack);
+      const [repository] = Object.values(t.findResources('AWS::ECR::Repository'));
+      const tags = Object.fromEntries(repository.Properties.Tags.map((tag: { Key: string; Value: string }) => [tag.Key, tag.Value]));
+      const push = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .find((st) => st.Sid === 'PushServiceRepositories');
+      for (const [key, value] of Object.entries<string>(push.Condition.StringEquals)) {
+        expect(tags[key.replace('aws:ResourceTag/', '')]).toBe(value);
+      }
+      expect(push.Condition.StringEquals['aws:ResourceTag/fx:platform']).toBe('shop');
+      expect(fs.readFileSync(path.join(outdir, 'Platform.metadata.json'), 'utf8'))
+        .toContain('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:us-east-1:123456789012:repository/*]');
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   test('tags its resources with the platform and version', () => {

@@ -62,7 +62,7 @@ let bareProd: { stack: Stack; cluster: FxCluster };
 
 beforeAll(() => {
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-elk-'));
-  prod = scenario(FxProfile.PRODUCTION, {}, true, outdir);
+  prod = scenario(FxProfile.PRODUCTION, { adminCidrs: ['198.51.100.0/24'] }, true, outdir);
   dev = scenario(FxProfile.DEVELOPMENT, { elk: true, elasticsearchStorage: Size.gibibytes(15), elasticsearchRetentionDays: 3 }, false);
   devDefault = scenario(FxProfile.DEVELOPMENT, {}, false).template;
   const bareApp = testApp();
@@ -184,14 +184,24 @@ describe('Elasticsearch', () => {
     expect(sa.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'TOKEN' });
     expect(prod.template.findResources('Custom::AWSCDKOpenIdConnectProvider')).toEqual({});
     prod.template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
-    // The role trusts the cluster's OIDC provider for exactly this service account.
-    const conditions = Object.entries(prod.template.findResources('Custom::AWSCDKCfnJson'))
-      .filter(([, r]) => JSON.stringify(r).includes(':sub\\":\\"system:serviceaccount:logging:fx-elasticsearch\\"'));
-    expect(conditions).toHaveLength(1);
-    const roles = Object.values(prod.template.findResources('AWS::IAM::Role')) as Json[];
-    const trust = roles.map((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument)).filter((d) => d.includes(conditions[0][0]));
-    expect(trust).toHaveLength(1);
-    expect(trust[0]).toContain('sts:AssumeRoleWithWebIdentity');
+    // The role trusts the cluster's one OIDC provider for exactly this service account: a JSON string, no CfnJson.
+    expect(prod.template.findResources('Custom::AWSCDKCfnJson')).toEqual({});
+    const [provider] = Object.keys(prod.template.findResources('AWS::IAM::OIDCProvider'));
+    const roles = Object.entries(prod.template.findResources('AWS::IAM::Role')) as Array<[string, Json]>;
+    const trusting = roles.filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('system:serviceaccount:logging:fx-elasticsearch'));
+    expect(trusting.map(([id]) => id)).toEqual([expect.stringMatching(/^ObservabilityElasticsearchSnapshotRole[0-9A-F]{8}$/)]);
+    const document = trusting[0][1].Properties.AssumeRolePolicyDocument;
+    expect(JSON.parse(joinedString(document, 'ISSUER'))).toEqual({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Principal: { Federated: 'ISSUER' },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: { StringEquals: { 'ISSUER:sub': 'system:serviceaccount:logging:fx-elasticsearch', 'ISSUER:aud': 'sts.amazonaws.com' } },
+      }],
+    });
+    const issuer = { 'Fn::Select': [1, { 'Fn::Split': [':oidc-provider/', { Ref: provider }] }] };
+    expect(document['Fn::Join'][1].filter((x: unknown) => typeof x !== 'string')).toEqual([{ Ref: provider }, issuer, issuer]);
   });
 });
 
@@ -274,14 +284,16 @@ describe('Kibana', () => {
     for (const s of [prod, dev]) expect(restrictedViolations(find(s.objects, 'Kibana', 'fx').spec.podTemplate.spec)).toEqual([]);
   });
 
-  test('is routed on kibana.<domain> through Traefik with the shared secure-headers middleware', () => {
+  test('is routed on kibana.<domain> through Traefik, only for adminCidrs, with the shared secure-headers middleware', () => {
     const route = find(prod.objects, 'IngressRoute', 'kibana');
     expect(route.metadata.namespace).toBe('logging');
     expect(route.spec.entryPoints).toEqual(['web']);
+    const allowlist = prod.objects.find((o) => o.kind === 'Middleware' && o.metadata.name === 'fx-admin-allowlist' && o.metadata.namespace === 'logging');
+    expect(allowlist?.spec).toEqual({ ipAllowList: { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 1 } } });
     expect(route.spec.routes).toEqual([{
       kind: 'Rule',
       match: 'Host(`kibana.fx.example.com`)',
-      middlewares: [{ name: 'fx-secure-headers', namespace: 'traefik' }],
+      middlewares: [{ name: 'fx-admin-allowlist', namespace: 'logging' }, { name: 'fx-secure-headers', namespace: 'traefik' }],
       services: [{ name: 'fx-kb-http', port: 5601 }],
     }]);
     expect(prod.observability.kibanaHost).toBe('kibana.fx.example.com');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import { FxCluster, FxDatabase, FxImage, FxMicroservice, FxMicroserviceProps, Fx
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
-import { kubernetesObjectsOf } from './util/manifests';
+import { joinedString, kubernetesObjectsOf } from './util/manifests';
 import { restrictedViolationsOf, workloadCount } from './util/pss';
 import { IFxWorkloadObservability } from '../src/core/contracts';
 import { FxCapability } from '../src/core/install-order';
@@ -98,15 +98,26 @@ describe('FxMicroservice', () => {
     objects = objectsOf(orders);
   });
 
+  /** Logical id of the orders-api service role. */
+  const roleId = (): string => stack.getLogicalId(orders.role.node.defaultChild as CfnElement);
+
+  /** The inline policies of the orders-api service role, by name: statements. */
+  const inlinePolicies = (): Record<string, Obj[]> => Object.fromEntries((template.toJSON().Resources[roleId()].Properties.Policies as Obj[])
+    .map((p) => [p.PolicyName, p.PolicyDocument.Statement]));
+
   test('adds at most 6 CloudFormation resources per service (route, database, observability, grants), one of them the manifest', () => {
     const own = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).filter(([id]) => id.startsWith('OrdersApi'));
-    // Its image is in an existing ECR repository: no repository of its own.
+    // Its image is in an existing ECR repository: no repository of its own. Every grant is inline in the role (no AWS::IAM::Policy);
+    // its database role (secret, custom resource, rotation) is in its own scope.
     expect(own.map(([, r]) => r.Type).sort()).toEqual([
       'AWS::EKS::PodIdentityAssociation',
-      'AWS::IAM::Policy',
       'AWS::IAM::Role',
+      'AWS::SecretsManager::RotationSchedule',
+      'AWS::SecretsManager::Secret',
       'Custom::AWSCDK-EKS-KubernetesResource',
+      'Custom::FxDatabaseServiceRole',
     ]);
+    expect(own.length).toBeLessThanOrEqual(6);
     const minimal = Object.keys(template.toJSON().Resources).filter((id) => id.startsWith('Payments'));
     expect(minimal.length).toBeLessThanOrEqual(4);
   });
@@ -153,7 +164,13 @@ describe('FxMicroservice', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.terminationGracePeriodSeconds).toBe(30);
     expect(pod.topologySpreadConstraints.map((t: Obj) => t.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }]);
+    expect(pod.volumes.map((v: Obj) => v.name)).toEqual(['tmp', 'database-credentials']);
+    expect(pod.volumes[0]).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
+    // Without a database: no credentials volume, mount or directory variable.
+    const plain = find(objectsOf(payments), 'Deployment').spec.template.spec;
+    expect(plain.volumes.map((v: Obj) => v.name)).toEqual(['tmp']);
+    expect(plain.containers[0].volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect((plain.containers[0].env ?? []).map((e: Obj) => e.name)).not.toContain('FX_DATABASE_CREDENTIALS_DIR');
     const app = pod.containers[0];
     expect(app.image).toMatch(/orders:1\.4\.2/);
     expect(app.securityContext).toEqual({
@@ -163,7 +180,10 @@ describe('FxMicroservice', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(app.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(app.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'database-credentials', mountPath: '/var/run/secrets/fx/database', readOnly: true },
+    ]);
     expect(app.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(app.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(app.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
@@ -184,25 +204,78 @@ describe('FxMicroservice', () => {
     expect(app.envFrom).toEqual([{ secretRef: { name: 'orders-api-env-0' } }, { secretRef: { name: 'orders-api-database' } }]);
     const es = find(objects, 'ExternalSecret', 'orders-api-env-0');
     expect(es.apiVersion).toBe('external-secrets.io/v1');
-    expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'fx-secrets-manager' });
+    expect(es.spec.secretStoreRef).toEqual({ kind: 'SecretStore', name: 'orders-api-secrets' });
     expect(es.spec.data).toEqual([{ secretKey: 'PARTNER_TOKEN', remoteRef: { key: 'fx/orders/api-keys', property: 'PARTNER_TOKEN' } }]);
+    expect(es.spec.refreshInterval).toBe('1h');
+    // The namespace's own store, authenticating with the namespace's own service account (annotated with the service role).
+    const store = find(objects, 'SecretStore', 'orders-api-secrets');
+    expect(store.apiVersion).toBe('external-secrets.io/v1');
+    expect(store.metadata.namespace).toBe('orders-api');
+    expect(store.spec).toEqual({
+      provider: { aws: { service: 'SecretsManager', region: 'us-east-1', auth: { jwt: { serviceAccountRef: { name: 'orders-api-secrets' } } } } },
+    });
+    const sa = find(objects, 'ServiceAccount', 'orders-api-secrets');
+    expect(sa.metadata.namespace).toBe('orders-api');
+    expect(sa.automountServiceAccountToken).toBe(false);
+    expect(Object.keys(sa.metadata.annotations)).toEqual(['eks.amazonaws.com/role-arn']);
+    expect(stack.resolve(sa.metadata.annotations['eks.amazonaws.com/role-arn'])).toEqual({ 'Fn::GetAtt': [roleId(), 'Arn'] });
+    expect(objects.filter((o) => o.kind === 'ClusterSecretStore')).toEqual([]);
   });
 
   test('database: credentials through an ExternalSecret template, connect granted, egress opened', () => {
     const es = find(objects, 'ExternalSecret', 'orders-api-database');
     expect(es.spec.data.map((d: Obj) => d.remoteRef.property)).toEqual(['username', 'password', 'host', 'port', 'dbname']);
-    expect(es.spec.data.map((d: Obj) => d.remoteRef.key)).toEqual(Array(5).fill('fx/database/database'));
+    // The service's own login role secret, not the master secret.
+    expect(es.spec.data.map((d: Obj) => d.remoteRef.key)).toEqual(Array(5).fill('fx/database/database/roles/orders_api'));
+    expect(es.spec.secretStoreRef).toEqual({ kind: 'SecretStore', name: 'orders-api-secrets' });
+    expect(es.spec.refreshInterval).toBe('5m');
     expect(es.spec.target.template.data.DATABASE_URL).toBe('postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}?sslmode=require');
     expect(es.spec.target.template.data.PGSSLMODE).toBe('require');
-    // IAM database authentication for the service role
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'rds-db:connect' })]) },
-      Roles: [{ Ref: Match.stringLikeRegexp('^OrdersApiRole') }],
+    // Also as files: the same Secret mounted read-only, its directory in the environment.
+    const pod = find(objects, 'Deployment', 'orders-api').spec.template.spec;
+    expect(pod.volumes.find((v: Obj) => v.name === 'database-credentials')).toEqual({
+      name: 'database-credentials',
+      secret: {
+        secretName: 'orders-api-database',
+        defaultMode: 0o440,
+        items: [
+          { key: 'username', path: 'username' },
+          { key: 'password', path: 'password' },
+          { key: 'host', path: 'host' },
+          { key: 'port', path: 'port' },
+          { key: 'dbname', path: 'dbname' },
+          { key: 'PGSSLMODE', path: 'sslmode' },
+          { key: 'DATABASE_URL', path: 'url' },
+        ],
+      },
     });
-    // External Secrets may read the database secret
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: Match.stringLikeRegexp('^DatabaseSecret') } })]) },
+    expect(pod.containers[0].env).toContainEqual({ name: 'FX_DATABASE_CREDENTIALS_DIR', value: '/var/run/secrets/fx/database' });
+    // The login role secret of this service, in its own scope
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'fx/database/database/roles/orders_api' });
+    const roleSecret = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'fx/database/database/roles/orders_api' } }));
+    expect(roleSecret).toEqual([expect.stringMatching(/^OrdersApiDatabaseRoleSecret[0-9A-F]{8}$/)]);
+    template.hasResourceProperties('Custom::FxDatabaseServiceRole', { RoleName: 'orders_api', SchemaName: 'orders_api', DatabaseName: 'orders', IamAuth: 'true', SecretArn: { Ref: roleSecret[0] } });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { SecretId: { Ref: roleSecret[0] }, HostedRotationLambda: Match.objectLike({ RotationType: 'PostgreSQLMultiUser' }) });
+    // IAM database authentication for the service role, only as <role>_iam; inline in the role
+    const policies = inlinePolicies();
+    const connect = policies.Grants.filter((st: Obj) => JSON.stringify(st.Action).includes('rds-db:'));
+    expect(connect).toEqual([{
+      Action: 'rds-db:connect',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds-db:us-east-1:123456789012:dbuser:',
+          { 'Fn::GetAtt': [expect.stringMatching(/^Database[0-9A-F]{8}$/), 'DbiResourceId'] }, '/orders_api_iam']],
+      },
+    }]);
+    // The namespace's SecretStore (the same role) reads the role secret and decrypts it through Secrets Manager; not the master secret
+    expect(policies.SecretStoreRead).toContainEqual({
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: { Ref: roleSecret[0] },
     });
+    expect(JSON.stringify(policies)).not.toMatch(/"Ref":"DatabaseSecret/);
+    expect(policies.SecretStoreRead).toContainEqual(expect.objectContaining({
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.us-east-1.', { Ref: 'AWS::URLSuffix' }]] } } },
+    }));
     const egress = find(objects, 'NetworkPolicy', 'orders-api').spec.egress.filter((e: Obj) => e.to[0].ipBlock && e.ports?.[0]?.port === database.databasePort);
     expect(egress).toHaveLength(3); // one per isolated subnet
   });
@@ -343,16 +416,37 @@ describe('FxMicroservice', () => {
     });
   });
 
-  test('Pod Identity: role trusted by EKS pods, associated with the service account, grantable', () => {
-    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'orders-api', ServiceAccount: 'orders-api' });
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } }] },
-      Description: 'Pod Identity role of orders-api/orders-api',
+  test('Pod Identity: role trusted by EKS pods and by the SecretStore service account only, associated with the service account, grantable', () => {
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'orders-api', ServiceAccount: 'orders-api', RoleArn: { 'Fn::GetAtt': [roleId(), 'Arn'] } });
+    const role = template.toJSON().Resources[roleId()];
+    expect(role.Properties.Description).toBe('Pod Identity role of orders-api/orders-api');
+    // A JSON string (Fn::Join): the condition keys name the cluster's issuer, known only at deploy time; no CfnJson.
+    const trust = JSON.parse(joinedString(role.Properties.AssumeRolePolicyDocument, 'ISSUER'));
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Action: ['sts:AssumeRole', 'sts:TagSession'], Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' } },
+        {
+          Effect: 'Allow',
+          Principal: { Federated: 'ISSUER' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { 'ISSUER:sub': 'system:serviceaccount:orders-api:orders-api-secrets', 'ISSUER:aud': 'sts.amazonaws.com' } },
+        },
+      ],
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
-      Roles: [{ Ref: Match.stringLikeRegexp('^OrdersApiRole') }],
-    });
+    // The one OIDC provider of the cluster, in the provider ARN and in the issuer of the condition keys.
+    const intrinsics = role.Properties.AssumeRolePolicyDocument['Fn::Join'][1].filter((x: unknown) => typeof x !== 'string');
+    const provider = Object.keys(template.findResources('AWS::IAM::OIDCProvider'));
+    expect(provider).toEqual([expect.stringMatching(/^ClusterOidcProvider[0-9A-F]{8}$/)]);
+    expect(intrinsics).toEqual([
+      { Ref: provider[0] },
+      { 'Fn::Select': [1, { 'Fn::Split': [':oidc-provider/', { Ref: provider[0] }] }] },
+      { 'Fn::Select': [1, { 'Fn::Split': [':oidc-provider/', { Ref: provider[0] }] }] },
+    ]);
+    expect(template.findResources('Custom::AWSCDK-CfnJson')).toEqual({});
+    // Grants (bucket.grantRead(service)) land in the role's inline Grants policy; no AWS::IAM::Policy for the service.
+    expect(inlinePolicies().Grants).toContainEqual(expect.objectContaining({ Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'], Effect: 'Allow' }));
+    expect(Object.values(template.findResources('AWS::IAM::Policy')).filter((p: Obj) => JSON.stringify(p.Properties.Roles).includes(roleId()))).toEqual([]);
   });
 
   test('the manifest depends on the charts serving its CRDs and on the services it calls', () => {

@@ -44,6 +44,8 @@ function productionPlatform(stack: Stack): { cluster: FxCluster; observability: 
     profile: FxProfile.PRODUCTION,
     platformName: 'fx-prod',
     tls: FxTls.acm({ hostedZone: zone, domainName: 'fx.example.com' }),
+    // Production refuses dashboards open to the world: the endpoint allowlist is also the admin allowlist.
+    endpointAllowlist: ['203.0.113.0/24'],
   });
   const observability = new FxObservability(stack, 'Observability', {
     cluster,
@@ -241,9 +243,18 @@ describe('Kubernetes objects', () => {
     const objects = monitoringObjects(prod.template);
     const admin = find(objects, 'ExternalSecret', 'fx-grafana-admin');
     expect(admin.apiVersion).toBe('external-secrets.io/v1');
-    expect(admin.spec.secretStoreRef).toEqual({ name: 'fx-secrets-manager', kind: 'ClusterSecretStore' });
+    // The monitoring namespace's own store (no ClusterSecretStore), authenticating as its own fx-secrets service account.
+    expect(admin.spec.secretStoreRef).toEqual({ name: 'fx-secrets', kind: 'SecretStore' });
     expect(admin.spec.data.map((d: Json) => [d.secretKey, d.remoteRef.property])).toEqual([['admin-user', 'username'], ['admin-password', 'password']]);
+    const store = find(objects, 'SecretStore', 'fx-secrets');
+    expect(store.apiVersion).toBe('external-secrets.io/v1');
+    expect(store.spec).toEqual({ provider: { aws: { service: 'SecretsManager', region: REGION, auth: { jwt: { serviceAccountRef: { name: 'fx-secrets' } } } } } });
+    const account = find(objects, 'ServiceAccount', 'fx-secrets');
+    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'TOKEN' });
+    expect(account.automountServiceAccountToken).toBe(false);
+    expect(kubernetesObjectsOf(prod.template, 'TOKEN').filter((o) => o.kind === 'ClusterSecretStore')).toEqual([]);
     const receivers = find(objects, 'ExternalSecret', 'fx-alertmanager-receivers');
+    expect(receivers.spec.secretStoreRef).toEqual({ name: 'fx-secrets', kind: 'SecretStore' });
     expect(receivers.spec.data).toEqual([
       { secretKey: 'slack-webhook-url', remoteRef: { key: SLACK_ARN } },
       { secretKey: 'pagerduty-routing-key', remoteRef: { key: PAGERDUTY_ARN } },
@@ -251,10 +262,36 @@ describe('Kubernetes objects', () => {
     expect(() => find(monitoringObjects(dev.template), 'ExternalSecret', 'fx-alertmanager-receivers')).toThrow();
   });
 
-  test('the External Secrets Operator may read the receiver secrets and the generated admin secret', () => {
-    const policies = JSON.stringify(prod.template.findResources('AWS::IAM::Policy'));
-    expect(policies).toContain(SLACK_ARN);
-    expect(policies).toContain(PAGERDUTY_ARN);
+  test("only the monitoring SecretStore's role may read the receiver secrets and the generated admin secret", () => {
+    const resources = prod.template.toJSON().Resources as Record<string, Json>;
+    /** Every statement of a role: inline policies and attached AWS::IAM::Policy resources. */
+    const statementsOf = (roleId: string): Json[] => [
+      ...(resources[roleId].Properties.Policies ?? []).flatMap((x: Json) => x.PolicyDocument.Statement),
+      ...Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap((r) => r.Properties.PolicyDocument.Statement),
+    ];
+    const roles = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::IAM::Role');
+    const readers = roles.filter((id) => JSON.stringify(statementsOf(id)).includes(SLACK_ARN));
+    expect(readers).toEqual([expect.stringMatching(/MonitoringSecretStoreRole[0-9A-F]{8}$/)]);
+    const [role] = readers;
+    expect(roles.filter((id) => JSON.stringify(statementsOf(id)).includes(PAGERDUTY_ARN))).toEqual([role]);
+    const adminSecret = Object.keys(prod.template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"admin"}' }) },
+    }));
+    expect(adminSecret).toHaveLength(1);
+    expect(roles.filter((id) => statementsOf(id).some((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')
+      && JSON.stringify(st.Resource) === JSON.stringify({ Ref: adminSecret[0] })))).toEqual([role]);
+    // It reads exactly those three secrets, nothing else.
+    const reads = statementsOf(role).filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'));
+    expect(reads.map((st) => st.Resource)).toEqual([{ Ref: adminSecret[0] }, SLACK_ARN, PAGERDUTY_ARN]);
+    for (const st of reads) expect(st.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+    // Assumable only with the token of monitoring/fx-secrets (a JSON string: the issuer is known at deploy time).
+    expect(JSON.parse(joinedString(resources[role].Properties.AssumeRolePolicyDocument, 'ISSUER')).Statement).toEqual([{
+      Effect: 'Allow',
+      Principal: { Federated: 'ISSUER' },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { 'ISSUER:sub': 'system:serviceaccount:monitoring:fx-secrets', 'ISSUER:aud': 'sts.amazonaws.com' } },
+    }]);
     // No fixed name (a retained fixed name blocks the retry of a rolled-back create); retained only in production.
     const admin = Object.values(prod.template.findResources('AWS::SecretsManager::Secret', {
       Properties: { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', SecretStringTemplate: '{"username":"admin"}' }) },
@@ -307,7 +344,11 @@ describe('Kubernetes objects', () => {
     expect(route.spec.entryPoints).toEqual(['web']);
     expect(route.spec.routes[0].match).toBe('Host(`grafana.fx.example.com`)');
     expect(route.spec.routes[0].services).toEqual([{ name: 'kube-prometheus-stack-grafana', port: 80 }]);
-    expect(route.spec.routes[0].middlewares).toEqual([{ name: 'fx-secure-headers', namespace: 'traefik' }]);
+    expect(route.spec.routes[0].middlewares).toEqual([
+      { name: 'fx-admin-allowlist', namespace: 'monitoring' },
+      { name: 'fx-secure-headers', namespace: 'traefik' },
+    ]);
+    expect(find(monitoringObjects(prod.template), 'Middleware', 'fx-admin-allowlist').spec.ipAllowList.sourceRange).toEqual(['203.0.113.0/24']);
     expect(prod.observability.grafanaHost).toBe('grafana.fx.example.com');
     expect(monitoringObjects(dev.template).some((o) => o.kind === 'IngressRoute')).toBe(false);
   });

@@ -271,7 +271,10 @@ export function loadAssembly(dir: string): Assembly {
         addons.push({ ...at, name: evaluate(p.AddonName, ctx), version: p.AddonVersion === undefined ? undefined : evaluate(p.AddonVersion, ctx) });
       } else if (r.Type === 'AWS::IAM::Role') {
         const subjects = new Set<string>();
-        for (const st of p.AssumeRolePolicyDocument?.Statement ?? []) {
+        // The trust may be a JSON string (or a join of one) rather than an object: CloudFormation accepts both.
+        const trust = p.AssumeRolePolicyDocument;
+        const trustDoc = trust === undefined || (typeof trust === 'object' && !('Fn::Join' in trust)) ? trust : JSON.parse(evaluate(trust, ctx));
+        for (const st of trustDoc?.Statement ?? []) {
           const actions: string[] = [].concat(st.Action ?? []);
           if (!actions.includes('sts:AssumeRoleWithWebIdentity') || st.Condition === undefined) continue;
           const cond = evaluateValue(st.Condition, ctx) as Obj;

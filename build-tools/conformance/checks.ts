@@ -187,6 +187,11 @@ export function operatorServiceAccounts(objects: readonly SourcedObject[]): Set<
     if (group === 'monitoring.coreos.com' && ['Prometheus', 'Alertmanager', 'ThanosRuler', 'PrometheusAgent'].includes(obj.kind)) {
       out.add(`${obj.metadata?.namespace ?? 'default'}/${obj.spec?.serviceAccountName ?? 'default'}`);
     }
+    // External Secrets asks for a token of the store's service account (JWT auth) and assumes its IRSA role.
+    const jwtAccount = obj.spec?.provider?.aws?.auth?.jwt?.serviceAccountRef?.name;
+    if (group === 'external-secrets.io' && obj.kind === 'SecretStore' && typeof jwtAccount === 'string') {
+      out.add(`${obj.metadata?.namespace ?? 'default'}/${jwtAccount}`);
+    }
   }
   return out;
 }

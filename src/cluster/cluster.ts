@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -7,40 +7,39 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
-import { CertManagerAddon } from './addons/cert-manager';
-import { ClusterAutoscalerAddon } from './addons/cluster-autoscaler';
-import { ExternalSecretsAddon } from './addons/external-secrets';
-import { KarpenterAddon } from './addons/karpenter';
-import { LoadBalancerControllerAddon } from './addons/load-balancer-controller';
+import { Construct } from 'constructs';
+import { FxAddonName, IFxAddon } from './addon';
+import { selectAddons } from './addon-values';
+import {
+  FxCertManagerAddon, FxClusterAutoscalerAddon, FxEfsAddon, FxExternalSecretsAddon, FxKarpenterAddon, FxLoadBalancerControllerAddon,
+  FxMetricsServerAddon, FxTraefikAddon, FxVeleroAddon,
+} from './addons/builtins';
+import { clusterOidcProvider } from './addons/external-secrets';
 import { ManagedAddons } from './addons/managed';
-import { defaultIpAllowlist, TraefikAddon } from './addons/traefik';
-import { VeleroAddon } from './addons/velero';
+import { FxClusterBase } from './cluster-base';
+import { IFxCluster } from './contract';
+import { importCluster } from './imported';
 import { acknowledgeClusterFindings } from './nag';
 import { FxNetwork, SUBNET_PRIVATE, validateImportedVpc } from './network';
 import { FxNodeGroupOptions } from './nodegroup-options';
 import { createNodeGroup, resolveNodeGroups } from './nodegroups';
-import { FxAccessLevel, FxAutoscalerExpander, FxClusterProps, FxNodeAutoscaler, FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, FxUpgradePolicy } from './props';
-import { createSharedFileSystem, createStorageChart } from './storage';
+import { FxAccessLevel, FxAutoscalerExpander, FxClusterAttributes, FxClusterProps, FxNodeAutoscaler, FxUpgradePolicy } from './props';
+import { createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
 import { check, FxValidationError, isIpv4Cidr, isUnresolved, nonInternetRangeOf, trackConstruct } from '../core/errors';
-import { FxCapability, InstallOrder } from '../core/install-order';
-import { isDnsLabel, isDnsSubdomain, isHelmReleaseName, isLabelValue } from '../core/k8s-names';
+import { FxCapability } from '../core/install-order';
+import { isDnsLabel, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
-import { chartLabels, platformLabels, tagPlatform } from '../core/tags';
-import { FxComponentVersions, FxVersions } from '../core/versions';
+import { tagPlatform } from '../core/tags';
+import { FxAddonVersions, FxComponentVersions, FxVersions } from '../core/versions';
 
 const WHO = 'FxCluster';
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
-const EXACT_VERSION = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
+const EKS_ADDON_VERSION = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
 /** The retention values CloudWatch Logs accepts (`logs.RetentionDays`; a plain number from JavaScript may be anything). */
 const LOG_RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((v) => typeof v === 'number') as number[]);
-/** Timeout of aws-eks-v2's kubectl handler Lambda function (it runs `helm upgrade --install --wait`). */
-export const KUBECTL_HANDLER_TIMEOUT_SECONDS = 900;
-/** Longest Helm timeout accepted: the handler's timeout less a margin for pulling the chart and reporting back. */
-export const MAX_HELM_TIMEOUT_SECONDS = KUBECTL_HANDLER_TIMEOUT_SECONDS - 120;
+export { KUBECTL_HANDLER_TIMEOUT_SECONDS, MAX_HELM_TIMEOUT_SECONDS } from './cluster-base';
 
 /**
  * An EKS cluster ready for platform workloads: a 3-AZ VPC with flow logs, an aws-eks-v2 control
@@ -51,11 +50,27 @@ export const MAX_HELM_TIMEOUT_SECONDS = KUBECTL_HANDLER_TIMEOUT_SECONDS - 120;
  *
  * Other Fx constructs take the FxCluster and install through its methods (`addHelmChart`,
  * `addManifest`, `addCdk8sChart`, `addPodIdentityServiceAccount`), which keep the install order:
- * what a chart or manifest `needs` is installed before it and deleted after it.
+ * what a chart or manifest `needs` is installed before it and deleted after it. Given a `scope` in
+ * another stack, a resource is created there (`scopeFor`), so FxDatabase, FxObservability and
+ * FxMicroservice may each live in a stack of their own, deployed after the cluster's.
  */
-export class FxCluster extends Construct {
+export class FxCluster extends FxClusterBase {
+  /**
+   * Imports an EKS cluster created elsewhere (another app or tool), so Fx add-ons and services
+   * install on it through its kubectl provider.
+   *
+   * @param scope the parent construct
+   * @param id construct id
+   * @param attrs the cluster, its kubectl access, network, profile and what is already installed on it
+   */
+  public static fromClusterAttributes(scope: Construct, id: string, attrs: FxClusterAttributes): IFxCluster {
+    return importCluster(scope, id, attrs);
+  }
+
   /** The aws-eks-v2 cluster. */
   public readonly cluster: eks.Cluster;
+  /** Name of the EKS cluster. */
+  public readonly clusterName: string;
   /** The VPC the cluster runs in. */
   public readonly vpc: ec2.IVpc;
   /** The profile every default came from. */
@@ -74,14 +89,14 @@ export class FxCluster extends Construct {
   public readonly secretsKey: kms.IKey;
   /** The managed node groups, in the order given. */
   public readonly nodeGroups: eks.Nodegroup[];
-  /** The shared EFS file system behind the `efs-sc` StorageClass. */
-  public readonly fileSystem: efs.IFileSystem;
+  /** The shared EFS file system behind the `efs-sc` StorageClass, unless the `efs` add-on is removed or replaced. */
+  public readonly fileSystem?: efs.IFileSystem;
   /** The cdk8s chart with the StorageClasses and the VolumeSnapshotClass (already serialised). */
   public readonly storageChart: cdk8s.Chart;
   /** The manifest that applies `storageChart`. */
   public readonly storageManifest: eks.KubernetesManifest;
-  /** The metrics-server Helm release. */
-  public readonly metricsServer: eks.HelmChart;
+  /** The metrics-server Helm release, unless removed. */
+  public readonly metricsServer?: eks.HelmChart;
   /** Whether volumes outlive their claims (Retain reclaim policy). */
   public readonly retainVolumes: boolean;
   /** The TLS path of the public endpoint, when a domain is configured. */
@@ -94,16 +109,16 @@ export class FxCluster extends Construct {
    * domain: routes use the 'web' entry point.
    */
   public readonly tlsTerminatedByTraefik: boolean;
-  /** The AWS Load Balancer Controller release. */
-  public readonly loadBalancerController: eks.HelmChart;
-  /** The Traefik release (ingress controller; provides the Traefik CRDs). */
-  public readonly traefik: eks.HelmChart;
-  /** The manifest with the default TLSOption and the shared Traefik middlewares. */
-  public readonly traefikShared: eks.KubernetesManifest;
-  /** The External Secrets Operator release (provides its CRDs and webhook). */
-  public readonly externalSecretsChart: eks.HelmChart;
-  /** The `fx-secrets-manager` ClusterSecretStore manifest. */
-  public readonly clusterSecretStore: eks.KubernetesManifest;
+  /** The AWS Load Balancer Controller release, unless removed. */
+  public readonly loadBalancerController?: eks.HelmChart;
+  /** The Traefik release (ingress controller; provides the Traefik CRDs), unless removed or replaced. */
+  public readonly traefik?: eks.HelmChart;
+  /** The manifest with the default TLSOption and the shared Traefik middlewares, unless Traefik is removed or replaced. */
+  public readonly traefikShared?: eks.KubernetesManifest;
+  /** The External Secrets Operator release (provides its CRDs and webhook), unless removed or replaced. */
+  public readonly externalSecretsChart?: eks.HelmChart;
+  /** The `fx-secrets-manager` ClusterSecretStore manifest, unless External Secrets is removed or replaced. */
+  public readonly clusterSecretStore?: eks.KubernetesManifest;
   /** The cert-manager release (Let's Encrypt path only). */
   public readonly certManager?: eks.HelmChart;
   /** The cluster-autoscaler release, unless switched off or Karpenter is the node autoscaler. */
@@ -119,12 +134,11 @@ export class FxCluster extends Construct {
   /** DNS name of the public load balancer (resolved at deploy time), when a domain is configured. */
   public readonly loadBalancerDnsName?: string;
 
-  private readonly installOrder = new InstallOrder(WHO);
-  private readonly addons: ManagedAddons;
-  private readonly externalSecrets: ExternalSecretsAddon;
+  /** The EKS managed add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, CSI drivers, snapshot controller). */
+  private readonly managedAddons: ManagedAddons;
 
   constructor(scope: Construct, id: string, props: FxClusterProps = {}) {
-    super(scope, id);
+    super(scope, id, WHO);
     trackConstruct(this);
     const profile = props.profile ?? FxProfile.DEVELOPMENT;
     const settings = profile.settings;
@@ -149,6 +163,7 @@ export class FxCluster extends Construct {
     }
     const nodeGroups = resolveNodeGroups(props.nodeGroups, profile);
     const clusterName = props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100, separator: '-' });
+    this.clusterName = clusterName;
     check(Token.isUnresolved(clusterName) || CLUSTER_NAME.test(clusterName), WHO, 'clusterName', clusterName,
       'up to 100 letters, digits, - and _, starting with a letter or digit');
     if (props.vpc) {
@@ -182,168 +197,69 @@ export class FxCluster extends Construct {
     };
     this.clusterSecurityGroup = this.cluster.clusterSecurityGroup;
     this.connections = this.cluster.connections;
-    (props.admins ?? []).forEach((role) => {
+    const admins = props.admins ?? [];
+    admins.forEach((role, i) => {
+      // The same role (or ARN) twice would give one access entry the admin policy twice: EKS rejects it at deploy.
+      const first = admins.findIndex((r) => r === role || (!Token.isUnresolved(r.roleArn) && r.roleArn === role.roleArn));
+      check(first === i, WHO, `admins[${i}]`, Token.isUnresolved(role.roleArn) ? role.node.path : role.roleArn,
+        `each role once (it is admins[${first}] already)`);
       this.cluster.grantClusterAdmin(`Admin${Names.nodeUniqueId(role.node)}`, role.roleArn);
     });
 
-    this.addons = new ManagedAddons(this, 'Addons', {
+    this.managedAddons = new ManagedAddons(this, 'Addons', {
       cluster: this.cluster,
-      versions: this.versions.addons,
-      installOrder: this.installOrder,
+      versions: resolveManagedAddonVersions(this.versions, props),
+      order: this,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.nodeGroups = this.createNodeGroups(nodeGroups);
 
-    this.fileSystem = createSharedFileSystem(this, 'FileSystem', {
-      vpc: this.vpc,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      clusterSecurityGroup: this.clusterSecurityGroup,
-      clientRole: this.addons.efsCsiNodeRole,
-    });
-    this.storageChart = createStorageChart({ platformName: this.platformName, fileSystem: this.fileSystem, retainVolumes: this.retainVolumes });
+    // Platform add-ons: each declares what it needs and provides (addon.ts, addons/builtins.ts).
+    const addons = selectAddons(WHO, this.defaultAddons(props), props.addons);
+    // The shared file system first: the storage manifest's efs-sc class names it.
+    this.installAddons(this, addons.filter((a) => a.name === FxAddonName.EFS));
+    const fileSystem = this.builtIn(FxAddonName.EFS, FxEfsAddon)?.fileSystem;
+    this.fileSystem = fileSystem;
+    this.storageChart = createStorageChart({ platformName: this.platformName, fileSystem, retainVolumes: this.retainVolumes });
     this.storageManifest = this.addCdk8sChart('Storage', this.storageChart, {
-      needs: [FxCapability.EBS_CSI, FxCapability.EFS_CSI, FxCapability.SNAPSHOT_CRDS],
+      needs: [FxCapability.EBS_CSI, ...(fileSystem ? [FxCapability.EFS_CSI] : []), FxCapability.SNAPSHOT_CRDS],
       provides: [FxCapability.STORAGE_CLASSES],
     });
-    this.storageManifest.node.addDependency(this.fileSystem.mountTargetsAvailable);
-    this.metricsServer = this.installMetricsServer();
+    if (fileSystem) this.storageManifest.node.addDependency(fileSystem.mountTargetsAvailable);
 
-
-    // Platform add-ons: each declares what it needs and provides; see addons/*.ts.
     this.tls = props.tls;
     this.domainName = props.tls?.domainName;
     this.tlsTerminatedByTraefik = props.tls?.mode === FxTlsMode.LETS_ENCRYPT;
-    this.loadBalancerController = new LoadBalancerControllerAddon(this).chart;
-    const traefik = new TraefikAddon(this, {
-      tls: props.tls,
-      replicas: props.ingressReplicas ?? settings.ingressReplicas,
-      rateLimit: props.ingressRateLimit ?? { average: 100, burst: 200 },
-      ipAllowlist: props.ingressIpAllowlist ?? defaultIpAllowlist(this),
-    });
-    this.traefik = traefik.chart;
-    this.traefikShared = traefik.sharedManifest;
-    this.loadBalancerDnsName = traefik.loadBalancerDnsName;
-    if (props.tls?.mode === FxTlsMode.LETS_ENCRYPT) {
-      this.certManager = new CertManagerAddon(this, props.tls).chart;
-    }
-    this.externalSecrets = new ExternalSecretsAddon(this);
-    this.externalSecretsChart = this.externalSecrets.chart;
-    this.clusterSecretStore = this.externalSecrets.clusterSecretStore;
-    check(props.nodeAutoscaler === undefined || props.clusterAutoscaler === undefined, WHO, 'clusterAutoscaler',
-      `${props.clusterAutoscaler} with nodeAutoscaler ${props.nodeAutoscaler?.name}`, 'either nodeAutoscaler or clusterAutoscaler, not both');
-    const autoscaler = props.nodeAutoscaler ?? ((props.clusterAutoscaler ?? true) ? FxNodeAutoscaler.CLUSTER_AUTOSCALER : undefined);
-    if (autoscaler === FxNodeAutoscaler.CLUSTER_AUTOSCALER) {
-      this.clusterAutoscaler = new ClusterAutoscalerAddon(this, clusterName, props.autoscalerExpander ?? FxAutoscalerExpander.LEAST_WASTE).chart;
-    } else {
-      check(props.autoscalerExpander === undefined, WHO, 'autoscalerExpander', props.autoscalerExpander,
-        'no expander unless cluster-autoscaler is the node autoscaler');
-    }
-    if (autoscaler?.karpenterOptions) {
-      const karpenter = new KarpenterAddon(this, clusterName, autoscaler.karpenterOptions);
-      this.karpenter = karpenter.chart;
-      this.karpenterNodePools = karpenter.nodePools;
-    }
-    if (props.velero ?? true) {
-      const velero = new VeleroAddon(this, props.clusterBackupRetentionDays ?? settings.clusterBackupRetentionDays);
-      this.velero = velero.chart;
-      this.backupBucket = velero.bucket;
-    }
+    // Created under this construct with the ids they always had: a moved Helm release is reinstalled.
+    this.installAddons(this, addons.filter((a) => a.name !== FxAddonName.EFS));
+    const traefik = this.builtIn(FxAddonName.TRAEFIK, FxTraefikAddon);
+    const externalSecrets = this.builtIn(FxAddonName.EXTERNAL_SECRETS, FxExternalSecretsAddon);
+    const karpenter = this.builtIn(FxAddonName.KARPENTER, FxKarpenterAddon);
+    const velero = this.builtIn(FxAddonName.VELERO, FxVeleroAddon);
+    this.metricsServer = this.builtIn(FxAddonName.METRICS_SERVER, FxMetricsServerAddon)?.chart;
+    this.loadBalancerController = this.builtIn(FxAddonName.LOAD_BALANCER_CONTROLLER, FxLoadBalancerControllerAddon)?.chart;
+    this.traefik = traefik?.chart;
+    this.traefikShared = traefik?.sharedManifest;
+    this.loadBalancerDnsName = traefik?.loadBalancerDnsName;
+    this.certManager = this.builtIn(FxAddonName.CERT_MANAGER, FxCertManagerAddon)?.chart;
+    this.externalSecretsChart = externalSecrets?.chart;
+    this.clusterSecretStore = externalSecrets?.clusterSecretStore;
+    this.clusterAutoscaler = this.builtIn(FxAddonName.CLUSTER_AUTOSCALER, FxClusterAutoscalerAddon)?.chart;
+    this.karpenter = karpenter?.chart;
+    this.karpenterNodePools = karpenter?.nodePools;
+    this.velero = velero?.chart;
+    this.backupBucket = velero?.bucket;
 
     acknowledgeClusterFindings(this, this.cluster, this.nodeGroups);
   }
 
   /**
-   * Installs a Helm chart, after everything it `needs`. Any chart works: one of the versions table
-   * (`versions.charts`) or any `{ chart, repository, version }` at an exact version.
-   *
-   * @param id construct id of the release
-   * @param options the chart, namespace, values and install order
+   * The cluster's IAM OIDC identity provider (audience `sts.amazonaws.com`), created on first use:
+   * the one IRSA trust anchor of the cluster (namespace SecretStores, Elasticsearch snapshots).
+   * Always defined for an FxCluster (optional only in the contract, which imported clusters share).
    */
-  public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
-    const version = options.version ?? options.chart.version;
-    const release = options.release ?? options.chart.chart;
-    check(isHelmReleaseName(release), WHO, `addHelmChart(${id}).release`, release,
-      'a Helm release name: lowercase letters, digits, - and ., at most 53 characters');
-    check(EXACT_VERSION.test(version), WHO, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
-    check(isDnsLabel(options.namespace), WHO, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
-    const timeout = options.timeout ?? Duration.minutes(10);
-    const seconds = timeout.toSeconds();
-    check(Token.isUnresolved(seconds) || (Number.isInteger(seconds) && seconds >= 60 && seconds <= MAX_HELM_TIMEOUT_SECONDS), WHO,
-      `addHelmChart(${id}).timeout`, `${seconds}s`,
-      `whole seconds from 60 to ${MAX_HELM_TIMEOUT_SECONDS} (the kubectl handler Lambda stops at ${KUBECTL_HANDLER_TIMEOUT_SECONDS}s; `
-      + 'a release still waiting then stays pending-install and every retry fails)');
-    const chart = this.cluster.addHelmChart(id, {
-      chart: options.chart.chart,
-      repository: options.chart.repository,
-      version,
-      release,
-      namespace: options.namespace,
-      values: options.values,
-      wait: options.wait ?? true,
-      timeout,
-      createNamespace: options.createNamespace ?? true,
-    });
-    this.order(chart, options.needs, options.provides);
-    return chart;
-  }
-
-  /**
-   * Applies Kubernetes objects (plain objects) after worker nodes exist. Use `installAfter` for
-   * further needs, or `addCdk8sChart` with options.
-   *
-   * @param id construct id of the manifest
-   * @param manifest Kubernetes objects
-   */
-  public addManifest(id: string, ...manifest: { [key: string]: any }[]): eks.KubernetesManifest {
-    const resource = this.cluster.addManifest(id, ...manifest);
-    this.order(resource, undefined, undefined);
-    return resource;
-  }
-
-  /**
-   * Applies a complete cdk8s chart as one manifest. The chart is serialised now: objects added to
-   * it afterwards are not applied.
-   *
-   * @param id construct id of the manifest
-   * @param chart the complete cdk8s chart
-   * @param options install order
-   */
-  public addCdk8sChart(id: string, chart: cdk8s.Chart, options: FxManifestOptions = {}): eks.KubernetesManifest {
-    const resource = this.cluster.addCdk8sChart(id, chart);
-    this.order(resource, options.needs, options.provides);
-    return resource;
-  }
-
-  /**
-   * Creates a Kubernetes service account and an IAM role its pods assume through EKS Pod Identity.
-   * Grant AWS access to the returned service account (it is an `iam.IGrantable`; `.role` is the role).
-   *
-   * @param id construct id
-   * @param options name, namespace and install order
-   */
-  public addPodIdentityServiceAccount(id: string, options: FxServiceAccountOptions): eks.ServiceAccount {
-    check(isDnsSubdomain(options.name), WHO, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
-    check(isDnsLabel(options.namespace), WHO, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
-    const account = new eks.ServiceAccount(this, id, {
-      cluster: this.cluster,
-      name: options.name,
-      namespace: options.namespace,
-      identityType: eks.IdentityType.POD_IDENTITY,
-      labels: platformLabels(this.platformName, 'service-account'),
-    });
-    this.installOrder.require(account, FxCapability.POD_IDENTITY, ...(options.needs ?? []));
-    return account;
-  }
-
-  /**
-   * Lets the External Secrets Operator read one Secrets Manager secret (`GetSecretValue`,
-   * `DescribeSecret` on its ARN, `kms:Decrypt` through Secrets Manager on its key if it has one).
-   * Secrets named `<platformName>/...` are readable without a grant.
-   *
-   * @param secret the secret ExternalSecrets will sync
-   */
-  public grantExternalSecretRead(secret: secretsmanager.ISecret): void {
-    this.externalSecrets.grantRead(secret);
+  public get openIdConnectProvider(): iam.IOidcProvider | undefined {
+    return clusterOidcProvider(this);
   }
 
   /**
@@ -363,36 +279,33 @@ export class FxCluster extends Construct {
     ]);
   }
 
-  /**
-   * Records that `construct` installs the given capabilities: everything that needs one of them
-   * is deployed after `construct` and deleted before it.
-   *
-   * @param construct the provider (a Helm chart, manifest or add-on)
-   * @param capabilities capability names, see `FxCapability`
-   */
-  public registerProvider(construct: IConstruct, ...capabilities: string[]): void {
-    this.installOrder.provide(construct, ...capabilities);
+  /** The add-ons this cluster installs unless `addons` says otherwise: from the profile and the props. */
+  private defaultAddons(props: FxClusterProps): IFxAddon[] {
+    check(props.nodeAutoscaler === undefined || props.clusterAutoscaler === undefined, WHO, 'clusterAutoscaler',
+      `${props.clusterAutoscaler} with nodeAutoscaler ${props.nodeAutoscaler?.name}`, 'either nodeAutoscaler or clusterAutoscaler, not both');
+    const autoscaler = props.nodeAutoscaler ?? ((props.clusterAutoscaler ?? true) ? FxNodeAutoscaler.CLUSTER_AUTOSCALER : undefined);
+    if (autoscaler !== FxNodeAutoscaler.CLUSTER_AUTOSCALER) {
+      check(props.autoscalerExpander === undefined, WHO, 'autoscalerExpander', props.autoscalerExpander,
+        'no expander unless cluster-autoscaler is the node autoscaler');
+    }
+    return [
+      new FxEfsAddon({ clientRole: this.managedAddons.efsCsiNodeRole }),
+      new FxMetricsServerAddon(),
+      new FxLoadBalancerControllerAddon(),
+      new FxTraefikAddon({ replicas: props.ingressReplicas, rateLimit: props.ingressRateLimit, ipAllowlist: props.ingressIpAllowlist }),
+      ...(props.tls?.mode === FxTlsMode.LETS_ENCRYPT ? [new FxCertManagerAddon()] : []),
+      new FxExternalSecretsAddon(),
+      ...(autoscaler === FxNodeAutoscaler.CLUSTER_AUTOSCALER
+        ? [new FxClusterAutoscalerAddon({ expander: props.autoscalerExpander ?? FxAutoscalerExpander.LEAST_WASTE })] : []),
+      ...(autoscaler?.karpenterOptions ? [new FxKarpenterAddon(autoscaler.karpenterOptions)] : []),
+      ...((props.velero ?? true) ? [new FxVeleroAddon({ retentionDays: props.clusterBackupRetentionDays })] : []),
+    ];
   }
 
-  /**
-   * Makes `construct` deploy after (and delete before) every provider of the given capabilities.
-   * Synthesis fails if a needed capability has no provider on this cluster.
-   *
-   * @param construct the consumer
-   * @param capabilities capability names, see `FxCapability`
-   */
-  public installAfter(construct: IConstruct, ...capabilities: string[]): void {
-    this.installOrder.require(construct, ...capabilities);
-  }
-
-  /** Whether some construct on this cluster provides the capability. */
-  public hasCapability(capability: string): boolean {
-    return this.installOrder.isProvided(capability);
-  }
-
-  private order(resource: IConstruct, needs: string[] | undefined, provides: string[] | undefined): void {
-    this.installOrder.require(resource, FxCapability.NODES, ...(needs ?? []));
-    if (provides && provides.length > 0) this.installOrder.provide(resource, ...provides);
+  /** The installed add-on of that name when it is the built-in class (not a user replacement). */
+  private builtIn<T extends IFxAddon>(name: string, type: new (...args: any[]) => T): T | undefined {
+    const addon = this.findAddon(name);
+    return addon instanceof type ? addon : undefined;
   }
 
   private createControlPlaneLogGroup(clusterName: string, retention: logs.RetentionDays, key: kms.IKey | undefined): logs.LogGroup {
@@ -434,30 +347,23 @@ export class FxCluster extends Construct {
       : { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     return groups.map((g) => {
       const nodegroup = createNodeGroup(parent, this.cluster, g, privateSubnets);
-      for (const addon of this.addons.beforeNodes) nodegroup.node.addDependency(addon);
-      this.installOrder.provide(nodegroup, FxCapability.NODES);
+      for (const addon of this.managedAddons.beforeNodes) nodegroup.node.addDependency(addon);
+      this.registerProvider(nodegroup, FxCapability.NODES);
       return nodegroup;
     });
   }
+}
 
-  private installMetricsServer(): eks.HelmChart {
-    const production = this.profile.isProduction;
-    return this.addHelmChart('MetricsServer', {
-      chart: this.versions.charts.metricsServer,
-      namespace: 'kube-system',
-      createNamespace: false,
-      values: {
-        replicas: production ? 2 : 1,
-        podDisruptionBudget: { enabled: production, minAvailable: 1 },
-        resources: {
-          requests: { cpu: '100m', memory: '200Mi' },
-          limits: { memory: '400Mi' },
-        },
-        commonLabels: chartLabels(this.platformName, 'metrics-server'),
-      },
-      provides: [FxCapability.METRICS_API],
-    });
+/** The versions table's EKS add-on versions with `managedAddonVersions` applied (exact `eksbuild` versions). */
+function resolveManagedAddonVersions(versions: FxComponentVersions, props: FxClusterProps): FxAddonVersions {
+  const overrides = props.managedAddonVersions ?? {};
+  for (const [name, version] of Object.entries(overrides)) {
+    if (version === undefined) continue;
+    check(name in versions.addons, WHO, 'managedAddonVersions', name, `add-ons of the versions table: ${Object.keys(versions.addons).join(', ')}`);
+    check(Token.isUnresolved(version) || EKS_ADDON_VERSION.test(version), WHO, `managedAddonVersions.${name}`, version,
+      'an exact EKS add-on version such as v1.20.4-eksbuild.2');
   }
+  return { ...versions.addons, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as FxAddonVersions;
 }
 
 function resolveEndpointAccess(props: FxClusterProps): eks.EndpointAccess {

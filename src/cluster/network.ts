@@ -39,6 +39,7 @@ export class FxNetwork extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     validateNetworkProps(props);
+    validateZonesOfStack(Stack.of(this), props.availabilityZones);
 
     this.vpc = new ec2.Vpc(this, 'Resource', {
       ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
@@ -133,6 +134,26 @@ function validateNetworkProps(props: NetworkProps): void {
     check(props.availabilityZones.length === 3 && new Set(props.availabilityZones).size === 3, WHO, 'availabilityZones',
       props.availabilityZones, 'exactly 3 distinct availability zones');
   }
+}
+
+/**
+ * Availability zones must be the stack's own (aws-cdk-lib would fail later with "must be a subset of
+ * the stack's availability zones"): in its region, and among the zones the stack knows (its context
+ * lookup), when both are known at synth.
+ */
+function validateZonesOfStack(stack: Stack, zones: string[] | undefined): void {
+  if (!zones || Token.isUnresolved(zones) || zones.some((z) => Token.isUnresolved(z))) return;
+  const region = stack.region;
+  if (!Token.isUnresolved(region)) {
+    const foreign = zones.find((z) => !(z.startsWith(region) && /^[a-z]{1,2}$/.test(z.slice(region.length))));
+    check(foreign === undefined, WHO, 'availabilityZones', zones,
+      `zones of the stack's region ${region} (${region}a, ${region}b, ...); ${foreign} is not one`);
+  }
+  const known = stack.availabilityZones;
+  if (known.some((z) => Token.isUnresolved(z))) return;
+  const unknown = zones.find((z) => !known.includes(z));
+  check(unknown === undefined, WHO, 'availabilityZones', zones,
+    `zones the stack's account has (${known.join(', ')}, from the availability-zones context); ${unknown} is not one`);
 }
 
 function prefixOf(cidr: string): number {

@@ -4,10 +4,10 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { FxAddonSelection, IFxAddon } from './addon';
 import { FxNodeGroupOptions } from './nodegroup-options';
 import { FxTls } from './tls';
 import { FxProfile } from '../core/profile';
-import { FxHelmChartVersion } from '../core/versions';
 
 /** Which EKS support period the control plane may stay in when its version ages. */
 export enum FxUpgradePolicy {
@@ -174,6 +174,58 @@ export interface FxClusterProps {
    * @default - from the profile: 30 in production, 7 in development
    */
   readonly clusterBackupRetentionDays?: number;
+  /**
+   * Add-ons to remove from the defaults, to install in place of a default (a built-in with extra
+   * Helm values or another chart version, or your own), or to install besides them.
+   * @default - the defaults: metrics-server, AWS Load Balancer Controller, Traefik, cert-manager
+   *   (Let's Encrypt path), External Secrets, cluster-autoscaler or Karpenter (`nodeAutoscaler`),
+   *   Velero (`velero`)
+   */
+  readonly addons?: FxAddonSelection;
+  /**
+   * Versions of EKS managed add-ons overriding the versions table (exact `eksbuild` versions).
+   * @default - the versions table's versions for the cluster's Kubernetes minor
+   */
+  readonly managedAddonVersions?: FxManagedAddonVersions;
+}
+
+/** Versions of EKS managed add-ons, each overriding the versions table when given. */
+export interface FxManagedAddonVersions {
+  /**
+   * Amazon VPC CNI.
+   * @default - the versions table
+   */
+  readonly vpcCni?: string;
+  /**
+   * CoreDNS.
+   * @default - the versions table
+   */
+  readonly coreDns?: string;
+  /**
+   * kube-proxy.
+   * @default - the versions table
+   */
+  readonly kubeProxy?: string;
+  /**
+   * EKS Pod Identity agent.
+   * @default - the versions table
+   */
+  readonly podIdentityAgent?: string;
+  /**
+   * Amazon EBS CSI driver.
+   * @default - the versions table
+   */
+  readonly ebsCsiDriver?: string;
+  /**
+   * Amazon EFS CSI driver.
+   * @default - the versions table
+   */
+  readonly efsCsiDriver?: string;
+  /**
+   * CSI snapshot controller.
+   * @default - the versions table
+   */
+  readonly snapshotController?: string;
 }
 
 /** Limits of a Traefik rate-limit middleware, per client IP. */
@@ -327,81 +379,67 @@ export interface FxNodePoolOptions {
   readonly diskSize?: Size;
 }
 
-/** A Helm release on an FxCluster: any chart, at an exact version. */
-export interface FxHelmChartOptions {
+/** An EKS cluster created elsewhere, for `FxCluster.fromClusterAttributes`. */
+export interface FxClusterAttributes {
+  /** Name of the EKS cluster. */
+  readonly clusterName: string;
+  /** The VPC the cluster runs in. */
+  readonly vpc: ec2.IVpc;
+  /** Id of the cluster security group (the one EKS attaches to the control plane and managed nodes). */
+  readonly clusterSecurityGroupId: string;
   /**
-   * The chart: one of the versions table (`cluster.versions.charts.traefik`) or any other chart
-   * given as `{ chart, repository, version }` with an exact version.
+   * An existing kubectl provider of the cluster (its handler's role must have cluster-admin access). Give this or `kubectlProviderOptions`.
+   * @default - one is created from `kubectlProviderOptions`
    */
-  readonly chart: FxHelmChartVersion;
-  /** Namespace of the release. */
-  readonly namespace: string;
+  readonly kubectlProvider?: eks.IKubectlProvider;
   /**
-   * Release name.
-   * @default - the chart name
+   * Options of a kubectl provider created in this stack. Its handler role must then be granted
+   * cluster-admin access on the cluster (an access entry) by whoever owns the cluster.
+   * @default - `kubectlProvider` is used
    */
-  readonly release?: string;
+  readonly kubectlProviderOptions?: eks.KubectlProviderOptions;
   /**
-   * Exact chart version overriding `chart.version` (never a range).
-   * @default - `chart.version`
+   * Kubernetes minor of the cluster (a minor of the versions table).
+   * @default FxVersions.DEFAULT_KUBERNETES_VERSION
    */
-  readonly version?: string;
+  readonly kubernetesVersion?: string;
   /**
-   * Helm values.
-   * @default - chart defaults
+   * Profile the defaults of add-ons and services come from.
+   * @default FxProfile.DEVELOPMENT
    */
-  readonly values?: { [key: string]: any };
+  readonly profile?: FxProfile;
   /**
-   * Wait until every resource is ready; needed for charts whose CRDs or webhooks others use.
-   * @default true
+   * Name of the platform (labels, tags, secret name prefix).
+   * @default - the stack name
    */
-  readonly wait?: boolean;
+  readonly platformName?: string;
   /**
-   * Helm timeout, from 1 to 13 minutes in whole seconds. The kubectl handler Lambda stops at 15
-   * minutes; a release still waiting then stays `pending-install`, so a 2-minute margin is kept.
-   * @default Duration.minutes(10)
+   * What is already installed on the cluster, as capabilities (see `FxCapability`): e.g.
+   * `FxCapability.POD_IDENTITY` when the Pod Identity agent runs, `FxCapability.EXTERNAL_SECRETS_CRDS`
+   * when External Secrets is installed. Whatever needs a capability nobody provides fails synthesis.
+   * @default [FxCapability.NODES]
    */
-  readonly timeout?: Duration;
+  readonly installedCapabilities?: string[];
   /**
-   * Create the namespace if missing.
-   * @default true
-   */
-  readonly createNamespace?: boolean;
-  /**
-   * Capabilities that must be installed first (see `FxCapability`). Worker nodes always are.
-   * @default - only FxCapability.NODES
-   */
-  readonly needs?: string[];
-  /**
-   * Capabilities this release installs, so that others can wait for it.
+   * Fx add-ons to install on the cluster, in order (e.g. `new FxExternalSecretsAddon()`).
    * @default - none
    */
-  readonly provides?: string[];
-}
-
-/** Install-order options of a manifest or cdk8s chart. */
-export interface FxManifestOptions {
+  readonly addons?: IFxAddon[];
   /**
-   * Capabilities that must be installed first. Worker nodes always are.
-   * @default - only FxCapability.NODES
+   * The public endpoint of the platform on this cluster (its Traefik add-on serves it).
+   * @default - no public endpoint
    */
-  readonly needs?: string[];
+  readonly tls?: FxTls;
   /**
-   * Capabilities these objects install.
-   * @default - none
+   * Pod Identity role of an External Secrets Operator installed elsewhere: `grantExternalSecretRead`
+   * grants it read access when no `external-secrets` add-on is installed here.
+   * @default - grants need the `external-secrets` add-on
    */
-  readonly provides?: string[];
-}
-
-/** A Kubernetes service account whose pods get AWS credentials through EKS Pod Identity. */
-export interface FxServiceAccountOptions {
-  /** Name of the service account (DNS subdomain). */
-  readonly name: string;
-  /** Namespace of the service account (DNS label); it must exist or be created by `needs`. */
-  readonly namespace: string;
+  readonly externalSecretsRole?: iam.IRole;
   /**
-   * Capabilities that must be installed first, e.g. the one providing the namespace.
-   * @default - only FxCapability.POD_IDENTITY
+   * The cluster's IAM OIDC identity provider (audience `sts.amazonaws.com`), for the IRSA trusts of
+   * namespace SecretStores (FxObservability, services with secrets) and Elasticsearch snapshots.
+   * @default - none: what needs an IRSA trust fails synthesis
    */
-  readonly needs?: string[];
+  readonly openIdConnectProvider?: iam.IOidcProvider;
 }

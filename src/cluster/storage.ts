@@ -77,7 +77,8 @@ export function createSharedFileSystem(scope: Construct, id: string, props: Shar
 /** @internal */
 export interface StorageChartProps {
   readonly platformName: string;
-  readonly fileSystem: efs.IFileSystem;
+  /** The shared file system of the efs-sc class; none: no efs-sc class. */
+  readonly fileSystem?: efs.IFileSystem;
   readonly retainVolumes: boolean;
 }
 
@@ -105,26 +106,28 @@ export function createStorageChart(props: StorageChartProps): cdk8s.Chart {
     allowVolumeExpansion: true,
     volumeBindingMode: 'WaitForFirstConsumer',
   } as cdk8s.ApiObjectProps);
-  new cdk8s.ApiObject(chart, 'Efs', {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: { name: STORAGE_CLASS_EFS },
-    provisioner: 'efs.csi.aws.com',
-    parameters: {
-      provisioningMode: 'efs-ap',
-      fileSystemId: props.fileSystem.fileSystemId,
-      directoryPerms: '700',
-      gidRangeStart: '50000',
-      gidRangeEnd: '60000',
-      basePath: '/dynamic',
-    },
-    // tls: encrypted in transit (the file system policy denies anything else); iam: the mount
-    // authenticates as the node plugin's role, which the file system policy allows to mount.
-    mountOptions: ['tls', 'iam'],
-    reclaimPolicy,
-    allowVolumeExpansion: true,
-    volumeBindingMode: 'Immediate',
-  } as cdk8s.ApiObjectProps);
+  if (props.fileSystem) {
+    new cdk8s.ApiObject(chart, 'Efs', {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: STORAGE_CLASS_EFS },
+      provisioner: 'efs.csi.aws.com',
+      parameters: {
+        provisioningMode: 'efs-ap',
+        fileSystemId: props.fileSystem.fileSystemId,
+        directoryPerms: '700',
+        gidRangeStart: '50000',
+        gidRangeEnd: '60000',
+        basePath: '/dynamic',
+      },
+      // tls: encrypted in transit (the file system policy denies anything else); iam: the mount
+      // authenticates as the node plugin's role, which the file system policy allows to mount.
+      mountOptions: ['tls', 'iam'],
+      reclaimPolicy,
+      allowVolumeExpansion: true,
+      volumeBindingMode: 'Immediate',
+    } as cdk8s.ApiObjectProps);
+  }
   new cdk8s.ApiObject(chart, 'EbsSnapshots', {
     apiVersion: 'snapshot.storage.k8s.io/v1',
     kind: 'VolumeSnapshotClass',

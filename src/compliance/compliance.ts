@@ -7,10 +7,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { acknowledgeComplianceFindings } from './nag';
+import { acknowledgeComplianceFindings, acknowledgeNotificationRole } from './nag';
 import { FxConfigRecording, FxConfigRecordingFrequency } from './recording';
 import { FxComplianceRule } from './rules';
-import { FxCluster } from '../cluster/cluster';
+import type { IFxCluster } from '../cluster/contract';
+import { claimAccountSingleton, checkSameEnvironment } from '../core/environment';
 import { check, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 import { FxVersions } from '../core/versions';
@@ -57,7 +58,7 @@ const PLATFORM_RESOURCE_TYPES: config.ResourceType[] = [
 /** Properties of an FxCompliance. */
 export interface FxComplianceProps {
   /** The platform's cluster: its name, profile, endpoint access and Kubernetes version shape the rules. */
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
 
   /**
    * The platform's database. With one, the RDS rules are part of the defaults.
@@ -85,7 +86,7 @@ export interface FxComplianceProps {
 
   /**
    * How often the recorder records changes.
-   * @default - CONTINUOUS in a production profile, DAILY otherwise
+   * @default - CONTINUOUS when the profile's `continuousConfigRecording` is set (production), DAILY otherwise
    */
   readonly recordingFrequency?: FxConfigRecordingFrequency;
 
@@ -140,19 +141,19 @@ export class FxCompliance extends Construct {
   /**
    * The rules the platform promises for this cluster and database: the EKS, EBS, S3, CloudWatch
    * Logs, IAM and VPC rules; the endpoint rule when the cluster endpoint is private; the RDS rules
-   * when a database is given, Multi-AZ only in a production profile.
+   * when a database is given, Multi-AZ only when the profile's databases run Multi-AZ (`databaseMultiAz`).
    *
    * @param cluster the platform's cluster
    * @param database the platform's database, if any
    */
-  public static defaultRules(cluster: FxCluster, database?: FxDatabase): FxComplianceRule[] {
+  public static defaultRules(cluster: IFxCluster, database?: FxDatabase): FxComplianceRule[] {
     const R = FxComplianceRule;
     const rules: FxComplianceRule[] = [];
     if (endpointIsPrivate(cluster)) rules.push(R.EKS_ENDPOINT_NO_PUBLIC_ACCESS);
     rules.push(R.EKS_SECRETS_ENCRYPTED, R.EKS_CLUSTER_LOG_ENABLED, R.EKS_CLUSTER_SUPPORTED_VERSION);
     if (database) {
       rules.push(R.RDS_STORAGE_ENCRYPTED);
-      if (cluster.profile.isProduction) rules.push(R.RDS_MULTI_AZ_SUPPORT);
+      if (cluster.profile.settings.databaseMultiAz) rules.push(R.RDS_MULTI_AZ_SUPPORT);
       rules.push(R.RDS_DB_INSTANCE_BACKUP_ENABLED, R.RDS_SNAPSHOTS_PUBLIC_PROHIBITED, R.RDS_INSTANCE_DELETION_PROTECTION_ENABLED);
     }
     rules.push(
@@ -182,6 +183,12 @@ export class FxCompliance extends Construct {
   public readonly deliveryBucket?: s3.IBucket;
   /** The EventBridge rule sending NON_COMPLIANT evaluations to the topic, when notifications are on. */
   public readonly notificationRule?: events.Rule;
+  /**
+   * The role EventBridge publishes the notifications with (sns:Publish on the topic, and the topic
+   * key's data-key actions when the topic's key is known), when notifications are on. For an imported
+   * topic encrypted with a customer key, grant it `kms:GenerateDataKey*` and `kms:Decrypt` on that key.
+   */
+  public readonly notificationRole?: iam.IRole;
 
   constructor(scope: Construct, id: string, props: FxComplianceProps) {
     super(scope, id);
@@ -213,13 +220,18 @@ export class FxCompliance extends Construct {
       check(recording._resourceTypes.length > 0, WHO, 'recording', 'FxConfigRecording.resourceTypes([])', 'at least one resource type');
     }
     validateLifecycle(transitionAfter, props.deliveryExpiration);
+    checkSameEnvironment(this, WHO, 'cluster', cluster);
+    if (ownRecorder) {
+      claimAccountSingleton(this, WHO, 'recording', `FxConfigRecording (${recording._mode})`, 'AWS Config recorder',
+        'give the others FxConfigRecording.EXISTING (rules and notifications only)');
+    }
 
     this.selectedRules = rules;
     this.recordedResourceTypes = recordedTypes(recording, rules);
 
     if (ownRecorder) {
       const frequency = props.recordingFrequency
-        ?? (cluster.profile.isProduction ? FxConfigRecordingFrequency.CONTINUOUS : FxConfigRecordingFrequency.DAILY);
+        ?? (cluster.profile.settings.continuousConfigRecording ? FxConfigRecordingFrequency.CONTINUOUS : FxConfigRecordingFrequency.DAILY);
       const bucket = this.createDeliveryBucket(transitionAfter, props.deliveryExpiration, props.serverAccessLogsBucket);
       const role = this.createRecorderRole(bucket);
       this.deliveryBucket = bucket;
@@ -250,7 +262,9 @@ export class FxCompliance extends Construct {
     this.configRules = this.createRules(rules, oldestVersion);
 
     if (notify) {
-      this.notificationRule = this.notifyTopic(props.topic!, this.configRules);
+      const notification = this.notifyTopic(props.topic!, this.configRules);
+      this.notificationRule = notification.rule;
+      this.notificationRole = notification.role;
     }
 
     tagPlatform(this, cluster.platformName, 'compliance');
@@ -323,7 +337,7 @@ export class FxCompliance extends Construct {
     });
   }
 
-  private notifyTopic(topic: sns.ITopic, rules: config.ManagedRule[]): events.Rule {
+  private notifyTopic(topic: sns.ITopic, rules: config.ManagedRule[]): { rule: events.Rule; role: iam.Role } {
     const rule = new events.Rule(this, 'NonCompliant', {
       description: 'AWS Config found a resource NON_COMPLIANT with an Fx platform rule',
       eventPattern: {
@@ -337,21 +351,33 @@ export class FxCompliance extends Construct {
       },
     });
     const field = (path: string) => events.EventField.fromPath(path);
+    // EventBridge publishes as a role of its own, not as the events.amazonaws.com service principal:
+    // SNS and KMS then check the role's identity policy (sns:Publish on this topic, the topic key's
+    // data-key actions through SNS), and neither the topic policy nor the key policy lets a service
+    // in. A key policy statement for EventBridge could not be scoped: AWS documents that aws:SourceArn
+    // and aws:SourceAccount are not supported in a KMS key policy for EventBridge delivery to an
+    // encrypted topic (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    // The trust is limited to rules of this account and region (the rule's own ARN would be a cycle:
+    // the rule names the role).
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'NotificationRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) },
+        },
+      }),
+      description: 'EventBridge publishes Fx platform AWS Config non-compliance notifications to the alarm topic',
+    });
     rule.addTarget(new targets.SnsTopic(topic, {
+      role,
       message: events.RuleTargetInput.fromText(
         `AWS Config rule ${field('$.detail.configRuleName')} found ${field('$.detail.resourceType')} `
         + `${field('$.detail.resourceId')} NON_COMPLIANT in account ${field('$.account')}, region ${field('$.region')}.`,
       ),
     }));
-    // SNS encrypts with the topic's key on EventBridge's behalf: EventBridge must be allowed to use it
-    // (the documented key policy for an encrypted topic as an EventBridge target). An imported key is left alone.
-    topic.masterKey?.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowEventBridgeComplianceNotifications',
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-    }));
-    return rule;
+    acknowledgeNotificationRole(role);
+    return { rule, role };
   }
 }
 
@@ -399,8 +425,10 @@ function inputParameters(rule: FxComplianceRule, oldestVersion: string): Record<
 }
 
 /** Whether the cluster's API server has no public endpoint (read from the EKS cluster resource aws-eks-v2 writes). */
-function endpointIsPrivate(cluster: FxCluster): boolean {
-  const cfn = cluster.cluster.node.defaultChild as eks.CfnCluster;
+function endpointIsPrivate(cluster: IFxCluster): boolean {
+  const cfn = cluster.cluster.node.defaultChild as eks.CfnCluster | undefined;
+  // An imported cluster has no CfnCluster here: its endpoint is not known to be private.
+  if (cfn === undefined) return false;
   const vpcConfig = cfn.resourcesVpcConfig as eks.CfnCluster.ResourcesVpcConfigProperty;
   return vpcConfig.endpointPublicAccess === false;
 }

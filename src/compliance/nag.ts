@@ -1,5 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { acknowledgeRoleInlinePolicy } from '../cluster/nag';
 
 /** @internal */
 export interface ComplianceFindings {
@@ -43,4 +44,19 @@ export function acknowledgeComplianceFindings(f: ComplianceFindings): void {
         + 'server access logs.',
     });
   }
+}
+
+/**
+ * The role EventBridge publishes non-compliance notifications with: its grants (sns:Publish on the
+ * topic, the topic key's data-key actions) are inline on it, and publishing to a KMS-encrypted topic
+ * needs `kms:GenerateDataKey*`.
+ *
+ * @internal
+ */
+export function acknowledgeNotificationRole(role: IConstruct): void {
+  acknowledgeRoleInlinePolicy(role, 'the EventBridge notification role of FxCompliance');
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason: 'Publishing to the KMS-encrypted alarm topic needs kms:GenerateDataKey* (the SNS publish grant); the statement names only the topic key.',
+  });
 }

@@ -1,5 +1,6 @@
+import { Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { check } from './errors';
+import { check, FxValidationError } from './errors';
 
 /**
  * Named things one part of the platform installs and others wait for.
@@ -31,6 +32,10 @@ export class FxCapability {
   public static readonly EXTERNAL_SECRETS_CRDS = 'crd:external-secrets.io';
   /** External Secrets Operator validating webhook. */
   public static readonly EXTERNAL_SECRETS_WEBHOOK = 'webhook:external-secrets';
+  /** The `fx-secrets-manager` ClusterSecretStore: ExternalSecrets that use it. */
+  public static readonly CLUSTER_SECRET_STORE = 'external-secrets:fx-secrets-manager';
+  /** Traefik's shared middlewares and default TLSOption: routes that reference them. */
+  public static readonly TRAEFIK_MIDDLEWARES = 'traefik:shared-middlewares';
   /** cert-manager CRDs. */
   public static readonly CERT_MANAGER_CRDS = 'crd:cert-manager.io';
   /** cert-manager webhook. */
@@ -62,12 +67,23 @@ const CAPABILITY = /^[a-z0-9][a-z0-9.:/-]*$/;
  * validation error on the consumer.
  *
  * Synchronous and local to one cluster: there is no global ordering metadata.
+ *
+ * Across stacks a dependency only ever points away from the cluster's stack: every stack that
+ * installs on the cluster references it (kubectl provider, cluster name), so the cluster's stack
+ * deploys first. A consumer in the cluster's stack waiting for a provider in another stack, or two
+ * other stacks waiting for each other, would be a cyclic reference: synthesis fails, naming both.
  */
 export class InstallOrder {
   private readonly providers = new Map<string, IConstruct[]>();
   private readonly consumers = new Map<string, IConstruct[]>();
+  /** Stack dependencies this registry added (consumer's stack → provider's stacks), the cluster's stack excluded. */
+  private readonly stackEdges = new Map<Stack, Set<Stack>>();
 
-  constructor(private readonly who: string) {}
+  /**
+   * @param who the construct name in error messages
+   * @param home the cluster: its stack is the one every other stack deploys after
+   */
+  constructor(private readonly who: string, private readonly home?: IConstruct) {}
 
   /** Records that `construct` installs each of `capabilities`. */
   public provide(construct: IConstruct, ...capabilities: string[]): void {
@@ -75,7 +91,7 @@ export class InstallOrder {
       this.validate(capability);
       push(this.providers, capability, construct);
       for (const consumer of this.consumers.get(capability) ?? []) {
-        if (consumer !== construct) consumer.node.addDependency(construct);
+        if (consumer !== construct) this.link(consumer, construct, capability);
       }
     }
   }
@@ -87,7 +103,7 @@ export class InstallOrder {
       const first = !this.consumers.get(capability)?.includes(construct);
       push(this.consumers, capability, construct);
       for (const provider of this.providers.get(capability) ?? []) {
-        if (provider !== construct) construct.node.addDependency(provider);
+        if (provider !== construct) this.link(construct, provider, capability);
       }
       if (first) {
         construct.node.addValidation({
@@ -109,10 +125,59 @@ export class InstallOrder {
     return this.providers.has(capability);
   }
 
+  /** `consumer` deploys after `provider`, unless that would make the stacks depend on each other. */
+  private link(consumer: IConstruct, provider: IConstruct, capability: string): void {
+    const from = this.home && deployedStack(consumer);
+    const to = this.home && deployedStack(provider);
+    const home = this.home && deployedStack(this.home);
+    if (this.home && from && to && home && from !== to) {
+      const who = `${this.who} at ${this.home.node.path}`;
+      if (from === home) {
+        throw new FxValidationError(who, `needs of ${consumer.node.path}`, capability,
+          `capabilities provided in the cluster's stack ${home.node.path}; '${capability}' is provided by ${provider.node.path} `
+          + `in stack ${to.node.path}, which deploys after the cluster's stack (it references the cluster): `
+          + `create ${consumer.node.path} in that stack or a later one, or provide '${capability}' in the cluster's stack`);
+      }
+      if (to !== home) {
+        const back = this.path(to, from);
+        if (back) {
+          throw new FxValidationError(who, `needs of ${consumer.node.path}`, capability,
+            `capabilities of stacks that do not wait for stack ${from.node.path}; '${capability}' is provided by ${provider.node.path} `
+            + `in stack ${to.node.path}, which already waits for it (${back.map((x) => x.node.path).join(' -> ')}): move one of them so that the stacks deploy in one order`);
+        }
+        const edges = this.stackEdges.get(from) ?? new Set<Stack>();
+        edges.add(to);
+        this.stackEdges.set(from, edges);
+      }
+    }
+    consumer.node.addDependency(provider);
+  }
+
+  /** A chain of stack dependencies (this registry's and explicit ones) from `start` to `goal`, if any. */
+  private path(start: Stack, goal: Stack): Stack[] | undefined {
+    const seen = new Set<Stack>();
+    const walk = (at: Stack): Stack[] | undefined => {
+      if (at === goal) return [at];
+      if (seen.has(at)) return undefined;
+      seen.add(at);
+      for (const next of [...(this.stackEdges.get(at) ?? []), ...at.dependencies]) {
+        const rest = walk(next);
+        if (rest) return [at, ...rest];
+      }
+      return undefined;
+    };
+    return walk(start);
+  }
+
   private validate(capability: string): void {
     check(CAPABILITY.test(capability), this.who, 'capability', capability,
       "a name like 'crd:traefik.io', 'webhook:external-secrets' or 'aws-load-balancer-controller' (lowercase letters, digits, '.', ':', '/', '-')");
   }
+}
+
+/** The top-level stack a construct deploys with (a nested stack deploys with its parent), if any. */
+function deployedStack(construct: IConstruct): Stack | undefined {
+  return construct.node.scopes.find((scope): scope is Stack => Stack.isStack(scope));
 }
 
 function push(map: Map<string, IConstruct[]>, key: string, value: IConstruct): void {

@@ -11,10 +11,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeDatabaseFindings } from './nag';
 import { FxDatabaseProps, FxDatabaseRestoreType } from './props';
-import { FxDatabaseServiceRole, FxServiceRoleOptions } from './service-role';
+import { FxDatabaseServiceRole } from './service-role';
+import { FxServiceRoleOptions, IFxServiceRoleDatabase } from './service-role-options';
 import { resolveSettings, selectDatabaseSubnets, Settings, subnetCidrs } from './settings';
-import { FxCluster } from '../cluster/cluster';
-import { IFxWorkloadDatabase } from '../core/contracts';
+import type { IFxCluster } from '../cluster/contract';
+import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole } from '../core/contracts';
+import { checkSameEnvironment } from '../core/environment';
 import { trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 
@@ -36,10 +38,11 @@ const PASSWORD_EXCLUDE = ' !"#$%&\'()*+,/:;<=>?@[\\]^`{|}~';
  * In an imported VPC without isolated subnets the instance goes into the private subnets (still
  * not publicly accessible, still reachable only from the cluster).
  *
- * Pass it to FxMicroservice (`database`): the service gets the credentials through External
- * Secrets, egress to `databaseCidrs` on `databasePort`, and `grantConnect()`.
+ * Pass it to FxMicroservice (`database`): the service gets a login role and schema of its own
+ * (`addWorkloadRole`) whose credentials arrive through External Secrets, egress to `databaseCidrs`
+ * on `databasePort`, and IAM authentication as its own role; never the master credentials.
  */
-export class FxDatabase extends Construct implements IFxWorkloadDatabase {
+export class FxDatabase extends Construct implements IFxWorkloadDatabase, IFxServiceRoleDatabase {
   /** The primary RDS instance (new, or restored from a snapshot or a point in time). */
   public readonly instance: rds.IDatabaseInstance;
   /** Read replicas, in order (empty unless `readReplicas` is set). */
@@ -81,11 +84,12 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
   public readonly logGroups: { [logType: string]: logs.ILogGroup };
 
   /** The cluster the database serves (its workloads must run on it). */
-  public readonly cluster: FxCluster;
+  public readonly cluster: IFxCluster;
 
   constructor(scope: Construct, id: string, props: FxDatabaseProps) {
     super(scope, id);
     trackConstruct(this);
+    checkSameEnvironment(this, 'FxDatabase', 'cluster', props.cluster);
     this.cluster = props.cluster;
     this.vpc = props.cluster.vpc;
     const s = resolveSettings(this, id, props);
@@ -182,7 +186,7 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
     this.backupVault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.backupVaultKey,
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-      blockRecoveryPointDeletion: this.cluster.profile.isProduction,
+      blockRecoveryPointDeletion: this.cluster.profile.settings.databaseBlockRecoveryPointDeletion,
     });
     this.backupPlan = this.createBackupPlan(instance, s, props.backupCopyVault);
 
@@ -205,6 +209,19 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase {
    */
   public addServiceRole(id: string, options: FxServiceRoleOptions): FxDatabaseServiceRole {
     const scope = this.node.tryFindChild('ServiceRoles') ?? new Construct(this, 'ServiceRoles');
+    return new FxDatabaseServiceRole(scope, id, { ...options, database: this });
+  }
+
+  /**
+   * Creates a workload's own login role (an FxDatabaseServiceRole) with its resources in `scope`,
+   * usually the workload's own stack: FxMicroservice calls it for its database. The database's
+   * stack gains nothing per workload (its one role provider reads role secrets by name prefix).
+   *
+   * @param scope where the role's secret, custom resource and rotation are created
+   * @param id construct id of the role under `scope`
+   * @param options the role's name, schema, IAM authentication, removal policy and rotation
+   */
+  public addWorkloadRole(scope: Construct, id: string, options: FxServiceRoleOptions): IFxWorkloadDatabaseRole {
     return new FxDatabaseServiceRole(scope, id, { ...options, database: this });
   }
 

@@ -1,3 +1,4 @@
 export * from './database';
 export * from './props';
 export * from './service-role';
+export * from './service-role-options';

@@ -1,5 +1,6 @@
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { acknowledgeDeployTimeLambda, acknowledgeRoleInlinePolicy } from '../cluster/nag';
 
 /** @internal */
 export interface DatabaseFindings {
@@ -61,8 +62,10 @@ export interface ServiceRoleFindings {
  * @internal
  */
 export function acknowledgeServiceRoleFindings(f: ServiceRoleFindings): void {
+  acknowledgeDeployTimeLambda(f.handler, 'the database service role handler (creates each service\'s PostgreSQL role)');
   const handlerRole = f.handler.node.tryFindChild('ServiceRole');
   if (handlerRole) {
+    acknowledgeRoleInlinePolicy(handlerRole, 'the database service role handler (reads the master secret and the service role secrets, decrypts them through Secrets Manager only)');
     ack(handlerRole, managed('service-role/AWSLambdaBasicExecutionRole'),
       'Service role handler: the documented execution policy of a Lambda function (writes its own log streams).');
     ack(handlerRole, managed('service-role/AWSLambdaVPCAccessExecutionRole'),
@@ -80,6 +83,8 @@ export function acknowledgeServiceRoleFindings(f: ServiceRoleFindings): void {
       ack(role, `AwsSolutions-IAM5[Resource::<${Stack.of(handler).getLogicalId(handler)}.Arn>:*]`,
         'aws-cdk-lib Provider framework function: may invoke the versions of the one service role handler (<arn>:*) and nothing else.');
     }
+    acknowledgeDeployTimeLambda(framework, 'the aws-cdk-lib Provider framework of the database service roles');
+    if (role) acknowledgeRoleInlinePolicy(role, 'the aws-cdk-lib Provider framework of the database service roles (invokes the one handler)');
     ack(framework, 'AwsSolutions-L1',
       'aws-cdk-lib Provider framework function: its runtime is chosen and updated by aws-cdk-lib, not by this library.');
   }

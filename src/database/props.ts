@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { FxCluster } from '../cluster/cluster';
+import type { IFxCluster } from '../cluster/contract';
 
 /** How a restored database gets its data. */
 export enum FxDatabaseRestoreType {
@@ -72,7 +72,7 @@ export class FxDatabaseRestore {
  */
 export interface FxDatabaseProps {
   /** The cluster whose workloads use this database: its VPC, security group, profile and versions. */
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
   /**
    * Name of the PostgreSQL database created in the instance (and the `dbname` key of the secret).
    * Lowercase letters, digits and `_`, starting with a letter, at most 63 characters, not a
@@ -115,12 +115,12 @@ export interface FxDatabaseProps {
   readonly multiAz?: boolean;
   /**
    * Allocated gp3 storage, 20 GiB to 64 TiB.
-   * @default - 20 GiB development, 100 GiB production
+   * @default - the profile's `databaseAllocatedStorage` (20 GiB development, 100 GiB production)
    */
   readonly allocatedStorage?: Size;
   /**
    * Storage autoscaling limit; more than `allocatedStorage`.
-   * @default - 100 GiB development, 1 TiB production
+   * @default - the profile's `databaseMaxAllocatedStorage` (100 GiB development, 1 TiB production)
    */
   readonly maxAllocatedStorage?: Size;
   /**
@@ -146,7 +146,8 @@ export interface FxDatabaseProps {
    */
   readonly preferredMaintenanceWindow?: string;
   /**
-   * Whether RDS refuses to delete the instance. Turning it off in production also requires an
+   * Whether RDS refuses to delete the instance. Turning it off under a profile with
+   * `databaseRequireExplicitRemoval` (production) also requires an
    * explicit `removalPolicy`.
    * @default true
    */
@@ -194,7 +195,7 @@ export interface FxDatabaseProps {
   readonly dailyBackupRetention?: Duration;
   /**
    * Retention of the weekly AWS Backup recovery points; at least the daily retention.
-   * @default - 35 days development, 365 days production
+   * @default - the profile's `databaseWeeklyBackupRetention` (35 days development, 365 days production)
    */
   readonly weeklyBackupRetention?: Duration;
   /**

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,8 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { FxDatabase } from './database';
 import { acknowledgeServiceRoleFindings } from './nag';
+import { FxServiceRoleOptions, FxServiceRoleRemoval, IFxServiceRoleDatabase } from './service-role-options';
+import { IFxWorkloadDatabaseRole } from '../core/contracts';
 import { check, trackConstruct } from '../core/errors';
 
 const WHO = 'FxDatabaseServiceRole';
@@ -26,62 +27,10 @@ const PUNCTUATION = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 const CONTAINER_ID = 'ServiceRoles';
 const PROVIDER_ID = 'Provider';
 
-/**
- * What happens to a service's PostgreSQL role and schema when its FxDatabaseServiceRole leaves the
- * stack (or is replaced by a new name).
- */
-export class FxServiceRoleRemoval {
-  /** Keep the role, its rotation clone and its schema with all its data (the secret is kept too). */
-  public static readonly RETAIN = new FxServiceRoleRemoval('RETAIN');
-  /** Drop everything the role owns in the database (its schema and tables), then the role and its clone, and delete the secret. */
-  public static readonly DROP = new FxServiceRoleRemoval('DROP');
-
-  private constructor(
-    /** `RETAIN` or `DROP`, as the custom resource receives it. */
-    public readonly value: string,
-  ) {}
-}
-
-/** Options of `FxDatabase.addServiceRole()`. */
-export interface FxServiceRoleOptions {
-  /**
-   * PostgreSQL login role of the service (the `username` of its secret). Lowercase letters, digits
-   * and `_`, starting with a letter or `_`, at most 57 characters (the multi-user rotation adds
-   * `_clone`); not the master user, a built-in role, starting with `pg_` or `rds`, or ending with
-   * `_clone` or `_iam`.
-   */
-  readonly name: string;
-  /**
-   * Schema the role owns in the database: its only place to create and read objects. Same rules as
-   * `name` (at most 63 characters); not `public`, `information_schema` or `pg_*`. Changing it later
-   * gives the role a new, empty schema; the old one stays, with its data, owned by the role.
-   * @default - the role name
-   */
-  readonly schema?: string;
-  /**
-   * Whether the service may also log in with IAM database authentication, as the user
-   * `<name>_iam` (granted `rds_iam`, member of the role, acting as it; use `grantConnect()`). RDS
-   * lets a user log in with one method only, so the password role itself never gets `rds_iam`.
-   * @default true
-   */
-  readonly iamAuth?: boolean;
-  /**
-   * What happens to the role and its schema when this construct is removed.
-   * @default FxServiceRoleRemoval.RETAIN
-   */
-  readonly removal?: FxServiceRoleRemoval;
-  /**
-   * How often the role's password is rotated (multi-user rotation: the new password goes to the
-   * alternate user `<name>_clone`, so connections made with the previous one keep working).
-   * @default Duration.days(30)
-   */
-  readonly rotationSchedule?: Duration;
-}
-
 /** Properties of an FxDatabaseServiceRole. */
 export interface FxDatabaseServiceRoleProps extends FxServiceRoleOptions {
   /** The database the role is created in. */
-  readonly database: FxDatabase;
+  readonly database: IFxServiceRoleDatabase;
 }
 
 /**
@@ -99,9 +48,16 @@ export interface FxDatabaseServiceRoleProps extends FxServiceRoleOptions {
  * Removal follows `removal` (RETAIN by default: a deleted service's data outlives it). A new `name`
  * is a new role: CloudFormation creates it and then removes the old one by the same policy.
  *
+ * Scope: the role's secret, custom resource and rotation live where the construct is created
+ * (`database.addServiceRole` puts them under the database; FxMicroservice puts them in its own
+ * stack through `database.addWorkloadRole`). Nothing in the database's stack refers to them: the
+ * one provider of the database reads role secrets by their name prefix
+ * (`<database secretName>/roles/*`), so the database stack does not grow per service and service
+ * stacks only depend on it.
+ *
  * Usually created with `database.addServiceRole(id, { name })`, once per service using the database.
  */
-export class FxDatabaseServiceRole extends Construct {
+export class FxDatabaseServiceRole extends Construct implements IFxWorkloadDatabaseRole {
   /** The role's secret: `username`, `password`, `host`, `port`, `dbname`, `engine`, `masterarn`. */
   public readonly secret: secretsmanager.ISecret;
   /** Name of the secret: `<database secretName>/roles/<name>`. */
@@ -115,7 +71,7 @@ export class FxDatabaseServiceRole extends Construct {
   /** The IAM-auth database user (`<name>_iam`), when `iamAuth` is on. */
   public readonly iamUsername?: string;
   /** The database the role lives in. */
-  public readonly database: FxDatabase;
+  public readonly database: IFxServiceRoleDatabase;
 
   constructor(scope: Construct, id: string, props: FxDatabaseServiceRoleProps) {
     super(scope, id);
@@ -154,7 +110,6 @@ export class FxDatabaseServiceRole extends Construct {
     // The name is fixed (the service's remote key): never plain RETAIN, a rolled-back first create must remove it.
     secret.applyRemovalPolicy(removal === FxServiceRoleRemoval.DROP ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.secret = secret;
-    provider.allowRead(secret);
 
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -172,8 +127,17 @@ export class FxDatabaseServiceRole extends Construct {
     resource.node.addDependency(database.instance, provider);
 
     // The first rotation runs as soon as the schedule exists: the role must exist before it.
+    // Scheduled on a reference to the secret, not the Secret construct: RotationSchedule would add an
+    // AWS::SecretsManager::ResourcePolicy per role (deny DeleteSecret to the account), one resource more
+    // per service (DESIGN: at most 6). What guards the secret instead: CloudFormation never deletes it
+    // under the default RETAIN (RETAIN_ON_UPDATE_OR_DELETE), no Fx role may call DeleteSecret, and
+    // Secrets Manager deletes only after a 7 to 30 day recovery window (RestoreSecret).
+    const rotated = secretsmanager.Secret.fromSecretAttributes(this, 'RotatedSecret', {
+      secretCompleteArn: secret.secretArn,
+      encryptionKey: database.key,
+    });
     const rotation = new secretsmanager.RotationSchedule(this, 'Rotation', {
-      secret,
+      secret: rotated,
       automaticallyAfter: schedule,
       hostedRotation: secretsmanager.HostedRotation.postgreSqlMultiUser({
         masterSecret: database.credentialsSecret,
@@ -221,7 +185,7 @@ export class FxDatabaseServiceRole extends Construct {
  */
 class ServiceRoleProvider extends Construct {
   /** The provider of a database (`<database>/ServiceRoles/Provider`), created on first use. */
-  public static of(database: FxDatabase): ServiceRoleProvider {
+  public static of(database: IFxServiceRoleDatabase): ServiceRoleProvider {
     const container = database.node.tryFindChild(CONTAINER_ID) ?? new Construct(database, CONTAINER_ID);
     const existing = container.node.tryFindChild(PROVIDER_ID);
     return existing instanceof ServiceRoleProvider ? existing : new ServiceRoleProvider(container, PROVIDER_ID, database);
@@ -234,7 +198,7 @@ class ServiceRoleProvider extends Construct {
   private readonly roles = new Set<string>();
   private readonly schemas = new Set<string>();
 
-  private constructor(scope: Construct, id: string, database: FxDatabase) {
+  private constructor(scope: Construct, id: string, database: IFxServiceRoleDatabase) {
     super(scope, id);
     trackConstruct(this);
     check(fs.existsSync(path.join(ROLE_HANDLER_BUNDLE, 'index.js')), WHO, 'handler bundle', ROLE_HANDLER_BUNDLE,
@@ -287,6 +251,23 @@ class ServiceRoleProvider extends Construct {
       environment: { NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' },
     });
     database.credentialsSecret.grantRead(this.handler);
+    // Role secrets by name prefix, not one grant per secret: role secrets live in the services'
+    // stacks, and a per-secret grant here would make this stack refer to each of them (a cycle).
+    const roleSecrets = roleSecretsArn(database);
+    this.handler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadServiceRoleSecrets',
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resources: [roleSecrets],
+    }));
+    this.handler.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'DecryptServiceRoleSecrets',
+      actions: ['kms:Decrypt'],
+      resources: [database.key.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        StringLike: { 'kms:EncryptionContext:SecretARN': roleSecrets },
+      },
+    }));
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.handler,
@@ -296,6 +277,13 @@ class ServiceRoleProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
     acknowledgeServiceRoleFindings({ handler: this.handler, provider });
+    const policy = this.handler.role!.node.findChild('DefaultPolicy');
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, `secret:${database.secretName}/roles/*`)}]`,
+      reason: 'Service role handler: reads the secrets of this database\'s service roles by their name prefix '
+        + '(<database secretName>/roles/*, names Fx gives only to role secrets): role secrets live in the services\' stacks, '
+        + 'which this stack must not refer to.',
+    });
   }
 
   /** Records a role and schema of this database, refusing a second use of either. */
@@ -306,11 +294,6 @@ class ServiceRoleProvider extends Construct {
     this.schemas.add(schema);
   }
 
-  /** Lets the handler read a role's secret (that one secret, by its ARN). */
-  public allowRead(secret: secretsmanager.ISecret): void {
-    secret.grantRead(this.handler);
-  }
-
   private securityGroup(id: string, vpc: ec2.IVpc, description: string): ec2.SecurityGroup {
     const sg = new ec2.SecurityGroup(this, id, { vpc, description, allowAllOutbound: false });
     sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (HTTPS)');
@@ -318,7 +301,21 @@ class ServiceRoleProvider extends Construct {
   }
 }
 
-function validateServiceRole(database: FxDatabase, name: string, schema: string, schedule: Duration): void {
+/** ARN pattern of every role secret of a database: `<database secretName>/roles/<role>-<random suffix>`. */
+function roleSecretsArn(database: IFxServiceRoleDatabase): string {
+  return Stack.of(database).formatArn({
+    service: 'secretsmanager', resource: 'secret', resourceName: `${database.secretName}/roles/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** A secretsmanager ARN of `stack` the way cdk-nag writes it in a finding id (`<AWS::Partition>`, pseudo parameters). */
+function nagArn(stack: Stack, resource: string): string {
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `arn:<AWS::Partition>:secretsmanager:${region}:${account}:${resource}`;
+}
+
+function validateServiceRole(database: IFxServiceRoleDatabase, name: string, schema: string, schedule: Duration): void {
   check(ROLE_NAME.test(name), WHO, 'name', name,
     'lowercase letters, digits and _, starting with a letter or _, at most 57 characters (the rotation adds _clone)');
   check(!SYSTEM_ROLES.has(name) && !name.startsWith('pg_') && !name.startsWith('rds') && name !== database.masterUsername

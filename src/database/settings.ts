@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -47,7 +47,6 @@ export interface Settings {
 export function resolveSettings(scope: Construct, id: string, props: FxDatabaseProps): Settings {
   const cluster = props.cluster;
   const profile = cluster.profile.settings;
-  const production = cluster.profile.isProduction;
 
   const name = props.name ?? kebab(id);
   v.validateName(name);
@@ -66,8 +65,8 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const replicaInstanceType = props.readReplicaInstanceType ?? instanceType;
   v.validateInstanceType('readReplicaInstanceType', replicaInstanceType);
 
-  const allocated = props.allocatedStorage ?? Size.gibibytes(production ? 100 : 20);
-  const maximum = props.maxAllocatedStorage ?? Size.gibibytes(production ? 1024 : 100);
+  const allocated = props.allocatedStorage ?? profile.databaseAllocatedStorage;
+  const maximum = props.maxAllocatedStorage ?? profile.databaseMaxAllocatedStorage;
   const allocatedGiB = allocated.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
   const maxAllocatedGiB = maximum.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
   v.validateStorage(allocatedGiB, maxAllocatedGiB);
@@ -84,7 +83,7 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const rotationSchedule = props.rotationSchedule ?? Duration.days(30);
   v.validateRotation(rotationSchedule);
   const dailyRetention = props.dailyBackupRetention ?? profile.backupRetention;
-  const weeklyRetention = props.weeklyBackupRetention ?? Duration.days(production ? 365 : 35);
+  const weeklyRetention = props.weeklyBackupRetention ?? profile.databaseWeeklyBackupRetention;
   v.validatePlanRetention(dailyRetention, weeklyRetention);
   const parameters = props.parameters ?? {};
   v.validateParameters(parameters, Number(major));
@@ -96,8 +95,8 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   v.validateReplicas(replicas);
 
   const deletionProtection = props.deletionProtection ?? true;
-  check(!(production && !deletionProtection && props.removalPolicy === undefined), WHO, 'deletionProtection', false,
-    'false in production only together with an explicit removalPolicy (the database is kept unless you say otherwise)');
+  check(!(profile.databaseRequireExplicitRemoval && !deletionProtection && props.removalPolicy === undefined), WHO, 'deletionProtection', false,
+    `false in ${profile.name} only together with an explicit removalPolicy (the database is kept unless you say otherwise)`);
   const restore = props.restore;
   if (restore?.type === FxDatabaseRestoreType.SNAPSHOT) v.validateSnapshotIdentifier(restore.source);
   if (restore?.type === FxDatabaseRestoreType.POINT_IN_TIME) {

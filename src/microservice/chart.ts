@@ -1,6 +1,8 @@
 import * as cdk8s from 'cdk8s';
+import { ExternalSecretSpec, PodExtras } from './pod';
+import { WorkloadChartSpec } from './workload-spec';
 import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
-import { SPOT_TAINT, WIRING } from '../core/wiring';
+import { WIRING } from '../core/wiring';
 
 /** Resolved, validated inputs of one service's Kubernetes objects (internal). */
 export interface ServiceChartSpec {
@@ -10,7 +12,8 @@ export interface ServiceChartSpec {
   readonly labels: Record<string, string>;
   readonly image: string;
   readonly imageVersion: string;
-  readonly port: number;
+  /** The HTTP port (HTTP services only). */
+  readonly port?: number;
   readonly metrics?: { readonly port: number; readonly path: string };
   readonly minReplicas: number;
   readonly maxReplicas: number;
@@ -21,12 +24,25 @@ export interface ServiceChartSpec {
   readonly env: Record<string, string>;
   /** Kubernetes Secrets (synced by ExternalSecrets) whose keys become env vars. */
   readonly envFromSecrets: string[];
+  /**
+   * The database credentials Secret, also mounted as files at `DATABASE_CREDENTIALS_DIR` (the env vars
+   * keep the values of pod start; the files follow rotations).
+   */
+  readonly databaseCredentialsSecret?: string;
   readonly externalSecrets: ExternalSecretSpec[];
-  readonly probes: { readonly liveness: string; readonly readiness: string; readonly startup: string };
+  /** HTTP service, worker, scheduled or one-off job. */
+  readonly workload: WorkloadChartSpec;
+  /** Command, probes, security contexts, volumes, sidecars, init containers and placement. */
+  readonly pod: PodExtras;
   readonly terminationGracePeriodSeconds: number;
   /** Tolerate the platform's spot taint and prefer spot nodes. */
   readonly spot: boolean;
   readonly serviceAccountName: string;
+  /**
+   * The namespace's own SecretStore and its service account (`secretStoreObjects`), present when
+   * the service syncs any secret: every ExternalSecret of the service references it.
+   */
+  readonly secretStore?: { readonly name: string; readonly objects: Array<Record<string, any>> };
   readonly quota?: { readonly cpu: string; readonly memory: string; readonly pods: number };
   readonly egress: EgressSpec;
   readonly route?: RouteSpec;
@@ -36,15 +52,23 @@ export interface ServiceChartSpec {
   readonly tlsTerminatedByTraefik: boolean;
 }
 
-export interface ExternalSecretSpec {
-  readonly name: string;
-  /** Secrets Manager secret name (the remote key). */
-  readonly remoteKey: string;
-  /** Keys of the JSON secret to copy; empty copies every key. */
-  readonly properties: string[];
-  /** Extra keys rendered from the secret's keys with ESO templates (e.g. DATABASE_URL). */
-  readonly templates?: Record<string, string>;
-}
+
+/** Where the pods find the database credentials as files (kubelet updates them after a rotation). */
+export const DATABASE_CREDENTIALS_DIR = '/var/run/secrets/fx/database';
+/** The env var naming `DATABASE_CREDENTIALS_DIR` in the container. */
+export const DATABASE_CREDENTIALS_DIR_ENV = 'FX_DATABASE_CREDENTIALS_DIR';
+/** File in `DATABASE_CREDENTIALS_DIR` -> key of the database Secret it holds. */
+export const DATABASE_CREDENTIAL_FILES: Record<string, string> = {
+  username: 'username',
+  password: 'password',
+  host: 'host',
+  port: 'port',
+  dbname: 'dbname',
+  sslmode: 'PGSSLMODE',
+  url: 'DATABASE_URL',
+};
+/** Name of the credentials volume (reserved: a user volume of this name or at this path would clash). */
+export const DATABASE_CREDENTIALS_VOLUME = 'database-credentials';
 
 export interface EgressSpec {
   readonly cidrs: Array<{ readonly cidr: string; readonly port?: number }>;
@@ -97,13 +121,6 @@ export interface MigrationSpec {
   readonly activeDeadlineSeconds: number;
 }
 
-const POD_SECURITY = {
-  runAsNonRoot: true,
-  runAsUser: 10001,
-  runAsGroup: 10001,
-  fsGroup: 10001,
-  seccompProfile: { type: 'RuntimeDefault' },
-};
 const CONTAINER_SECURITY = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -129,19 +146,127 @@ class ServiceObjects {
   public build(): void {
     if (this.spec.createNamespace) this.namespace();
     this.serviceAccount();
+    this.secretStore();
     for (const es of this.spec.externalSecrets) this.externalSecret(es);
-    const migrationJob = this.spec.migration ? this.migrationJob(this.spec.migration) : undefined;
-    this.deployment(this.spec.name, this.spec.image, this.spec.minReplicas, 'stable', migrationJob);
-    this.service(this.spec.name, 'stable');
-    if (this.spec.canary) {
-      this.deployment(`${this.spec.name}-canary`, this.spec.canary.image, 1, 'canary', migrationJob);
-      this.service(`${this.spec.name}-canary`, 'canary');
+    this.podVolumeObjects();
+    const kind = this.spec.workload.kind;
+    if (kind === 'scheduled-job' || kind === 'job') {
+      this.jobWorkload();
+    } else {
+      const migrationJob = this.spec.migration ? this.migrationJob(this.spec.migration) : undefined;
+      this.deployment(this.spec.name, this.spec.image, this.spec.minReplicas, 'stable', migrationJob);
+      if (kind === 'http-service') this.service(this.spec.name, 'stable');
+      if (this.spec.pod.claimTemplates.length > 0) this.headlessService();
+      if (this.spec.canary) {
+        this.deployment(`${this.spec.name}-canary`, this.spec.canary.image, 1, 'canary', migrationJob);
+        this.service(`${this.spec.name}-canary`, 'canary');
+      }
+      if (kind === 'http-service') this.autoscaler();
+      if (this.spec.maxReplicas >= 2) this.disruptionBudget();
     }
-    this.autoscaler();
-    if (this.spec.maxReplicas >= 2) this.disruptionBudget();
     this.networkPolicies();
     if (this.spec.route) this.route(this.spec.route);
-    if (this.spec.monitoring && this.spec.metrics) this.monitoring(this.spec.monitoring, this.spec.metrics);
+    if (this.spec.monitoring && this.spec.metrics) {
+      if (kind === 'http-service') this.monitoring(this.spec.monitoring, this.spec.metrics);
+      else if (kind === 'worker') this.podMonitor(this.spec.metrics);
+    }
+  }
+
+  /** Shared claims (EFS) and ConfigMaps of the pod's file volumes. */
+  private podVolumeObjects(): void {
+    for (const c of this.spec.pod.claims) {
+      this.obj(`Claim-${c.name}`, 'v1', 'PersistentVolumeClaim', this.meta(c.name), {
+        spec: { accessModes: [c.accessMode], storageClassName: c.storageClassName, resources: { requests: { storage: c.size } } },
+      });
+    }
+    for (const c of this.spec.pod.configMaps) this.obj(`ConfigMap-${c.name}`, 'v1', 'ConfigMap', this.meta(c.name), { data: c.data });
+  }
+
+  /** The headless Service a StatefulSet names its pods through (`<pod>.<service>`): no ClusterIP, no track label. */
+  private headlessService(): void {
+    const ports = this.spec.port !== undefined ? [{ name: 'http', port: this.spec.port, targetPort: 'http', protocol: 'TCP' }] : [];
+    this.obj('HeadlessService', 'v1', 'Service', this.meta(`${this.spec.name}-headless`), {
+      spec: { clusterIP: 'None', selector: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' }, ports, publishNotReadyAddresses: false },
+    });
+  }
+
+  /**
+   * The pod spec shared by every workload kind: hardened security contexts, the service container, native
+   * sidecars before init containers, /tmp plus the pod's volumes, placement and topology spread.
+   */
+  private podSpec(image: string, labels: Record<string, string>, extraInit: Array<Record<string, unknown>>, forJob: boolean):
+  Record<string, unknown> {
+    const spec = this.spec;
+    const initContainers = [...spec.pod.sidecars, ...spec.pod.initContainers, ...extraInit];
+    const claimVolumes = new Set(spec.pod.claimTemplates.map((c) => c.name));
+    return {
+      serviceAccountName: spec.serviceAccountName,
+      automountServiceAccountToken: extraInit.length > 0,
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      securityContext: spec.pod.podSecurity,
+      ...(forJob ? { restartPolicy: 'Never' } : {}),
+      ...(initContainers.length > 0 ? { initContainers } : {}),
+      containers: [this.container('app', image)],
+      // gp3 claims come from the StatefulSet's volumeClaimTemplates, not from the pod's volumes.
+      volumes: [
+        { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+        ...spec.pod.volumes.filter((v) => !claimVolumes.has(String(v.name))),
+        ...this.databaseCredentialsVolumes(),
+      ],
+      ...spec.pod.placement,
+      ...(forJob ? {} : {
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
+          { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
+        ],
+      }),
+    };
+  }
+
+  /** A CronJob, or a one-off Job named after its pod template (immutable: a change of template is a new Job). */
+  private jobWorkload(): void {
+    const spec = this.spec;
+    const job = spec.workload.job!;
+    const labels = { ...this.selector, 'app.kubernetes.io/component': spec.workload.kind };
+    const template = {
+      metadata: { labels: { ...spec.labels, ...labels }, annotations: { 'fx.platform/image-version': spec.imageVersion } },
+      spec: this.podSpec(spec.image, labels, [], true),
+    };
+    const jobSpec = {
+      backoffLimit: job.backoffLimit,
+      ...(job.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: job.activeDeadlineSeconds } : {}),
+      ...(job.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: job.ttlSecondsAfterFinished } : {}),
+      template,
+    };
+    const cron = spec.workload.cron;
+    if (cron) {
+      this.obj('CronJob', 'batch/v1', 'CronJob', this.meta(spec.name), {
+        spec: {
+          schedule: cron.schedule,
+          ...(cron.timeZone !== undefined ? { timeZone: cron.timeZone } : {}),
+          concurrencyPolicy: cron.concurrencyPolicy,
+          ...(cron.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: cron.startingDeadlineSeconds } : {}),
+          successfulJobsHistoryLimit: cron.successfulJobsHistoryLimit,
+          failedJobsHistoryLimit: cron.failedJobsHistoryLimit,
+          suspend: cron.suspend,
+          jobTemplate: { metadata: { labels: { ...spec.labels, ...labels } }, spec: jobSpec },
+        },
+      });
+      return;
+    }
+    const name = spec.workload.jobName ? spec.workload.jobName(jobSpec) : spec.name;
+    this.obj('Job', 'batch/v1', 'Job', this.meta(name, { 'app.kubernetes.io/component': 'job' }), { spec: jobSpec });
+  }
+
+  /** Prometheus scrapes a worker's pods directly (it has no Service for a ServiceMonitor). */
+  private podMonitor(metrics: { port: number; path: string }): void {
+    this.obj('PodMonitor', 'monitoring.coreos.com/v1', 'PodMonitor', this.meta(this.spec.name), {
+      spec: {
+        selector: { matchLabels: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' } },
+        namespaceSelector: { matchNames: [this.ns] },
+        podMetricsEndpoints: [{ port: 'metrics', path: metrics.path, interval: '30s', scrapeTimeout: '10s' }],
+      },
+    });
   }
 
   private meta(name: string, extra?: Record<string, string>): cdk8s.ApiObjectMetadata {
@@ -202,15 +327,23 @@ class ServiceObjects {
     }
   }
 
+  private secretStore(): void {
+    for (const { apiVersion, kind, metadata, ...body } of this.spec.secretStore?.objects ?? []) {
+      this.obj(`SecretStore${kind}`, apiVersion, kind, metadata, body);
+    }
+  }
+
   private externalSecret(es: ExternalSecretSpec): void {
+    const store = this.spec.secretStore;
+    if (!store) throw new Error(`unreachable: ExternalSecret ${es.name} of ${this.ns}/${this.spec.name} without the namespace's SecretStore`);
     const target: Record<string, unknown> = { name: es.name, creationPolicy: 'Owner', deletionPolicy: 'Retain' };
     if (es.templates) {
       target.template = { engineVersion: 'v2', mergePolicy: 'Merge', data: es.templates };
     }
     this.obj(`ExternalSecret-${es.name}`, WIRING.externalSecrets.apiVersion, 'ExternalSecret', this.meta(es.name), {
       spec: {
-        refreshInterval: '1h',
-        secretStoreRef: { kind: 'ClusterSecretStore', name: WIRING.externalSecrets.clusterSecretStore },
+        refreshInterval: es.refreshInterval ?? '1h',
+        secretStoreRef: { kind: 'SecretStore', name: store.name },
         target,
         ...(es.properties.length > 0
           ? { data: es.properties.map((p) => ({ secretKey: p, remoteRef: { key: es.remoteKey, property: p } })) }
@@ -222,29 +355,49 @@ class ServiceObjects {
   private container(name: string, image: string): Record<string, unknown> {
     const spec = this.spec;
     const env = Object.entries(spec.env).map(([k, v]) => ({ name: k, value: v }));
-    const ports = [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }];
+    const ports = spec.port !== undefined ? [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }] : [];
     if (spec.metrics && spec.metrics.port !== spec.port) ports.push({ name: 'metrics', containerPort: spec.metrics.port, protocol: 'TCP' });
-    const probe = (path: string, extra: Record<string, number>) => ({ httpGet: { path, port: 'http' }, ...extra });
+    const probes = spec.pod.probes;
     return {
       name,
       image,
       imagePullPolicy: 'IfNotPresent',
-      ports,
+      ...(spec.pod.command ? { command: spec.pod.command } : {}),
+      ...(spec.pod.args ? { args: spec.pod.args } : {}),
+      ...(ports.length > 0 ? { ports } : {}),
       env: [
         ...env,
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        ...(spec.databaseCredentialsSecret ? [{ name: DATABASE_CREDENTIALS_DIR_ENV, value: DATABASE_CREDENTIALS_DIR }] : []),
       ],
       envFrom: spec.envFromSecrets.map((s) => ({ secretRef: { name: s } })),
       resources: { requests: { ...spec.requests }, limits: { ...spec.limits } },
-      startupProbe: probe(spec.probes.startup, { periodSeconds: 5, failureThreshold: 30, timeoutSeconds: 3 }),
-      livenessProbe: probe(spec.probes.liveness, { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 }),
-      readinessProbe: probe(spec.probes.readiness, { periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 }),
+      ...(probes.startup ? { startupProbe: probes.startup } : {}),
+      ...(probes.liveness ? { livenessProbe: probes.liveness } : {}),
+      ...(probes.readiness ? { readinessProbe: probes.readiness } : {}),
       // Give the load balancer and Traefik time to stop sending traffic before the process gets SIGTERM.
-      lifecycle: { preStop: { sleep: { seconds: 5 } } },
-      securityContext: CONTAINER_SECURITY,
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+      ...(spec.port !== undefined ? { lifecycle: { preStop: { sleep: { seconds: 5 } } } } : {}),
+      securityContext: spec.pod.containerSecurity,
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...spec.pod.volumeMounts, ...this.databaseCredentialsMounts()],
     };
+  }
+
+  /**
+   * The database Secret as files, for credentials that change under a running pod (rotation): a whole
+   * Secret volume (never subPath, which kubelet does not update), read-only, readable by the pod's fsGroup.
+   */
+  private databaseCredentialsVolumes(): Array<Record<string, unknown>> {
+    const secretName = this.spec.databaseCredentialsSecret;
+    if (!secretName) return [];
+    const items = Object.entries(DATABASE_CREDENTIAL_FILES).map(([file, key]) => ({ key, path: file }));
+    return [{ name: DATABASE_CREDENTIALS_VOLUME, secret: { secretName, items, defaultMode: 0o440 } }];
+  }
+
+  private databaseCredentialsMounts(): Array<Record<string, unknown>> {
+    return this.spec.databaseCredentialsSecret
+      ? [{ name: DATABASE_CREDENTIALS_VOLUME, mountPath: DATABASE_CREDENTIALS_DIR, readOnly: true }]
+      : [];
   }
 
   private migrationJob(migration: MigrationSpec): string {
@@ -255,6 +408,14 @@ class ServiceObjects {
     delete container.readinessProbe;
     delete container.lifecycle;
     delete container.ports;
+    delete container.args;
+    // The Job has the pod's volumes but no per-replica gp3 claim.
+    const volumes = [
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      ...this.spec.pod.volumes.filter((v) => !this.spec.pod.claimTemplates.some((c) => c.name === v.name)),
+      ...this.databaseCredentialsVolumes(),
+    ];
+    container.volumeMounts = (container.volumeMounts as Array<Record<string, unknown>>).filter((m) => volumes.some((v) => v.name === m.name));
     this.obj('MigrationJob', 'batch/v1', 'Job', this.meta(jobName, { 'app.kubernetes.io/component': 'migration' }), {
       spec: {
         backoffLimit: 3,
@@ -264,9 +425,10 @@ class ServiceObjects {
           spec: {
             serviceAccountName: this.spec.serviceAccountName,
             restartPolicy: 'Never',
-            securityContext: POD_SECURITY,
+            securityContext: this.spec.pod.podSecurity,
+            ...this.spec.pod.placement,
             containers: [{ ...container, command: migration.command }],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+            volumes,
           },
         },
       },
@@ -286,43 +448,43 @@ class ServiceObjects {
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
       resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
       securityContext: CONTAINER_SECURITY,
-    }] : undefined;
-    this.obj(track === 'stable' ? 'Deployment' : 'CanaryDeployment', 'apps/v1', 'Deployment', this.meta(name, { [MICROSERVICE_TRACK_LABEL]: track }), {
+    }] : [];
+    const template = {
+      metadata: {
+        labels: { ...spec.labels, ...labels },
+        annotations: { 'fx.platform/image-version': spec.imageVersion },
+      },
+      spec: this.podSpec(image, labels, initContainers, false),
+    };
+    const metadata = this.meta(name, { [MICROSERVICE_TRACK_LABEL]: track });
+    const claims = spec.pod.claimTemplates;
+    if (claims.length > 0) {
+      // Per-replica gp3 volumes: a StatefulSet (pods <name>-0, -1... each keeping its claim) behind a headless Service.
+      this.obj('StatefulSet', 'apps/v1', 'StatefulSet', metadata, {
+        spec: {
+          replicas,
+          revisionHistoryLimit: 5,
+          serviceName: `${name}-headless`,
+          selector: { matchLabels: labels },
+          podManagementPolicy: 'Parallel',
+          updateStrategy: { type: 'RollingUpdate' },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+          template,
+          volumeClaimTemplates: claims.map((c) => ({
+            metadata: { name: c.name, labels: { ...spec.labels, ...this.selector } },
+            spec: { accessModes: ['ReadWriteOnce'], storageClassName: c.storageClassName, resources: { requests: { storage: c.size } } },
+          })),
+        },
+      });
+      return;
+    }
+    this.obj(track === 'stable' ? 'Deployment' : 'CanaryDeployment', 'apps/v1', 'Deployment', metadata, {
       spec: {
         replicas,
         revisionHistoryLimit: 5,
         selector: { matchLabels: labels },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
-        template: {
-          metadata: {
-            labels: { ...spec.labels, ...labels },
-            annotations: { 'fx.platform/image-version': spec.imageVersion },
-          },
-          spec: {
-            serviceAccountName: spec.serviceAccountName,
-            automountServiceAccountToken: !!initContainers,
-            terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
-            securityContext: POD_SECURITY,
-            ...(initContainers ? { initContainers } : {}),
-            containers: [this.container('app', image)],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
-            ...(spec.spot ? {
-              tolerations: [{ key: SPOT_TAINT.key, operator: 'Equal', value: SPOT_TAINT.value, effect: 'NoSchedule' }],
-              affinity: {
-                nodeAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [{
-                    weight: 50,
-                    preference: { matchExpressions: [{ key: SPOT_TAINT.key, operator: 'In', values: [SPOT_TAINT.value] }] },
-                  }],
-                },
-              },
-            } : {}),
-            topologySpreadConstraints: [
-              { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
-              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } },
-            ],
-          },
-        },
+        template,
       },
     });
   }
@@ -340,7 +502,7 @@ class ServiceObjects {
   private autoscaler(): void {
     this.obj('Autoscaler', 'autoscaling/v2', 'HorizontalPodAutoscaler', this.meta(this.spec.name), {
       spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.spec.name },
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: this.spec.pod.claimTemplates.length > 0 ? 'StatefulSet' : 'Deployment', name: this.spec.name },
         minReplicas: this.spec.minReplicas,
         maxReplicas: this.spec.maxReplicas,
         metrics: [
@@ -369,10 +531,11 @@ class ServiceObjects {
         spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       });
     }
-    const ingress: Array<Record<string, unknown>> = [{
+    // Default-deny ingress for workers and jobs: Traefik reaches HTTP services only, Prometheus a metrics port.
+    const ingress: Array<Record<string, unknown>> = spec.port !== undefined ? [{
       from: [podsIn(WIRING.traefik.namespace, WIRING.traefik.podLabels)],
       ports: [{ protocol: 'TCP', port: spec.port }],
-    }];
+    }] : [];
     if (spec.metrics) {
       ingress.push({
         from: [podsIn(WIRING.monitoring.namespace, WIRING.monitoring.prometheusPodLabels)],
@@ -493,7 +656,9 @@ class ServiceObjects {
           rules: [
             {
               alert: 'FxServiceDown',
-              expr: `kube_deployment_status_replicas_available{namespace="${this.ns}",deployment="${n}"} < 1`,
+              expr: this.spec.pod.claimTemplates.length > 0
+                ? `kube_statefulset_status_replicas_available{namespace="${this.ns}",statefulset="${n}"} < 1`
+                : `kube_deployment_status_replicas_available{namespace="${this.ns}",deployment="${n}"} < 1`,
               for: '5m',
               labels: { severity: 'critical', service: n },
               annotations: { summary: `${n} has no available replicas`, description: `Deployment ${this.ns}/${n} has had no available replica for 5 minutes.` },

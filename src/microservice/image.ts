@@ -1,9 +1,12 @@
 import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
+import { ImageCopy } from './image-copy/provider';
 import { FxValidationError } from '../core/errors';
 
 /** What a bound image gives the Deployment. */
@@ -12,6 +15,13 @@ export interface FxImageConfig {
   readonly imageUri: string;
   /** Short, stable identifier of this exact image (names the migration Job of a rollout). */
   readonly version: string;
+  /**
+   * What must be deployed before a workload runs the image: the copy of an image built from source
+   * into the service's repository.
+   *
+   * @default - nothing (the image is in its registry already)
+   */
+  readonly dependency?: IDependable;
 }
 
 const NAME = 'FxImage';
@@ -74,7 +84,8 @@ function checkReference(reference: string): void {
 /**
  * The container image of an FxMicroservice.
  *
- * - `FxImage.fromAsset(dir)`: built from a local Dockerfile directory at deploy time (DockerImageAsset).
+ * - `FxImage.fromAsset(dir)`: built from a local Dockerfile directory (DockerImageAsset, published by the CDK CLI to the
+ *   bootstrap assets repository), then copied at deploy time into the service's own repository, where pods pull it by digest.
  * - `FxImage.fromEcr(repository, tagOrDigest)`: an image already pushed to ECR, pinned by tag or digest.
  * - `FxImage.fromRegistry(reference)`: any registry reference with a pinned tag or digest.
  *
@@ -116,8 +127,13 @@ export abstract class FxImage {
   /**
    * Makes the image usable by a workload: creates what it needs under `scope` and lets
    * `nodeRole` (the role that pulls images) read it.
+   *
+   * @param scope where the image's resources go
+   * @param nodeRole the role that pulls images, if it needs a grant
+   * @param repository the service's repository: an image built from source is copied there at deploy time
+   * (without one it is pulled from the CDK assets repository); other images ignore it
    */
-  public abstract bind(scope: Construct, nodeRole?: iam.IGrantable): FxImageConfig;
+  public abstract bind(scope: Construct, nodeRole?: iam.IGrantable, repository?: ecr.IRepository): FxImageConfig;
 }
 
 /**
@@ -158,11 +174,36 @@ export interface FxAssetImageOptions {
    */
   readonly buildArgs?: Record<string, string>;
   /**
-   * Target platform.
+   * Target platform: `ecrAssets.Platform.LINUX_AMD64` or `ecrAssets.Platform.LINUX_ARM64` (the node architectures
+   * of the platform).
    *
    * @default ecrAssets.Platform.LINUX_AMD64
    */
   readonly platform?: ecrAssets.Platform;
+}
+
+const PLATFORMS = [ecrAssets.Platform.LINUX_AMD64.platform, ecrAssets.Platform.LINUX_ARM64.platform];
+
+/** The build context must be a directory holding the Dockerfile (checked when bound, so errors name the service). */
+function checkBuildContext(directory: string, options: FxAssetImageOptions): void {
+  if (!fs.existsSync(directory) || !fs.statSync(directory).isDirectory()) {
+    throw new FxValidationError(NAME, 'directory', directory, `an existing directory (the Docker build context; resolved to ${path.resolve(directory)})`);
+  }
+  const file = options.file ?? 'Dockerfile';
+  if (path.isAbsolute(file) || path.relative(directory, path.resolve(directory, file)).startsWith('..')) {
+    throw new FxValidationError(NAME, 'file', file, `a Dockerfile path relative to and inside the directory ${directory}`);
+  }
+  const dockerfile = path.join(directory, file);
+  if (!fs.existsSync(dockerfile) || !fs.statSync(dockerfile).isFile()) {
+    if (options.file === undefined) {
+      throw new FxValidationError(NAME, 'directory', directory, 'a directory containing a Dockerfile (or name the Dockerfile with the file option)');
+    }
+    throw new FxValidationError(NAME, 'file', file, `a Dockerfile that exists in the directory ${directory}`);
+  }
+  const platform = options.platform?.platform;
+  if (platform !== undefined && !PLATFORMS.includes(platform)) {
+    throw new FxValidationError(NAME, 'platform', platform, PLATFORMS.join(' or '));
+  }
 }
 
 class AssetImage extends FxImage {
@@ -170,15 +211,23 @@ class AssetImage extends FxImage {
     super();
   }
 
-  public bind(scope: Construct, nodeRole?: iam.IGrantable): FxImageConfig {
+  public bind(scope: Construct, nodeRole?: iam.IGrantable, repository?: ecr.IRepository): FxImageConfig {
+    checkBuildContext(this.directory, this.options);
     const asset = new ecrAssets.DockerImageAsset(scope, 'ImageAsset', {
       directory: this.directory,
       file: this.options.file,
       buildArgs: this.options.buildArgs,
       platform: this.options.platform ?? ecrAssets.Platform.LINUX_AMD64,
     });
-    if (nodeRole) asset.repository.grantPull(nodeRole);
-    return { imageUri: asset.imageUri, version: shortHash(asset.assetHash) };
+    const version = shortHash(asset.assetHash);
+    if (!repository) {
+      if (nodeRole) asset.repository.grantPull(nodeRole);
+      return { imageUri: asset.imageUri, version };
+    }
+    // The asset hash (64 hex characters) is the immutable tag in the service's repository: one build, one tag.
+    const copy = new ImageCopy(scope, 'ImageCopy', { source: asset.repository, sourceTag: asset.imageTag, target: repository, targetTag: asset.assetHash });
+    if (nodeRole) repository.grantPull(nodeRole);
+    return { imageUri: copy.imageUri, version, dependency: copy.resource };
   }
 }
 

@@ -4,27 +4,34 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { addServiceObjects, awsEgressRules, EgressSpec, ExternalSecretSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
+import { addServiceObjects, awsEgressRules, EgressSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
+import { FxContainer, FxPlacement, FxSecurityContext, FxVolume } from './container';
 import { createServiceRepository, FxImage, isBuiltImage } from './image';
+import { ExternalSecretSpec, podExtras, validatePodProps } from './pod';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
 } from './props';
 import { circuitBreakerProblem, INT32_MAX, isSecretKey, RESERVED_NAMESPACES } from './validation';
-import { FxCluster } from '../cluster';
-import { IFxWorkloadDatabase, IFxWorkloadObservability } from '../core/contracts';
+import { FxWorkload } from './workload';
+import { validateWorkload, workloadSpec } from './workload-spec';
+import { FxClusterBase, IFxCluster } from '../cluster';
+import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../cluster/addons/external-secrets';
+import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
+import { checkSameEnvironment } from '../core/environment';
 import { check, FxValidationError, isIpv4Cidr, isUnresolved, trackConstruct } from '../core/errors';
 import { declareAwsFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
 import { platformLabels, tagPlatform } from '../core/tags';
 import { WIRING } from '../core/wiring';
+import type { FxServiceRoleOptions } from '../database/service-role-options';
 
 const WHO = 'FxMicroservice';
 
 /** Props of `FxMicroservice`. */
 export interface FxMicroserviceProps {
   /** The cluster the service runs on. */
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
   /** The container image. */
   readonly image: FxImage;
   /**
@@ -47,15 +54,21 @@ export interface FxMicroserviceProps {
    */
   readonly createNamespace?: boolean;
   /**
-   * Container port of the HTTP server.
+   * What runs: an HTTP service, a worker, a scheduled job (CronJob) or a one-off Job.
+   *
+   * @default FxWorkload.httpService()
+   */
+  readonly workload?: FxWorkload;
+  /**
+   * Container port of the HTTP server (HTTP services only).
    *
    * @default 8000
    */
   readonly port?: number;
   /**
-   * Port serving Prometheus metrics.
+   * Port serving Prometheus metrics. A worker is scraped (PodMonitor) only when it is given.
    *
-   * @default - the HTTP port
+   * @default - the HTTP port (HTTP service); not scraped (worker)
    */
   readonly metricsPort?: number;
   /**
@@ -65,7 +78,7 @@ export interface FxMicroserviceProps {
    */
   readonly metricsPath?: string;
   /**
-   * Replicas and autoscaling targets.
+   * Replicas and autoscaling targets (HTTP services; a worker's replicas are `FxWorkload.worker({ replicas })`).
    *
    * @default - from the profile
    */
@@ -77,11 +90,55 @@ export interface FxMicroserviceProps {
    */
   readonly resources?: FxResources;
   /**
-   * Probe paths.
+   * Probes of the service container.
    *
-   * @default - /healthz (liveness, startup) and /readyz (readiness)
+   * @default - HTTP /healthz (liveness, startup) and /readyz (readiness) for an HTTP service; none otherwise
    */
   readonly probes?: FxProbes;
+  /**
+   * Entrypoint of the service container.
+   *
+   * @default - the image's ENTRYPOINT
+   */
+  readonly command?: string[];
+  /**
+   * Arguments of the service container.
+   *
+   * @default - the image's CMD
+   */
+  readonly args?: string[];
+  /**
+   * User, group, writable paths and capabilities for images that need them (inside Pod Security restricted).
+   *
+   * @default - uid/gid 10001, read-only root file system with /tmp writable, all capabilities dropped
+   */
+  readonly securityContext?: FxSecurityContext;
+  /**
+   * Containers running beside the service container for the pod's lifetime (native sidecars: they start
+   * first and stop last, and do not keep a Job from completing).
+   *
+   * @default - none
+   */
+  readonly sidecars?: FxContainer[];
+  /**
+   * Containers run to completion, in order, before the service container starts.
+   *
+   * @default - none
+   */
+  readonly initContainers?: FxContainer[];
+  /**
+   * Volumes mounted into the service container: EFS (shared), gp3 (per replica: a StatefulSet),
+   * ConfigMap files, Secrets Manager secret files.
+   *
+   * @default - none besides /tmp
+   */
+  readonly volumes?: FxVolume[];
+  /**
+   * Tolerations, node selector and node affinity.
+   *
+   * @default - any untainted node (and spot nodes with `spot`)
+   */
+  readonly placement?: FxPlacement;
   /**
    * Plain environment variables.
    *
@@ -95,18 +152,28 @@ export interface FxMicroserviceProps {
    */
   readonly secretEnv?: FxSecretEnv[];
   /**
-   * The public route through Traefik.
+   * The public route through Traefik (HTTP services only).
    *
    * @default - not exposed outside the cluster
    */
   readonly route?: FxRoute;
   /**
-   * Database the service uses: credentials arrive as `DATABASE_URL` and `PG*` env vars, and the
-   * network policy lets the pods reach it.
+   * Database the service uses: credentials arrive as files in `/var/run/secrets/fx/database/`
+   * (`username`, `password`, `host`, `port`, `dbname`, `sslmode`, `url`; env var
+   * `FX_DATABASE_CREDENTIALS_DIR`), which follow rotations, and as `DATABASE_URL` and `PG*` env vars,
+   * which keep the values of pod start. The network policy lets the pods reach it.
    *
    * @default - no database
    */
   readonly database?: IFxWorkloadDatabase;
+  /**
+   * The service's own login role in `database`: name, schema, IAM authentication, removal and
+   * rotation (see FxDatabaseServiceRole). The role owns its schema and nothing else.
+   *
+   * @default - a role named after the service (`-` becomes `_`) owning a schema of that name, IAM
+   * authentication on, kept on removal, rotated every 30 days
+   */
+  readonly databaseRole?: FxServiceRoleOptions;
   /**
    * Observability stack: ServiceMonitor, alert rules, dashboard and OpenTelemetry env vars.
    *
@@ -179,24 +246,29 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   public readonly serviceName: string;
   /** The namespace. */
   public readonly namespace: string;
-  /** The container port. */
-  public readonly port: number;
+  /** The container port (HTTP services; workers and jobs have none). */
+  public readonly port?: number;
+  /** What the service runs. */
+  public readonly workload: FxWorkload;
   /** Role the pods assume through EKS Pod Identity. */
   public readonly role: iam.Role;
   /**
-   * The service's own ECR repository (immutable tags, scan on push, lifecycle), for CI pipelines that
-   * push its images: created only for an image built from source (`FxImage.fromAsset`). Images from a
-   * registry or an existing ECR repository get none.
+   * The service's own ECR repository (immutable tags, scan on push, lifecycle): created only for an image
+   * built from source (`FxImage.fromAsset`, also as the canary image), which is copied there at deploy time
+   * (tagged with its asset hash; pods pull it by digest). Images from a registry or an existing ECR
+   * repository get none.
    */
   public readonly repository?: ecr.Repository;
   /** The manifest holding every Kubernetes object of the service. */
   public readonly manifest: eks.KubernetesManifest;
   /** The cdk8s chart (already applied; for inspection). */
   public readonly chart: cdk8s.Chart;
-  /** In-cluster DNS name of the service. */
+  /** In-cluster DNS name of the service (HTTP services: a worker or job has no Service behind the name). */
   public readonly internalHostname: string;
   /** The principal to grant AWS permissions to (the Pod Identity role). */
   public readonly grantPrincipal: iam.IPrincipal;
+  /** The service's own login role in its database, when it has one. */
+  public readonly databaseRole?: IFxWorkloadDatabaseRole;
   /** The Pod Identity association of the service account (the manifest depends on it). */
   public readonly podIdentityAssociation: eks.CfnPodIdentityAssociation;
 
@@ -204,25 +276,36 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     super(scope, id);
     trackConstruct(this);
     const cluster = props.cluster;
+    checkSameEnvironment(this, WHO, 'cluster', cluster);
+    for (const [prop, other] of [['database', props.database], ['observability', props.observability]] as const) {
+      if (Construct.isConstruct(other)) checkSameEnvironment(this, WHO, prop, other);
+    }
     const settings = cluster.profile.settings;
     this.serviceName = props.serviceName ?? id.toLowerCase();
     this.namespace = props.namespace ?? this.serviceName;
-    this.port = props.port ?? 8000;
+    this.workload = props.workload ?? FxWorkload.httpService();
+    validateWorkload(props, this.workload);
+    const http = this.workload.servesHttp;
+    this.port = http ? props.port ?? 8000 : undefined;
     const createNamespace = props.createNamespace ?? true;
     const metricsPort = props.metricsPort ?? this.port;
     const metricsPath = props.metricsPath ?? '/metrics';
-    const minReplicas = props.autoscaling?.minReplicas ?? settings.serviceMinReplicas;
-    const maxReplicas = props.autoscaling?.maxReplicas ?? Math.max(settings.serviceMaxReplicas, minReplicas);
+    // A worker runs a fixed number of replicas; a job's pods are counted as one for the quota.
+    const fixedReplicas = this.workload.runsToCompletion ? 1 : this.workload.workerOptions?.replicas ?? settings.serviceMinReplicas;
+    const minReplicas = http ? props.autoscaling?.minReplicas ?? settings.serviceMinReplicas : fixedReplicas;
+    const maxReplicas = http ? props.autoscaling?.maxReplicas ?? Math.max(settings.serviceMaxReplicas, minReplicas) : minReplicas;
     const requests = { cpu: props.resources?.cpuRequest ?? '250m', memory: props.resources?.memoryRequest ?? '256Mi' };
     const limits = { cpu: props.resources?.cpuLimit ?? '1', memory: props.resources?.memoryLimit ?? '512Mi' };
-    const probes = {
-      liveness: props.probes?.livenessPath ?? '/healthz',
-      readiness: props.probes?.readinessPath ?? '/readyz',
-      startup: props.probes?.startupPath ?? props.probes?.livenessPath ?? '/healthz',
-    };
+    // Deprecated probe paths given (FxProbe probes are checked by validatePodProps).
+    const probes = Object.fromEntries(Object.entries({
+      liveness: props.probes?.livenessPath,
+      readiness: props.probes?.readinessPath,
+      startup: props.probes?.startupPath,
+    }).filter(([, path]) => path !== undefined)) as Record<string, string>;
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
 
     this.validate(props, { metricsPort, metricsPath, minReplicas, maxReplicas, requests, limits, probes });
+    validatePodProps(props, this.workload);
     this.validateWiring(props, createNamespace, { minReplicas, limits });
     const graceSeconds = grace.toSeconds({ integral: false });
     check(Number.isInteger(graceSeconds), WHO, 'terminationGracePeriod', graceSeconds, 'a whole number of seconds from 0 to 3600');
@@ -233,33 +316,38 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     CLUSTER_OF.set(this, cluster);
     this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
 
-    this.repository = isBuiltImage(props.image)
+    this.repository = isBuiltImage(props.image) || (props.route?.canary !== undefined && isBuiltImage(props.route.canary.image))
       ? this.createRepository(props.imagesToKeep ?? 30, cluster.profile.settings.removalPolicy)
       : undefined;
-    this.role = new iam.Role(this, 'Role', {
+    // Also the role of the namespace's SecretStore (service account <name>-secrets); every policy inline.
+    const role = new WorkloadStoreRole(this, 'Role', {
       description: `Pod Identity role of ${this.namespace}/${this.serviceName}`,
       assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags(),
     });
+    this.role = role;
     this.grantPrincipal = this.role;
     this.podIdentityAssociation = this.createPodIdentityAssociation(cluster);
 
-    const image = props.image.bind(this);
-    const canaryImage = props.route?.canary?.image.bind(new Construct(this, 'Canary'));
+    // An image built from source is copied into this.repository at deploy time; pods pull it from there.
+    const image = props.image.bind(this, undefined, this.repository);
+    const canaryImage = props.route?.canary?.image.bind(new Construct(this, 'Canary'), undefined, this.repository);
     const externalSecrets: ExternalSecretSpec[] = [];
     const envFromSecrets: string[] = [];
     (props.secretEnv ?? []).forEach((s, i) => {
       const name = `${this.serviceName}-env-${i}`;
       externalSecrets.push({ name, remoteKey: s.secret.secretName, properties: s.keys ?? [] });
       envFromSecrets.push(name);
-      cluster.grantExternalSecretRead(s.secret);
+      role.allowStoreRead(s.secret);
     });
     const egress: { cidrs: Array<{ cidr: string; port?: number }>; services: EgressSpec['services'] } = {
       cidrs: (props.egressCidrs ?? []).map((cidr) => ({ cidr })),
-      services: (props.dependsOn ?? []).map((s) => ({ namespace: s.namespace, name: s.serviceName, port: s.port })),
+      // validateWorkload: every callee is an HTTP service, with a port.
+      services: (props.dependsOn ?? []).map((s) => ({ namespace: s.namespace, name: s.serviceName, port: s.port! })),
     };
-    if (props.database) {
-      this.wireDatabase(cluster, props.database, externalSecrets, envFromSecrets, egress.cidrs);
-    }
+    this.databaseRole = props.database ? this.createDatabaseRole(props, props.database) : undefined;
+    const databaseCredentialsSecret = props.database && this.databaseRole
+      ? this.wireDatabase(props.database, this.databaseRole, externalSecrets, envFromSecrets, egress.cidrs)
+      : undefined;
     const env: Record<string, string> = { ...props.env };
     if (props.observability) {
       Object.assign(env, {
@@ -274,12 +362,34 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (props.route?.basicAuth) {
       basicAuthSecret = `${this.serviceName}-basic-auth`;
       externalSecrets.push({ name: basicAuthSecret, remoteKey: props.route.basicAuth.secret.secretName, properties: ['users'] });
-      cluster.grantExternalSecretRead(props.route.basicAuth.secret);
+      role.allowStoreRead(props.route.basicAuth.secret);
     }
     const migrationTimeout = props.migration?.timeout ?? Duration.minutes(10);
     // The control-plane ENIs and the nodes live in the cluster's private subnets.
     const controlPlaneCidrs = cluster.vpc.privateSubnets.map((s) => s.ipv4CidrBlock);
 
+    // Command, probes, security context, sidecars, volumes (secret volumes add ExternalSecrets) and placement.
+    const pod = podExtras(this, props, {
+      serviceName: this.serviceName,
+      port: this.port,
+      workload: this.workload,
+      externalSecrets,
+      grantSecretRead: (secret) => role.allowStoreRead(secret),
+    });
+    // The namespace's own SecretStore: its service account <name>-secrets is the only subject the role
+    // trusts besides Pod Identity, and the role reads only the secrets granted above.
+    const storeName = `${this.serviceName}-secrets`;
+    if (externalSecrets.length > 0) trustServiceAccount(role, cluster, this.namespace, storeName);
+    const secretStore = externalSecrets.length > 0 ? {
+      name: storeName,
+      objects: secretStoreObjects({
+        namespace: this.namespace,
+        name: storeName,
+        roleArn: role.roleArn,
+        region: Stack.of(this).region,
+        labels: { ...platformLabels(cluster.platformName, 'microservice'), 'app.kubernetes.io/name': this.serviceName, 'app.kubernetes.io/instance': this.serviceName },
+      }),
+    } : undefined;
     const spec: ServiceChartSpec = {
       name: this.serviceName,
       namespace: this.namespace,
@@ -288,7 +398,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       image: image.imageUri,
       imageVersion: image.version,
       port: this.port,
-      metrics: { port: metricsPort, path: metricsPath },
+      metrics: metricsPort !== undefined ? { port: metricsPort, path: metricsPath } : undefined,
       minReplicas,
       maxReplicas,
       cpuTargetPercent: props.autoscaling?.cpuTargetPercent ?? 70,
@@ -297,14 +407,17 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       limits,
       env,
       envFromSecrets,
+      databaseCredentialsSecret,
       externalSecrets,
-      probes,
+      workload: workloadSpec(this.workload, this, this.serviceName),
+      pod,
       terminationGracePeriodSeconds: grace.toSeconds(),
       spot: props.spot ?? false,
       serviceAccountName: this.serviceName,
+      secretStore,
       quota: createNamespace ? {
-        cpu: props.quota?.cpu ?? (settings.production ? '16' : '4'),
-        memory: props.quota?.memory ?? (settings.production ? '32Gi' : '8Gi'),
+        cpu: props.quota?.cpu ?? settings.serviceQuotaCpu,
+        memory: props.quota?.memory ?? settings.serviceQuotaMemory,
         pods: props.quota?.pods ?? 50,
       } : undefined,
       egress: {
@@ -317,7 +430,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         errorRatioThreshold: props.alerts?.errorRatio ?? 0.05,
         latencyP99Seconds: (props.alerts?.latencyP99 ?? Duration.seconds(1)).toMilliseconds() / 1000,
         otlpEndpoint: props.observability.otlpEndpoint,
-        dashboard: props.observability.serviceDashboard(this.namespace, this.serviceName),
+        // The service dashboard reads Traefik's request metrics: HTTP services only.
+        dashboard: http ? props.observability.serviceDashboard(this.namespace, this.serviceName) : undefined,
       } : undefined,
       migration: props.migration ? {
         command: props.migration.command,
@@ -337,6 +451,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     });
     // The first pods must find their Pod Identity association, or they start without credentials.
     this.manifest.node.addDependency(this.podIdentityAssociation);
+    // Pods roll only once their image is in the service's repository.
+    for (const copy of [image.dependency, canaryImage?.dependency]) if (copy) this.manifest.node.addDependency(copy);
     const needs: string[] = [];
     if (externalSecrets.length > 0) needs.push(FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK);
     if (props.route) needs.push(FxCapability.TRAEFIK_CRDS);
@@ -353,6 +469,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
    * Grants usually come after the constructor (`bucket.grantRead(service)`), so this is asked at synth.
    */
   public hasAwsPermissions(): boolean {
+    if (this.role instanceof WorkloadStoreRole && this.role.hasGrants) return true;
     const defaultPolicy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
     if (defaultPolicy && !defaultPolicy.document.isEmpty) return true;
     const managed = Stack.of(this).resolve((this.role.node.defaultChild as iam.CfnRole).managedPolicyArns);
@@ -394,6 +511,11 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       declareFlow(this, { from: pods, to: { namespace: callee.namespace, service: callee.serviceName }, port: 80, protocol: 'TCP', reason: `${who} dependsOn ${callee.namespace}/${callee.serviceName}`, expect: 'allow' });
     }
     declareFlow(this, { from: pods, to: { anyService: true }, port: 0, protocol: 'TCP', reason: `${who} calls no service outside dependsOn`, expect: 'deny' });
+    if (!this.workload.servesHttp) {
+      // A worker or job listens to nobody: even Traefik, which reaches every HTTP service, is refused.
+      const traefik: FlowPeer = { namespace: WIRING.traefik.namespace, podLabels: WIRING.traefik.podLabels };
+      declareFlow(this, { from: traefik, to: pods, port: 8080, protocol: 'TCP', reason: `${who} (${this.workload.description}) accepts no connection`, expect: 'deny' });
+    }
     for (const c of spec.egress.cidrs.filter((x) => x.port !== undefined && props.database?.databaseCidrs.includes(x.cidr))) {
       declareFlow(this, { from: pods, to: { cidr: c.cidr, database: true }, port: c.port!, protocol: 'TCP', reason: `${who} uses its database`, expect: 'allow' });
     }
@@ -411,18 +533,18 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   }
 
   private validate(props: FxMicroserviceProps, v: {
-    metricsPort: number;
+    metricsPort: number | undefined;
     metricsPath: string;
     minReplicas: number;
     maxReplicas: number;
     requests: { cpu: string; memory: string };
     limits: { cpu: string; memory: string };
-    probes: { liveness: string; readiness: string; startup: string };
+    probes: Record<string, string>;
   }): void {
     check(isDnsLabel(this.serviceName, 40), WHO, 'serviceName', this.serviceName, 'a DNS-1123 label of at most 40 characters (lowercase letters, digits, -)');
     check(isDnsLabel(this.namespace), WHO, 'namespace', this.namespace, 'a DNS-1123 label (lowercase letters, digits, -)');
     for (const [prop, port] of [['port', this.port], ['metricsPort', v.metricsPort]] as const) {
-      check(Number.isInteger(port) && port >= 1 && port <= 65535, WHO, prop, port, 'an integer from 1 to 65535');
+      if (port !== undefined) check(Number.isInteger(port) && port >= 1 && port <= 65535, WHO, prop, port, 'an integer from 1 to 65535');
     }
     check(v.metricsPath.startsWith('/'), WHO, 'metricsPath', v.metricsPath, "a path starting with '/'");
     check(Number.isInteger(v.minReplicas) && v.minReplicas >= 1, WHO, 'autoscaling.minReplicas', v.minReplicas, 'an integer of at least 1');
@@ -493,8 +615,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   private validateQuota(props: FxMicroserviceProps, v: { minReplicas: number; limits: { cpu: string; memory: string } }): void {
     const settings = props.cluster.profile.settings;
     const quota = {
-      cpu: props.quota?.cpu ?? (settings.production ? '16' : '4'),
-      memory: props.quota?.memory ?? (settings.production ? '32Gi' : '8Gi'),
+      cpu: props.quota?.cpu ?? settings.serviceQuotaCpu,
+      memory: props.quota?.memory ?? settings.serviceQuotaMemory,
     };
     for (const kind of ['cpu', 'memory'] as const) {
       const given = props.quota?.[kind];
@@ -576,7 +698,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     return createServiceRepository(this, 'Repository', imagesToKeep, removalPolicy);
   }
 
-  private createPodIdentityAssociation(cluster: FxCluster): eks.CfnPodIdentityAssociation {
+  private createPodIdentityAssociation(cluster: IFxCluster): eks.CfnPodIdentityAssociation {
     const association = new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
       clusterName: cluster.cluster.clusterName,
       namespace: this.namespace,
@@ -587,19 +709,37 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     return association;
   }
 
+  /**
+   * The service's own login role in the database (created in this service's scope and stack): its
+   * secret is the only database secret its namespace's store may read, and IAM authentication is
+   * granted as its `<role>_iam` user only. The master secret is never in the service's path.
+   */
+  private createDatabaseRole(props: FxMicroserviceProps, database: IFxWorkloadDatabase): IFxWorkloadDatabaseRole {
+    const defaultName = this.serviceName.replace(/-/g, '_');
+    return database.addWorkloadRole(this, 'DatabaseRole', {
+      ...props.databaseRole,
+      name: props.databaseRole?.name ?? (/^[0-9]/.test(defaultName) ? `_${defaultName}` : defaultName),
+    });
+  }
+
   private wireDatabase(
-    cluster: FxCluster,
     database: IFxWorkloadDatabase,
+    dbRole: IFxWorkloadDatabaseRole,
     externalSecrets: ExternalSecretSpec[],
     envFromSecrets: string[],
     cidrs: Array<{ cidr: string; port?: number }>,
-  ): void {
-    database.grantConnect(this);
-    cluster.grantExternalSecretRead(database.credentialsSecret);
+  ): string {
+    if (dbRole.iamAuth) dbRole.grantConnect(this);
+    if (this.role instanceof WorkloadStoreRole) this.role.allowStoreRead(dbRole.secret);
     const name = `${this.serviceName}-database`;
     externalSecrets.push({
       name,
-      remoteKey: database.secretName,
+      remoteKey: dbRole.secretName,
+      // Rotations reach running pods through the mounted files: the Secret trails Secrets Manager by at
+      // most this (kubelet then updates the volume within about a minute). Multi-user rotation keeps the
+      // previous credentials valid for a whole rotation period, so 5m matters for a single-user or
+      // emergency rotation; it costs 12 GetSecretValue calls an hour per service.
+      refreshInterval: '5m',
       properties: ['username', 'password', 'host', 'port', 'dbname'],
       templates: {
         DATABASE_URL: 'postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}?sslmode=require',
@@ -613,25 +753,26 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     });
     envFromSecrets.push(name);
     for (const cidr of database.databaseCidrs) cidrs.push({ cidr, port: database.databasePort });
+    return name;
   }
 }
 
-const NAMES = new WeakMap<FxCluster, Set<string>>();
+const NAMES = new WeakMap<IFxCluster, Set<string>>();
 /** Per cluster: namespace -> path of the service that creates it. */
-const NAMESPACES = new WeakMap<FxCluster, Map<string, string>>();
+const NAMESPACES = new WeakMap<IFxCluster, Map<string, string>>();
 /** Per cluster: host + path prefix -> path of the service routed there. */
-const ROUTES = new WeakMap<FxCluster, Map<string, string>>();
+const ROUTES = new WeakMap<IFxCluster, Map<string, string>>();
 /** The cluster of each service (for `dependsOn` across clusters). */
-const CLUSTER_OF = new WeakMap<FxMicroservice, FxCluster>();
+const CLUSTER_OF = new WeakMap<FxMicroservice, IFxCluster>();
 
 /** The FxCluster a construct was built on, when it says (FxMicroservice, FxDatabase, FxObservability). */
-function clusterOf(x: unknown): FxCluster | undefined {
+function clusterOf(x: unknown): IFxCluster | undefined {
   if (x instanceof FxMicroservice) return CLUSTER_OF.get(x);
   const owner = x instanceof Construct ? (x as unknown as { cluster?: unknown }).cluster : undefined;
-  return owner instanceof FxCluster ? owner : undefined;
+  return FxClusterBase.isFxCluster(owner) ? owner : undefined;
 }
 
-function claimNamespace(cluster: FxCluster, namespace: string, path: string): void {
+function claimNamespace(cluster: IFxCluster, namespace: string, path: string): void {
   const created = NAMESPACES.get(cluster) ?? new Map<string, string>();
   NAMESPACES.set(cluster, created);
   const by = created.get(namespace);
@@ -642,7 +783,7 @@ function claimNamespace(cluster: FxCluster, namespace: string, path: string): vo
   created.set(namespace, path);
 }
 
-function claimRoutes(cluster: FxCluster, route: FxRoute, path: string): void {
+function claimRoutes(cluster: IFxCluster, route: FxRoute, path: string): void {
   const taken = ROUTES.get(cluster) ?? new Map<string, string>();
   ROUTES.set(cluster, taken);
   const raw = route.pathPrefix ?? '/';
@@ -660,7 +801,7 @@ function claimRoutes(cluster: FxCluster, route: FxRoute, path: string): void {
   keys.forEach((key) => taken.set(key, path));
 }
 
-function claimName(cluster: FxCluster, namespace: string, name: string): void {
+function claimName(cluster: IFxCluster, namespace: string, name: string): void {
   const taken = NAMES.get(cluster) ?? new Set<string>();
   NAMES.set(cluster, taken);
   const key = `${namespace}/${name}`;

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxImage } from './image';
+import { FxProbe } from './probes';
 import { FxRateLimit } from '../cluster/props';
 
 /** Basic authentication of a route; the htpasswd lines come from Secrets Manager. */
@@ -141,13 +142,40 @@ export interface FxResources {
   readonly memoryLimit?: string;
 }
 
-/** Probe paths of the service container. */
+/** Probes of the service container. */
 export interface FxProbes {
-  /** @default '/healthz' */
+  /**
+   * Liveness probe (HTTP, TCP, gRPC or exec; exec only on a worker; none on a job).
+   *
+   * @default - HTTP GET /healthz for an HTTP service, none for a worker
+   */
+  readonly liveness?: FxProbe;
+  /**
+   * Readiness probe.
+   *
+   * @default - HTTP GET /readyz for an HTTP service, none for a worker
+   */
+  readonly readiness?: FxProbe;
+  /**
+   * Startup probe (30 failures at 5 s allowed before the container is restarted).
+   *
+   * @default - the liveness probe, with startup timing (HTTP service); none for a worker
+   */
+  readonly startup?: FxProbe;
+  /**
+   * @default '/healthz'
+   * @deprecated use `liveness: FxProbe.http(path)`
+   */
   readonly livenessPath?: string;
-  /** @default '/readyz' */
+  /**
+   * @default '/readyz'
+   * @deprecated use `readiness: FxProbe.http(path)`
+   */
   readonly readinessPath?: string;
-  /** @default - the liveness path */
+  /**
+   * @default - the liveness path
+   * @deprecated use `startup: FxProbe.http(path)`
+   */
   readonly startupPath?: string;
 }
 
@@ -177,9 +205,9 @@ export interface FxMigration {
 
 /** Namespace resource limits. */
 export interface FxNamespaceQuota {
-  /** Total CPU requests and limits. @default - 4 (development) or 16 (production) */
+  /** Total CPU requests and limits. @default - the profile's `serviceQuotaCpu` (4 development, 16 production) */
   readonly cpu?: string;
-  /** Total memory requests and limits. @default - 8Gi (development) or 32Gi (production) */
+  /** Total memory requests and limits. @default - the profile's `serviceQuotaMemory` (8Gi development, 32Gi production) */
   readonly memory?: string;
   /** Pods. @default 50 */
   readonly pods?: number;

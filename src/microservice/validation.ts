@@ -145,3 +145,65 @@ export function circuitBreakerProblem(expression: string): string | undefined {
   }
   return undefined;
 }
+
+const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const FIELDS: Array<{ name: string; min: number; max: number; names?: string[]; question?: boolean }> = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31, question: true },
+  { name: 'month', min: 1, max: 12, names: MONTHS },
+  { name: 'day of week', min: 0, max: 6, names: DAYS, question: true },
+];
+
+/**
+ * Why a CronJob schedule does not parse the way the CronJob controller (robfig/cron standard parser)
+ * reads it, or `undefined` when it does.
+ */
+export function cronScheduleProblem(schedule: string): string | undefined {
+  const trimmed = schedule.trim();
+  if (/^(CRON_)?TZ=/.test(trimmed)) return 'TZ= and CRON_TZ= are rejected by Kubernetes: use timeZone';
+  if (trimmed.startsWith('@')) return MACROS.includes(trimmed) ? undefined : `unknown descriptor ${trimmed}`;
+  const parts = trimmed.split(/\s+/);
+  if (parts.length !== 5) return `${parts.length} fields, expected 5 (minute hour day-of-month month day-of-week)`;
+  for (let i = 0; i < 5; i++) {
+    const problem = fieldProblem(parts[i], FIELDS[i]);
+    if (problem) return `${FIELDS[i].name} '${parts[i]}': ${problem}`;
+  }
+  return undefined;
+}
+
+function fieldProblem(field: string, spec: typeof FIELDS[number]): string | undefined {
+  const value = (text: string): number | undefined => {
+    if (/^\d+$/.test(text)) return Number(text);
+    const named = spec.names?.indexOf(text.toUpperCase()) ?? -1;
+    return named >= 0 ? named + (spec.name === 'month' ? 1 : 0) : undefined;
+  };
+  for (const item of field.split(',')) {
+    const [range, step, ...extra] = item.split('/');
+    if (extra.length > 0) return 'one / at most';
+    if (step !== undefined && !/^[1-9]\d*$/.test(step)) return `step '${step}' is not a positive integer`;
+    if (range === '*' || (range === '?' && spec.question)) continue;
+    const [from, to, ...more] = range.split('-');
+    if (more.length > 0) return `range '${range}' has more than one -`;
+    for (const end of to === undefined ? [from] : [from, to]) {
+      const n = value(end);
+      if (n === undefined) return `'${end}' is not a number${spec.names ? ' or name' : ''}`;
+      if (n < spec.min || n > spec.max) return `${n} is outside ${spec.min}-${spec.max}`;
+    }
+    if (to !== undefined && value(from)! > value(to)!) return `range '${range}' runs backwards`;
+  }
+  return undefined;
+}
+
+/** Whether the runtime knows `zone` as an IANA time zone (the API server checks it against its tzdata). */
+export function isTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

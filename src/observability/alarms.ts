@@ -11,8 +11,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeLoadBalancerLookup } from './nag';
 import { ResolvedAlarmThresholds, ResolvedDatabaseThresholds, thresholdSeconds } from './validation';
+import type { IFxCluster } from '../cluster';
 import { platformAlbName } from '../cluster/addons/dns';
-import type { FxCluster } from '../cluster/cluster';
 
 const PERIOD = Duration.minutes(5);
 const INSIGHTS = 'ContainerInsights';
@@ -85,7 +85,7 @@ export interface PlatformAlarmsProps {
  *
  * @internal
  */
-export function platformLoadBalancer(cluster: FxCluster): PlatformLoadBalancer | undefined {
+export function platformLoadBalancer(cluster: IFxCluster): PlatformLoadBalancer | undefined {
   if (!cluster.tls || cluster.tlsTerminatedByTraefik || cluster.loadBalancerDnsName === undefined) return undefined;
   return { name: platformAlbName(cluster), dnsName: cluster.loadBalancerDnsName };
 }

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
-import type { FxCluster } from '../cluster';
+import type { IFxCluster } from '../cluster';
 import { FxCapability } from '../core/install-order';
 
 /** EKS add-on name, namespace and service account of Container Insights. */
@@ -20,7 +20,7 @@ export const CONTAINER_INSIGHTS_LOG_GROUPS = ['application', 'host', 'dataplane'
 
 /** @internal */
 export interface ContainerInsightsProps {
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
   readonly logRetention: logs.RetentionDays;
   readonly traceSamplingRate: number;
   /**

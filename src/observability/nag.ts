@@ -1,14 +1,22 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IConstruct } from 'constructs';
-import type { FxCluster } from '../cluster';
-import { acknowledgeCfnUtilsProvider, acknowledgeDeployTimeLambda } from '../cluster/nag';
+import type { IFxCluster } from '../cluster';
+import { acknowledgeCfnUtilsProvider, acknowledgeDeployTimeLambda, acknowledgeRoleInlinePolicy, acknowledgeServiceAccountRole } from '../cluster/nag';
 
 /** The roles whose findings FxObservability acknowledges. @internal */
 export interface ObservabilityRoles {
-  readonly alertmanager: IConstruct;
-  readonly grafana: IConstruct;
+  readonly alertmanager: eks.ServiceAccount;
+  readonly grafana: eks.ServiceAccount;
   readonly cloudWatchAgent: IConstruct;
+}
+
+/** The ELK resources whose NIST 800-53 R5 findings FxObservability acknowledges. @internal */
+export interface ElkFindings {
+  readonly fluentBit: eks.ServiceAccount;
+  readonly snapshotRole: IConstruct;
+  readonly snapshotBucket: IConstruct;
+  readonly shipperSecret: IConstruct;
 }
 
 /**
@@ -17,28 +25,36 @@ export interface ObservabilityRoles {
  *
  * @internal
  */
-export function acknowledgeObservabilityFindings(cluster: FxCluster, roles: ObservabilityRoles): void {
+export function acknowledgeObservabilityFindings(cluster: IFxCluster, roles: ObservabilityRoles): void {
   const stack = Stack.of(cluster);
   // The ELK snapshot role's trust conditions are a CfnJson: its provider role appears after FxCluster's acknowledgements.
   acknowledgeCfnUtilsProvider(stack);
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   const logGroups = `arn:<AWS::Partition>:logs:${region}:${account}:log-group`;
-  const clusterRef = `<${stack.getLogicalId(cluster.cluster.node.defaultChild as eks.CfnCluster)}>`;
+  // The role names the cluster by reference when the CfnCluster is in its stack; an imported cluster has
+  // none (its name is a literal); one in another stack is an import, which no acknowledgement can name.
+  const cfn = cluster.cluster.node.defaultChild as eks.CfnCluster | undefined;
+  const clusterRef = cfn && Stack.of(cfn) === Stack.of(roles.cloudWatchAgent) ? `<${stack.getLogicalId(cfn)}>`
+    : Token.isUnresolved(cluster.cluster.clusterName) ? undefined : cluster.cluster.clusterName;
 
-  ack(roles.alertmanager, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+  acknowledgeServiceAccountRole(roles.alertmanager);
+  acknowledgeServiceAccountRole(roles.grafana);
+  acknowledgeRoleInlinePolicy(roles.cloudWatchAgent, 'the CloudWatch agent of Container Insights (Pod Identity)');
+  ack(roles.alertmanager.role, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
     'Publishing to the KMS-encrypted alarm topic needs kms:GenerateDataKey* (the SNS publish grant); the statement names only the topic key.');
 
-  ack(roles.grafana, 'AwsSolutions-IAM5[Resource::*]',
+  ack(roles.grafana.role, 'AwsSolutions-IAM5[Resource::*]',
     'Grafana\'s read-only CloudWatch datasource: cloudwatch:GetMetricData/ListMetrics/DescribeAlarms*, ec2:Describe*, tag:GetResources and '
     + 'logs:DescribeLogGroups/StopQuery/GetQueryResults have no resource-level permissions; every action is read-only.');
-  ack(roles.grafana, `AwsSolutions-IAM5[Resource::${logGroups}:*]`,
+  ack(roles.grafana.role, `AwsSolutions-IAM5[Resource::${logGroups}:*]`,
     'Grafana\'s CloudWatch datasource runs read-only Logs Insights queries on the log groups of this account and region.');
 
   ack(roles.cloudWatchAgent, 'AwsSolutions-IAM5[Resource::*]',
     'CloudWatch agent of Container Insights: cloudwatch:PutMetricData, ec2:DescribeVolumes/DescribeTags/DescribeInstances, '
     + 'logs:DescribeLogGroups and the X-Ray trace and sampling actions have no resource-level permissions (the actions of '
     + 'CloudWatchAgentServerPolicy, without its SSM and log-retention rights).');
+  if (clusterRef === undefined) return;
   const insights = `${logGroups}:/aws/containerinsights/${clusterRef}/*`;
   const reason = 'Container Insights writes only to this cluster\'s log groups (/aws/containerinsights/<cluster>/...) and their '
     + 'streams, whose names the agents choose per node and pod.';
@@ -91,6 +107,32 @@ export function acknowledgeGrafanaAdminSecret(secret: IConstruct): void {
     'Grafana reads the admin password only when it initialises its database: a rotated secret would no longer match the stored '
     + 'login. Rotate through Grafana (grafana cli admin reset-admin-password) and update the secret together.');
   ack(secret, 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
-    'Encrypted with the account\'s aws/secretsmanager key; only the External Secrets Operator\'s role may read it (IAM), and a customer '
-    + 'key would add a key policy for one generated login.');
+    'Encrypted with the account\'s aws/secretsmanager key; only the monitoring namespace\'s External Secrets store role has a read '
+    + 'grant on it, and a customer key would add a key policy for one generated login.');
+}
+
+/**
+ * NIST 800-53 R5 findings of the ELK stack: the inline grants of its two roles, the snapshot bucket
+ * (itself the backup of Elasticsearch) and the log shipper's generated Elasticsearch password.
+ *
+ * @internal
+ */
+export function acknowledgeElkFindings(f: ElkFindings): void {
+  acknowledgeServiceAccountRole(f.fluentBit);
+  acknowledgeRoleInlinePolicy(f.snapshotRole, 'the Elasticsearch snapshot repository (IRSA; objects of its own bucket and its key)');
+  const bucket = 'Elasticsearch snapshot bucket: it is the backup of the log indices (daily snapshots, kept by the snapshot lifecycle '
+    + 'policy); KMS-encrypted with its own key, versioned, TLS-only, public access blocked, and only the snapshot role has a grant on it.';
+  ack(f.snapshotBucket, 'NIST.800.53.R5-S3BucketReplicationEnabled',
+    `${bucket} It is a second copy: Fluent Bit ships every log line to CloudWatch Logs as well. A copy in another region is an `
+    + 'organization choice (S3 replication).');
+  ack(f.snapshotBucket, 'NIST.800.53.R5-S3BucketLoggingEnabled',
+    `${bucket} Object access is recorded by CloudTrail (management events; S3 data events where the account enables them).`);
+  ack(f.shipperSecret, 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+    'Elasticsearch file-realm password of Fluent Bit: no Secrets Manager rotation function exists for an ECK file-realm user, and '
+    + 'Fluent Bit reads it at start. Compensating: 32 random characters; its Elasticsearch role may only create documents in the '
+    + 'fx-logs-* data streams; the logging NetworkPolicies admit only Fluent Bit, Kibana, the setup Job and the ECK operator to '
+    + 'Elasticsearch. Rotate by updating the secret and restarting the DaemonSet.');
+  ack(f.shipperSecret, 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
+    'Encrypted with the account\'s aws/secretsmanager key; only the logging namespace\'s External Secrets store role has a read grant on '
+    + 'it, and a customer key would add a key policy for one generated password.');
 }

@@ -10,18 +10,20 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
+import { resolveAdminAccess } from './admin-access';
 import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms, platformLoadBalancer } from './alarms';
 import { ContainerInsights, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT } from './container-insights';
 import { ElkStack } from './elk/elk';
-import { acknowledgeGrafanaAdminSecret, acknowledgeObservabilityFindings } from './nag';
-import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack } from './prometheus-stack';
+import { acknowledgeElkFindings, acknowledgeGrafanaAdminSecret, acknowledgeObservabilityFindings } from './nag';
+import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack, NAMESPACE_CAPABILITY as MONITORING_NAMESPACE } from './prometheus-stack';
 import { FxDatabaseAlarmThresholds, FxObservabilityProps } from './props';
 import {
   prometheusRetention, resolveAlarmThresholds, resolveDatabaseThresholds, ResolvedAlarmThresholds, resolveElkSettings, validateBudget,
   validateEmails, validateRetention, validateSamplingRate, validateSecretReference, validateVolume, WHO,
 } from './validation';
-import type { FxCluster } from '../cluster';
+import type { IFxCluster } from '../cluster';
 import { IFxWorkloadObservability } from '../core/contracts';
+import { checkSameEnvironment } from '../core/environment';
 import { check, trackConstruct } from '../core/errors';
 import { isDnsLabel } from '../core/k8s-names';
 import { tagPlatform } from '../core/tags';
@@ -35,9 +37,11 @@ import { tagPlatform } from '../core/tags';
  * environment and a request-rate/errors/duration Grafana dashboard. Call `watchDatabase()` for each
  * database to alarm on it.
  *
- * Grafana is served on `grafana.<domain>` through Traefik when the cluster has a domain, behind
- * Grafana's own login (admin credentials from Secrets Manager; sign-up and anonymous access off);
- * without a domain, reach it with `kubectl port-forward`.
+ * Grafana (and Kibana with ELK) is served on `grafana.<domain>` (`kibana.<domain>`) through Traefik
+ * when the cluster has a domain, only to the operators' `adminCidrs` (a Traefik ipAllowList; by
+ * default the cluster's endpoint allowlist) and behind Grafana's own login (admin credentials from
+ * Secrets Manager; sign-up and anonymous access off); without a domain, reach it with
+ * `kubectl port-forward`.
  */
 export class FxObservability extends Construct implements IFxWorkloadObservability {
   /** OTLP/gRPC endpoint of the in-cluster CloudWatch agent (traces go to X-Ray). */
@@ -82,9 +86,14 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
   public readonly snapshotKey?: kms.IKey;
   /** Host name of Kibana when ELK is installed and the cluster has a domain. */
   public readonly kibanaHost?: string;
+  /**
+   * CIDR blocks allowed to reach the Grafana and Kibana routes (`adminCidrs`, or its default from the
+   * cluster's endpoint allowlist); empty when the cluster has no domain and nothing is routed.
+   */
+  public readonly adminCidrs: string[];
 
   /** The cluster this stack observes (services reporting to it must run on it). */
-  public readonly cluster: FxCluster;
+  public readonly cluster: IFxCluster;
   private readonly thresholds: ResolvedAlarmThresholds;
   private readonly monitoring: MonitoringStack;
   private readonly watched = new Set<string>();
@@ -94,20 +103,22 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     trackConstruct(this);
     const cluster = props.cluster;
     check(cluster !== undefined && cluster !== null, WHO, 'cluster', cluster, 'an FxCluster');
-    check(!cluster.node.tryFindChild(ALERTMANAGER_SERVICE_ACCOUNT_ID), WHO, 'cluster', cluster.node.path,
+    checkSameEnvironment(this, WHO, 'cluster', cluster);
+    // In the cluster's stack its service account is under the cluster; in another stack, the namespace is registered.
+    check(!cluster.node.tryFindChild(ALERTMANAGER_SERVICE_ACCOUNT_ID) && !cluster.hasCapability(MONITORING_NAMESPACE), WHO, 'cluster', cluster.node.path,
       'a cluster without another FxObservability (one monitoring stack per cluster)');
     const settings = cluster.profile.settings;
-    const production = cluster.profile.isProduction;
     const emails = props.alarmEmails ?? [];
     const logRetention = props.logRetention ?? settings.logRetention;
-    const traceSamplingRate = props.traceSamplingRate ?? (production ? 0.05 : 0.2);
+    const traceSamplingRate = props.traceSamplingRate ?? settings.traceSamplingRate;
     const elk = props.elk ?? settings.elkEnabled;
 
     validateEmails(emails);
     validateRetention(logRetention);
     validateSamplingRate(traceSamplingRate);
     const retention = prometheusRetention(props.metricsRetention ?? settings.metricsRetention);
-    const prometheusStorageGiB = props.prometheusStorage ? validateVolume('prometheusStorage', props.prometheusStorage) : (production ? 100 : 30);
+    const prometheusStorageGiB = validateVolume(props.prometheusStorage ? 'prometheusStorage' : 'prometheusStorage (the profile default)',
+      props.prometheusStorage ?? settings.prometheusStorage);
     const grafanaStorageGiB = props.grafanaStorage ? validateVolume('grafanaStorage', props.grafanaStorage) : 10;
     this.thresholds = resolveAlarmThresholds(cluster.profile, props.alarmThresholds);
     if (props.monthlyBudget !== undefined) validateBudget(props.monthlyBudget, emails);
@@ -123,6 +134,8 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     const elkGiven = Object.entries(elkProps).filter(([, v]) => v !== undefined).map(([k]) => k);
     check(elk || elkGiven.length === 0, WHO, elkGiven.join(', '), 'set while elk is false', 'ELK settings only when elk is true (or the profile enables ELK)');
     const elkSettings = elk ? resolveElkSettings(cluster.profile, elkProps) : undefined;
+    const adminAccess = resolveAdminAccess(cluster, props.adminCidrs, this);
+    this.adminCidrs = adminAccess.cidrs;
     this.cluster = cluster;
     tagPlatform(this, cluster.platformName, 'observability');
 
@@ -133,6 +146,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
 
     this.monitoring = new MonitoringStack({
       cluster,
+      scope: this,
       alarmTopic: topic,
       grafanaAdminSecret: this.grafanaAdminSecret,
       slackWebhook: props.slackWebhook,
@@ -140,6 +154,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
       retention,
       prometheusStorageGiB,
       grafanaStorageGiB,
+      adminAccess,
     });
     this.prometheusStack = this.monitoring.chart;
     this.grafanaHost = this.monitoring.grafanaHost;
@@ -152,7 +167,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     this.otlpEndpoint = OTLP_GRPC_ENDPOINT;
     this.otlpHttpEndpoint = OTLP_HTTP_ENDPOINT;
     if (elkSettings) {
-      const stack = new ElkStack(this, { cluster, ...elkSettings, logGroups: insights.logGroups });
+      const stack = new ElkStack(this, { cluster, ...elkSettings, logGroups: insights.logGroups, adminAccess });
       this.eckOperator = stack.operator;
       this.elasticsearch = stack.elasticsearch;
       this.logShipper = stack.fluentBit;
@@ -160,6 +175,12 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
       this.snapshotBucket = stack.snapshotBucket;
       this.snapshotKey = stack.snapshotKey;
       this.kibanaHost = stack.kibanaHost;
+      acknowledgeElkFindings({
+        fluentBit: stack.fluentBitServiceAccount,
+        snapshotRole: stack.elasticsearchRole,
+        snapshotBucket: stack.snapshotBucket,
+        shipperSecret: stack.shipperSecret,
+      });
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -178,8 +199,8 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     }
 
     acknowledgeObservabilityFindings(cluster, {
-      alertmanager: this.monitoring.alertmanagerServiceAccount.role,
-      grafana: this.monitoring.grafanaServiceAccount.role,
+      alertmanager: this.monitoring.alertmanagerServiceAccount,
+      grafana: this.monitoring.grafanaServiceAccount,
       cloudWatchAgent: insights.role,
     });
   }

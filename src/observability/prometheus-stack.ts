@@ -3,10 +3,13 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ADMIN_ALLOWLIST_MIDDLEWARE, AdminAccess, adminAllowlistMiddleware } from './admin-access';
 import { alertmanagerConfig, PAGERDUTY_KEY, RECEIVERS_SECRET, SLACK_KEY } from './alertmanager';
 import { CLOUDWATCH_UID, rdsDashboard, serviceDashboard, traefikDashboard } from './dashboards';
 import { platformRules, traefikPodMonitor } from './rules';
-import type { FxCluster } from '../cluster';
+import type { IFxCluster } from '../cluster';
+import { platformSecretStore } from '../cluster/addons/external-secrets';
 import { declareAwsFlows, declareFlow } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { chartLabels, platformLabels } from '../core/tags';
@@ -29,11 +32,13 @@ export const DASHBOARD_LABEL = 'grafana_dashboard';
 export const ALERTMANAGER_SERVICE_ACCOUNT_ID = 'MonitoringAlertmanagerServiceAccount';
 const COMPONENT = 'monitoring';
 /** The install-order capability of the monitoring namespace (same convention as the cluster's add-ons). */
-const NAMESPACE_CAPABILITY = FxCapability.namespace(WIRING.monitoring.namespace);
+export const NAMESPACE_CAPABILITY = FxCapability.namespace(WIRING.monitoring.namespace);
 
 /** @internal */
 export interface MonitoringStackOptions {
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
+  /** The FxObservability: its stack holds the monitoring resources (see IFxCluster.scopeFor). */
+  readonly scope: Construct;
   readonly alarmTopic: sns.ITopic;
   readonly grafanaAdminSecret: secretsmanager.ISecret;
   readonly slackWebhook?: secretsmanager.ISecret;
@@ -41,6 +46,8 @@ export interface MonitoringStackOptions {
   readonly retention: string;
   readonly prometheusStorageGiB: number;
   readonly grafanaStorageGiB: number;
+  /** Who may reach Grafana's route (the `fx-admin-allowlist` middleware). */
+  readonly adminAccess: AdminAccess;
 }
 
 /**
@@ -56,6 +63,8 @@ export class MonitoringStack {
   public readonly alertmanagerServiceAccount: eks.ServiceAccount;
   public readonly grafanaServiceAccount: eks.ServiceAccount;
   public readonly secrets: eks.KubernetesManifest;
+  /** The role of the monitoring namespace's SecretStore: reads the Grafana admin and receiver secrets only. */
+  public readonly secretStoreRole: iam.Role;
   public readonly chart: eks.HelmChart;
   public readonly rules: eks.KubernetesManifest;
   public readonly dashboards: eks.KubernetesManifest;
@@ -90,26 +99,28 @@ export class MonitoringStack {
     cluster.registerProvider(this.namespace, NAMESPACE_CAPABILITY);
 
     this.alertmanagerServiceAccount = cluster.addPodIdentityServiceAccount(ALERTMANAGER_SERVICE_ACCOUNT_ID, {
-      name: ALERTMANAGER_SERVICE_ACCOUNT, namespace: ns, needs: [NAMESPACE_CAPABILITY],
+      name: ALERTMANAGER_SERVICE_ACCOUNT, namespace: ns, needs: [NAMESPACE_CAPABILITY], scope: o.scope,
     });
     o.alarmTopic.grantPublish(this.alertmanagerServiceAccount);
 
     this.grafanaServiceAccount = cluster.addPodIdentityServiceAccount('MonitoringGrafanaServiceAccount', {
-      name: GRAFANA_SERVICE_ACCOUNT, namespace: ns, needs: [NAMESPACE_CAPABILITY],
+      name: GRAFANA_SERVICE_ACCOUNT, namespace: ns, needs: [NAMESPACE_CAPABILITY], scope: o.scope,
     });
     grantCloudWatchRead(this.grafanaServiceAccount, Stack.of(cluster));
 
-    this.secrets = this.apply('MonitoringSecrets', this.externalSecrets(),
+    // The namespace's own SecretStore, whose role reads only these secrets (no cluster-wide store).
+    const granted = [o.grafanaAdminSecret, o.slackWebhook, o.pagerDutyKey].filter((x): x is secretsmanager.ISecret => x !== undefined);
+    const store = platformSecretStore(cluster.scopeFor(o.scope), 'MonitoringSecretStoreRole', cluster, ns, granted, this.labels);
+    this.secretStoreRole = store.role;
+    this.secrets = this.apply('MonitoringSecrets', [...store.objects, ...this.externalSecrets(store.storeRef)],
       [NAMESPACE_CAPABILITY, FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK]);
-    this.secrets.node.addDependency(cluster.clusterSecretStore);
-    for (const secret of [o.grafanaAdminSecret, o.slackWebhook, o.pagerDutyKey]) {
-      if (secret) cluster.grantExternalSecretRead(secret);
-    }
+    this.secrets.node.addDependency(store.role);
 
     this.grafanaHost = cluster.domainName ? `grafana.${cluster.domainName}` : undefined;
     this.values = this.chartValues();
     this.chart = cluster.addHelmChart('KubePrometheusStack', {
       chart: cluster.versions.charts.kubePrometheusStack,
+      scope: o.scope,
       namespace: ns,
       release: RELEASE,
       createNamespace: false,
@@ -137,10 +148,15 @@ export class MonitoringStack {
     ], [NAMESPACE_CAPABILITY]);
 
     if (this.grafanaHost) {
-      this.route = this.apply('GrafanaRoute', [this.ingressRoute(this.grafanaHost)], [NAMESPACE_CAPABILITY, FxCapability.TRAEFIK_CRDS]);
+      // The allowlist middleware travels in the route's manifest: the route never exists without it.
+      this.route = this.apply('GrafanaRoute', [
+        adminAllowlistMiddleware(cluster, ns, COMPONENT, o.adminAccess),
+        this.ingressRoute(this.grafanaHost),
+      ], [NAMESPACE_CAPABILITY, FxCapability.TRAEFIK_CRDS]);
       declareFlow(this.route, { from: TRAEFIK_PODS, to: { namespace: ns, serviceAccount: GRAFANA_SERVICE_ACCOUNT }, port: 3000, protocol: 'TCP', reason: 'Traefik routes the Grafana host (Service port 80 → container port 3000)', expect: 'allow' });
       // The shared middlewares (secure headers) must exist before a route references them.
-      this.route.node.addDependency(this.chart, cluster.traefikShared);
+      this.route.node.addDependency(this.chart);
+      cluster.installAfter(this.route, FxCapability.TRAEFIK_MIDDLEWARES);
     }
   }
 
@@ -153,14 +169,11 @@ export class MonitoringStack {
   }
 
   private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {
-    const manifest = this.o.cluster.addManifest(id, ...objects);
-    if (needs.length > 0) this.o.cluster.installAfter(manifest, ...needs);
-    return manifest;
+    return this.o.cluster.addManifestWithOptions(id, { scope: this.o.scope, needs }, ...objects);
   }
 
-  private externalSecrets(): Json[] {
+  private externalSecrets(store: { readonly kind: string; readonly name: string }): Json[] {
     const o = this.o;
-    const store = { name: WIRING.externalSecrets.clusterSecretStore, kind: 'ClusterSecretStore' };
     const secretKey = (secret: secretsmanager.ISecret): string => secret.secretFullArn ?? secret.secretName;
     const externalSecret = (name: string, data: Json[]): Json => ({
       apiVersion: WIRING.externalSecrets.apiVersion,
@@ -190,7 +203,7 @@ export class MonitoringStack {
   private chartValues(): Json {
     const o = this.o;
     const cluster = o.cluster;
-    const production = cluster.profile.isProduction;
+    const settings = cluster.profile.settings;
     const stack = Stack.of(cluster);
     const gp3 = (size: string) => ({
       volumeClaimTemplate: {
@@ -214,7 +227,7 @@ export class MonitoringStack {
       },
       'prometheus': {
         prometheusSpec: {
-          replicas: production ? 2 : 1,
+          replicas: settings.prometheusReplicas,
           retention: o.retention,
           // Prometheus deletes the oldest blocks before the volume fills up.
           retentionSize: `${Math.floor(o.prometheusStorageGiB * 0.85)}GB`,
@@ -225,7 +238,10 @@ export class MonitoringStack {
           ruleSelectorNilUsesHelmValues: false,
           probeSelectorNilUsesHelmValues: false,
           scrapeConfigSelectorNilUsesHelmValues: false,
-          resources: { requests: { cpu: production ? '500m' : '200m', memory: production ? '2Gi' : '1Gi' }, limits: { memory: production ? '4Gi' : '2Gi' } },
+          resources: {
+            requests: { cpu: settings.prometheusCpuRequest, memory: settings.prometheusMemoryRequest },
+            limits: { memory: settings.prometheusMemoryLimit },
+          },
         },
       },
       // Every container the chart renders gets requests (the scheduler and the quota count them).
@@ -246,7 +262,7 @@ export class MonitoringStack {
           pagerDuty: o.pagerDutyKey !== undefined,
         }),
         alertmanagerSpec: {
-          replicas: production ? 2 : 1,
+          replicas: settings.alertmanagerReplicas,
           storage: gp3('5Gi'),
           secrets: receiversMounted ? [RECEIVERS_SECRET] : [],
           resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
@@ -310,7 +326,11 @@ export class MonitoringStack {
         routes: [{
           kind: 'Rule',
           match: `Host(\`${host}\`)`,
-          middlewares: [{ name: traefik.middlewares.secureHeaders, namespace: traefik.namespace }],
+          // The allowlist first: a refused client gets 403 before anything else runs.
+          middlewares: [
+            { name: ADMIN_ALLOWLIST_MIDDLEWARE, namespace: WIRING.monitoring.namespace },
+            { name: traefik.middlewares.secureHeaders, namespace: traefik.namespace },
+          ],
           services: [{ name: GRAFANA_SERVICE, port: 80 }],
         }],
         // Let's Encrypt path: Traefik's default TLS store holds the wildcard certificate and the

@@ -1,32 +1,32 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { FxCluster } from '../cluster';
+import type { IFxCluster } from '../cluster';
 
 /**
  * Thresholds of the platform's CloudWatch alarms. Every field defaults from the cluster's profile
- * (production is stricter than development).
+ * (its `alarm*` settings; production is stricter than development).
  */
 export interface FxAlarmThresholds {
   /**
    * Alarm when any node's CPU utilization (Container Insights `node_cpu_utilization`, Maximum) is above this percentage.
-   * @default - 80 in production, 90 in development
+   * @default - the profile's `alarmNodeCpuPercent` (80 in production, 90 in development)
    */
   readonly nodeCpuPercent?: number;
   /**
    * Alarm when any node's memory utilization (`node_memory_utilization`, Maximum) is above this percentage.
-   * @default - 85 in production, 90 in development
+   * @default - the profile's `alarmNodeMemoryPercent` (85 in production, 90 in development)
    */
   readonly nodeMemoryPercent?: number;
   /**
    * Alarm when any node's root filesystem (`node_filesystem_utilization`, Maximum) is fuller than this percentage.
-   * @default - 80 in production, 85 in development
+   * @default - the profile's `alarmNodeDiskPercent` (80 in production, 85 in development)
    */
   readonly nodeDiskPercent?: number;
   /**
    * Alarm when some pod of the cluster has restarted its containers at least this many times
    * (`pod_number_of_container_restarts`, Maximum over all pods).
-   * @default - 5 in production, 10 in development
+   * @default - the profile's `alarmPodRestarts` (5 in production, 10 in development)
    */
   readonly podRestarts?: number;
   /**
@@ -37,17 +37,17 @@ export interface FxAlarmThresholds {
   /**
    * Alarm when the load balancers return at least this many 5xx responses (target and load balancer
    * 5xx, each alarmed on its own) in one 5-minute period.
-   * @default - 10 in production, 50 in development
+   * @default - the profile's `alarmLoadBalancer5xxCount` (10 in production, 50 in development)
    */
   readonly loadBalancer5xxCount?: number;
   /**
    * Alarm when the load balancers' average target response time is above this.
-   * @default - Duration.seconds(1) in production, Duration.seconds(2) in development
+   * @default - the profile's `alarmTargetResponseTime` (Duration.seconds(1) in production, Duration.seconds(2) in development)
    */
   readonly targetResponseTime?: Duration;
   /**
    * Number of consecutive 5-minute periods a threshold must be breached before an alarm fires.
-   * @default - 2 in production, 3 in development
+   * @default - the profile's `alarmEvaluationPeriods` (2 in production, 3 in development)
    */
   readonly evaluationPeriods?: number;
 }
@@ -56,27 +56,27 @@ export interface FxAlarmThresholds {
 export interface FxDatabaseAlarmThresholds {
   /**
    * Alarm when CPU utilization is above this percentage.
-   * @default - 80 in production, 90 in development
+   * @default - the profile's `alarmDatabaseCpuPercent` (80 in production, 90 in development)
    */
   readonly cpuPercent?: number;
   /**
    * Alarm when free storage falls below this.
-   * @default - Size.gibibytes(10) in production, Size.gibibytes(2) in development
+   * @default - the profile's `alarmDatabaseFreeStorage` (Size.gibibytes(10) in production, Size.gibibytes(2) in development)
    */
   readonly freeStorage?: Size;
   /**
    * Alarm when the number of connections is above this.
-   * @default - 400 in production, 100 in development
+   * @default - the profile's `alarmDatabaseConnections` (400 in production, 100 in development)
    */
   readonly connections?: number;
   /**
    * Alarm when the average read latency is above this.
-   * @default - Duration.millis(20) in production, Duration.millis(50) in development
+   * @default - the profile's `alarmDatabaseReadLatency` (Duration.millis(20) in production, Duration.millis(50) in development)
    */
   readonly readLatency?: Duration;
   /**
    * Alarm when the average write latency is above this.
-   * @default - Duration.millis(20) in production, Duration.millis(50) in development
+   * @default - the profile's `alarmDatabaseWriteLatency` (Duration.millis(20) in production, Duration.millis(50) in development)
    */
   readonly writeLatency?: Duration;
 }
@@ -84,7 +84,7 @@ export interface FxDatabaseAlarmThresholds {
 /** Properties of FxObservability. */
 export interface FxObservabilityProps {
   /** The cluster to observe; the monitoring stack is installed on it. */
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
   /**
    * E-mail addresses that receive every alarm (SNS subscriptions) and the budget notifications.
    * Each address must confirm its SNS subscription.
@@ -110,8 +110,18 @@ export interface FxObservabilityProps {
    */
   readonly pagerDutyKey?: secretsmanager.ISecret;
   /**
+   * IPv4 CIDR blocks of the operators allowed to open Grafana and Kibana through their routes (a
+   * Traefik ipAllowList middleware that checks the real client address behind the platform's ALB or
+   * NLB); every other client gets 403. Public internet ranges only: the routes are behind an
+   * internet-facing load balancer. `['0.0.0.0/0']` opens them to everyone (a synth warning).
+   * @default - the cluster's `endpointAllowlist`; with `privateEndpointOnly`, the VPC CIDR (no
+   * internet client matches it: use `kubectl port-forward`). When the cluster's public endpoint is
+   * open to 0.0.0.0/0, synth fails when the profile's `requireDashboardAllowlist` is set (production) and warns otherwise.
+   */
+  readonly adminCidrs?: string[];
+  /**
    * Secrets Manager secret with JSON keys `username` and `password` for Grafana's admin login.
-   * @default - a generated secret (user `admin`), removed with the stack in development, retained in production
+   * @default - a generated secret (user `admin`) with the profile's `removalPolicy` (removed with the stack in development, retained in production)
    */
   readonly grafanaAdminSecret?: secretsmanager.ISecret;
   /**
@@ -121,7 +131,7 @@ export interface FxObservabilityProps {
   readonly metricsRetention?: Duration;
   /**
    * Size of each Prometheus volume (gp3). Prometheus also deletes old data at 85% of it.
-   * @default - Size.gibibytes(100) in production, Size.gibibytes(30) in development
+   * @default - the profile's `prometheusStorage` (Size.gibibytes(100) in production, Size.gibibytes(30) in development)
    */
   readonly prometheusStorage?: Size;
   /**
@@ -141,7 +151,7 @@ export interface FxObservabilityProps {
   readonly alarmThresholds?: FxAlarmThresholds;
   /**
    * Fraction of requests the X-Ray sampling rule traces beyond the first request each second (0 to 1).
-   * @default - 0.05 in production, 0.2 in development
+   * @default - the profile's `traceSamplingRate` (0.05 in production, 0.2 in development)
    */
   readonly traceSamplingRate?: number;
   /**
@@ -153,13 +163,13 @@ export interface FxObservabilityProps {
   readonly elk?: boolean;
   /**
    * Elasticsearch nodes (each master-eligible and data): 1, or 3 and more (a 2-node cluster cannot
-   * elect a master when one node is lost). Production needs at least 3, spread over the zones.
+   * elect a master when one node is lost). At least the profile's `elasticsearchMinNodes` (production: 3, spread over the zones).
    * @default - the profile's elasticsearchNodes (3 in production, 1 in development)
    */
   readonly elasticsearchNodes?: number;
   /**
    * Size of each Elasticsearch node's gp3 volume (whole GiB, at least 10 GiB).
-   * @default - Size.gibibytes(100) in production, Size.gibibytes(20) in development
+   * @default - the profile's `elasticsearchStorage` (Size.gibibytes(100) in production, Size.gibibytes(20) in development)
    */
   readonly elasticsearchStorage?: Size;
   /**

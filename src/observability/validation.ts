@@ -87,16 +87,16 @@ export function validateBudget(amount: number, emails: string[]): void {
 
 /** The alarm thresholds of a profile, overridden by the user's, validated. @internal */
 export function resolveAlarmThresholds(profile: FxProfile, given: FxAlarmThresholds = {}): ResolvedAlarmThresholds {
-  const prod = profile.isProduction;
+  const s = profile.settings;
   const t: ResolvedAlarmThresholds = {
-    nodeCpuPercent: given.nodeCpuPercent ?? (prod ? 80 : 90),
-    nodeMemoryPercent: given.nodeMemoryPercent ?? (prod ? 85 : 90),
-    nodeDiskPercent: given.nodeDiskPercent ?? (prod ? 80 : 85),
-    podRestarts: given.podRestarts ?? (prod ? 5 : 10),
+    nodeCpuPercent: given.nodeCpuPercent ?? s.alarmNodeCpuPercent,
+    nodeMemoryPercent: given.nodeMemoryPercent ?? s.alarmNodeMemoryPercent,
+    nodeDiskPercent: given.nodeDiskPercent ?? s.alarmNodeDiskPercent,
+    podRestarts: given.podRestarts ?? s.alarmPodRestarts,
     failedNodes: given.failedNodes ?? 1,
-    loadBalancer5xxCount: given.loadBalancer5xxCount ?? (prod ? 10 : 50),
-    targetResponseTime: given.targetResponseTime ?? Duration.seconds(prod ? 1 : 2),
-    evaluationPeriods: given.evaluationPeriods ?? (prod ? 2 : 3),
+    loadBalancer5xxCount: given.loadBalancer5xxCount ?? s.alarmLoadBalancer5xxCount,
+    targetResponseTime: given.targetResponseTime ?? s.alarmTargetResponseTime,
+    evaluationPeriods: given.evaluationPeriods ?? s.alarmEvaluationPeriods,
   };
   percent('alarmThresholds.nodeCpuPercent', t.nodeCpuPercent);
   percent('alarmThresholds.nodeMemoryPercent', t.nodeMemoryPercent);
@@ -112,13 +112,13 @@ export function resolveAlarmThresholds(profile: FxProfile, given: FxAlarmThresho
 
 /** @internal */
 export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseAlarmThresholds = {}): ResolvedDatabaseThresholds {
-  const prod = profile.isProduction;
+  const s = profile.settings;
   const t: ResolvedDatabaseThresholds = {
-    cpuPercent: given.cpuPercent ?? (prod ? 80 : 90),
-    freeStorage: given.freeStorage ?? Size.gibibytes(prod ? 10 : 2),
-    connections: given.connections ?? (prod ? 400 : 100),
-    readLatency: given.readLatency ?? Duration.millis(prod ? 20 : 50),
-    writeLatency: given.writeLatency ?? Duration.millis(prod ? 20 : 50),
+    cpuPercent: given.cpuPercent ?? s.alarmDatabaseCpuPercent,
+    freeStorage: given.freeStorage ?? s.alarmDatabaseFreeStorage,
+    connections: given.connections ?? s.alarmDatabaseConnections,
+    readLatency: given.readLatency ?? s.alarmDatabaseReadLatency,
+    writeLatency: given.writeLatency ?? s.alarmDatabaseWriteLatency,
   };
   percent('watchDatabase.cpuPercent', t.cpuPercent);
   if (t.freeStorage.isUnresolved()) {
@@ -234,8 +234,8 @@ export function resolveElkSettings(profile: FxProfile, given: {
   const kibanaReplicas = given.kibanaReplicas ?? s.kibanaReplicas;
   check(Number.isInteger(nodes) && (nodes === 1 || (nodes >= 3 && nodes <= 50)), WHO, 'elasticsearchNodes', nodes,
     '1, or 3 to 50 (two master-eligible nodes cannot elect a master when one is lost)');
-  check(!profile.isProduction || nodes >= 3, WHO, 'elasticsearchNodes', nodes, 'at least 3 in production (one per availability zone)');
-  let storageGiB = profile.isProduction ? 100 : 20;
+  check(nodes >= s.elasticsearchMinNodes, WHO, 'elasticsearchNodes', nodes, `at least ${s.elasticsearchMinNodes} in ${s.name} (one per availability zone)`);
+  let storageGiB = validateVolume('elasticsearchStorage (the profile default)', s.elasticsearchStorage);
   if (given.elasticsearchStorage) {
     storageGiB = validateVolume('elasticsearchStorage', given.elasticsearchStorage);
     check(storageGiB >= 10, WHO, 'elasticsearchStorage', `${storageGiB} GiB`, 'at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)');

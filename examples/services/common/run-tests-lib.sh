@@ -16,6 +16,8 @@
 #     it and removes its files (call it from an EXIT trap); restart_test_postgres
 #     [immediate] restarts it on the same port. psql_admin ARGS runs psql as the
 #     superuser.
+#   create_test_database ROLE DATABASE (prints its URL); create_rotation_admin ROLE...
+#     (a role that may rotate the passwords of ROLEs and their clones; prints its URL).
 
 log() { printf '%s: %s\n' "${LOG_TAG:-run-tests}" "$*" >&2; }
 
@@ -117,4 +119,18 @@ create_test_database() {
   psql_admin -c "CREATE ROLE $role LOGIN CREATEDB PASSWORD '$password'"
   psql_admin -c "CREATE DATABASE $db OWNER $role"
   printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$role" "$password" "$PG_PORT" "$db"
+}
+
+# create_rotation_admin ROLE...: a login role that may create roles and change their passwords
+# (CREATEROLE, ADMIN OPTION on each ROLE, pg_signal_backend, pg_read_all_stats), standing in for the Secrets Manager
+# rotation function's master user in the credential rotation tests; prints its URL.
+create_rotation_admin() {
+  local password role
+  password="$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(16))')"
+  psql_admin -c "CREATE ROLE fx_rotation_admin LOGIN CREATEROLE PASSWORD '$password'"
+  psql_admin -c "GRANT pg_signal_backend, pg_read_all_stats TO fx_rotation_admin"
+  for role in "$@"; do
+    psql_admin -c "GRANT $role TO fx_rotation_admin WITH ADMIN OPTION"
+  done
+  printf 'postgresql://fx_rotation_admin:%s@127.0.0.1:%s/postgres\n' "$password" "$PG_PORT"
 }

@@ -26,12 +26,15 @@ trap 'exit 143' TERM
 start_test_postgres inventory-api
 
 export DATABASE_URL; DATABASE_URL="$(create_test_database inventory inventory_test)"
+# Rotates the passwords of test roles in the credential rotation tests (and the kit's).
+export ROTATION_ADMIN_URL; ROTATION_ADMIN_URL="$(create_rotation_admin inventory)"
 export PYTHONPATH="$HERE:$KIT_ROOT"
 export PYTHONDONTWRITEBYTECODE=1
 # The suite configures every app itself; nothing from the caller's shell leaks in.
 unset JWT_SECRET JWT_SECRET_FILE JWT_AUDIENCE JWT_ISSUER JWT_LEEWAY_SECONDS JWT_MAX_LIFETIME_SECONDS \
   INVENTORY_SEED LOG_LEVEL OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_TRACES_EXPORTER \
-  AWS_XRAY_DAEMON_ADDRESS PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
+  AWS_XRAY_DAEMON_ADDRESS PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE \
+  FX_DATABASE_CREDENTIALS_DIR DB_POOL_MAX_LIFETIME_SECONDS
 
 (cd "$HERE" && "$PY" -m inventory_api.migrate)
 set +e

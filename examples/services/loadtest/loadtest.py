@@ -12,6 +12,13 @@ the README tells clients to do). Phases:
                       (SIGKILL, mid-request) and started again
   database restart    PostgreSQL is restarted under load
   stalled dependency  inventory-api accepts connections but answers nothing for 3 s
+  credential rotation both services' database passwords are rotated the way Secrets
+                      Manager's multi-user rotation does it: the other user
+                      (`<role>_clone`) gets a new password and the mounted credential
+                      files (kubelet's `..data` layout) switch to it; 2 s later the
+                      previous user's password changes (rotation N+1). Pools replace
+                      connections every 5 s, so new ones open throughout. Any request
+                      failed by authentication fails the verdict.
 
 Then it waits for the sweepers to settle every hold and prints throughput,
 p50/p99 per phase and an integrity verdict: no oversell, no orphan reservation,
@@ -38,15 +45,19 @@ from typing import Dict, List, Optional, Tuple
 import httpx
 import jwt
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from fx_service_kit.rotation_testing import RotatingRole
 
 HERE = Path(__file__).resolve().parent
 SERVICES = HERE.parent
 SECRET = "loadtest-signing-key-0123456789abcdef-0123456789"
 # Each phase sells its own SKU, with less stock than its orders ask for.
-PHASES = ["baseline", "replica restart", "database restart", "stalled dependency"]
+PHASES = ["baseline", "replica restart", "database restart", "stalled dependency", "credential rotation"]
 SKUS = [f"SCARCE-{i + 1}" for i in range(len(PHASES))]
 STOCK = 200
 STALL_SECONDS = 3.0
+ROTATION_OVERLAP_SECONDS = 2.0
 
 
 def free_port() -> int:
@@ -283,15 +294,67 @@ def check_sku(orders_url: str, inventory_url: str, client: Client, sku: str, pro
     return len(visible)
 
 
+class Rotation:
+    """The services' database roles, rotated together (multi user) by `fault()`; `check()` after the phase."""
+
+    def __init__(self, admin_url: str, urls: Dict[str, str], root: Path) -> None:
+        self.roles = {name: RotatingRole(admin_url, conninfo_to_dict(url)["user"], url, root / name)
+                      for name, url in urls.items()}
+        self.rotated_at = None
+
+    def fault(self) -> None:
+        previous = {name: role.rotate_user() for name, role in self.roles.items()}
+        # Every connection opened from now on must use the new user.
+        self.rotated_at = next(iter(self.roles.values())).now()
+        time.sleep(ROTATION_OVERLAP_SECONDS)
+        for name, role in self.roles.items():
+            role.invalidate(previous[name])
+
+    def check(self, services: List["Service"], phase_outcomes: Dict[str, int]) -> List[str]:
+        problems = []
+        failed = 0
+        for s in services:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{s.port}/metrics", timeout=5).text
+            except httpx.TransportError:
+                problems.append(f"credential rotation: no metrics from {s.name}")
+                continue
+            counts = [float(line.split()[-1]) for line in text.splitlines()
+                      if line.startswith('db_auth_failures_total{outcome="failed"}')]
+            if not counts:
+                problems.append(f"credential rotation: {s.name} does not read the credential files")
+            failed += sum(counts)
+        if failed:
+            problems.append(f"credential rotation: {failed:.0f} connections failed authentication after a re-read")
+        auth_errors = [k for k in phase_outcomes if k != "created" and k != "sold out (409)"]
+        if failed and auth_errors:
+            problems.append(f"credential rotation: requests failed meanwhile: {', '.join(auth_errors)}")
+        for name, role in self.roles.items():
+            app = f"{name}-api"
+            opened = [x for x in role.sessions(app) if self.rotated_at and x["backend_start"] > self.rotated_at]
+            if not opened:
+                problems.append(f"credential rotation: {app} opened no connection after the rotation")
+            elif {x["user"] for x in opened} != {role.user}:
+                problems.append(f"credential rotation: {app} connected as {sorted({x['user'] for x in opened})}, "
+                                f"not {role.user}, after the rotation")
+        return problems
+
+    def close(self) -> None:
+        for role in self.roles.values():
+            role.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders-per-phase", type=int, default=250)
     parser.add_argument("--concurrency", type=int, default=24)
-    parser.add_argument("--time-bound", type=float, default=150.0, help="seconds for the whole run")
+    parser.add_argument("--time-bound", type=float, default=180.0, help="seconds for the whole run")
     args = parser.parse_args()
     started = time.monotonic()
     orders_db, inventory_db = os.environ["ORDERS_DATABASE_URL"], os.environ["INVENTORY_DATABASE_URL"]
     restart_db = os.environ["LOADTEST_DB_RESTART"]
+    rotation = Rotation(os.environ["ROTATION_ADMIN_URL"], {"orders": orders_db, "inventory": inventory_db},
+                        Path(os.environ["LOADTEST_CREDENTIALS_ROOT"]))
 
     with psycopg.connect(inventory_db, autocommit=True) as conn:
         conn.execute("TRUNCATE reservations, stock")
@@ -299,14 +362,21 @@ def main() -> int:
             conn.execute("INSERT INTO stock (sku, available) VALUES (%s, %s)", (sku, STOCK))
     with psycopg.connect(orders_db, autocommit=True) as conn:
         conn.execute("TRUNCATE orders")
-    common = {"JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "SWEEP_INTERVAL_SECONDS": "1", "DB_POOL_MAX_SIZE": "8"}
+    common = {"JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "SWEEP_INTERVAL_SECONDS": "1", "DB_POOL_MAX_SIZE": "8",
+              "DB_POOL_MAX_LIFETIME_SECONDS": "5"}
+
+    def database(name: str) -> Dict[str, str]:
+        # What FxMicroservice gives a pod: the env var of pod start and the mounted files.
+        role = rotation.roles[name]
+        return {"DATABASE_URL": role.url, "FX_DATABASE_CREDENTIALS_DIR": str(role.dir.root)}
+
     inventory = [Service(f"inventory-{i}", "inventory_api.app", SERVICES / "inventory-api",
-                         {**common, "DATABASE_URL": inventory_db, "RESERVATION_TTL_SECONDS": "8"}) for i in range(2)]
+                         {**common, **database("inventory"), "RESERVATION_TTL_SECONDS": "8"}) for i in range(2)]
     for s in inventory:
         s.start()
     proxy = Proxy([s.port for s in inventory])
     orders = [Service(f"orders-{i}", "orders_api.app", SERVICES / "orders-api",
-                      {**common, "DATABASE_URL": orders_db, "INVENTORY_URL": f"http://127.0.0.1:{proxy.port}",
+                      {**common, **database("orders"), "INVENTORY_URL": f"http://127.0.0.1:{proxy.port}",
                        "INCOMPLETE_ORDER_TIMEOUT_SECONDS": "3"}) for i in range(2)]
     try:
         for s in orders:
@@ -327,15 +397,24 @@ def main() -> int:
             proxy.stall_until = time.monotonic() + STALL_SECONDS
 
         n, c = args.orders_per_phase, args.concurrency
-        faults = [None, restart_replicas, restart_database, stall]
-        phases = [run_phase(name, sku, client, n, c, fault) for name, sku, fault in zip(PHASES, SKUS, faults)]
+        faults = [None, restart_replicas, restart_database, stall, rotation.fault]
+        # The rotation phase is shorter (the whole run stays within 30 s of the four-phase one).
+        sizes = [n, n, n, n, max(40, n * 2 // 5)]
+        phases = []
+        for name, sku, fault, size in zip(PHASES, SKUS, faults, sizes):
+            outcomes_before = dict(client.outcomes)
+            phases.append(run_phase(name, sku, client, size, c, fault))
+            phase_outcomes = {k: v - outcomes_before.get(k, 0) for k, v in client.outcomes.items()
+                              if v != outcomes_before.get(k, 0)}
+        rotation_problems = rotation.check(orders + inventory, phase_outcomes)
         settled = settle(orders_db, inventory_db, max(10.0, args.time_bound - (time.monotonic() - started)))
-        problems = verdict(orders_db, inventory_db, client)
+        problems = verdict(orders_db, inventory_db, client) + rotation_problems
         if not settled:
             problems.append("holds or incomplete orders did not settle within the time bound")
     finally:
         for s in orders + inventory:
             s.stop()
+        rotation.close()
 
     print(f"loadtest: 2 orders-api + 2 inventory-api replicas, {STOCK} units per phase's SKU, "
           f"{args.concurrency} concurrent clients, {client.requests} requests in {time.monotonic() - started:.1f} s")
@@ -343,6 +422,7 @@ def main() -> int:
     for name, elapsed, created, p50, p99 in phases:
         print(f"{name:<20} {elapsed:8.2f} {created:8d} {created / elapsed:9.1f} {p50:8.1f} {p99:8.1f}")
     print("outcomes: " + json.dumps(dict(sorted(client.outcomes.items()))))
+    print("credential rotation outcomes: " + json.dumps(dict(sorted(phase_outcomes.items()))))
     with psycopg.connect(inventory_db) as inv:
         for row in inv.execute("SELECT sku, available, reserved, committed FROM stock ORDER BY sku").fetchall():
             print("stock %s: available=%d reserved=%d committed=%d" % row)
@@ -354,7 +434,7 @@ def main() -> int:
         for p in problems:
             print(f"  - {p}")
         return 1
-    print("integrity: OK (no oversell, no orphan reservation, no duplicate order)")
+    print("integrity: OK (no oversell, no orphan reservation, no duplicate order, no request failed by a rotation)")
     return 0
 
 

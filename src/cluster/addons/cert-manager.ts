@@ -5,7 +5,9 @@ import { addonNamespace, controllerResources, grantStatements, namespaceCapabili
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
-import type { FxCluster } from '../cluster';
+import { FxAddonOptions } from '../addon';
+import { mergeValues } from '../addon-values';
+import type { IFxCluster } from '../contract';
 import { FxTls } from '../tls';
 
 const NAMESPACE = 'cert-manager';
@@ -35,8 +37,8 @@ export class CertManagerAddon {
   public readonly issuerObjects: Record<string, any>[];
   public readonly issuerManifest: eks.KubernetesManifest;
 
-  constructor(cluster: FxCluster, tls: FxTls) {
-    const production = cluster.profile.isProduction;
+  constructor(cluster: IFxCluster, tls: FxTls, options: FxAddonOptions = {}) {
+    const addonReplicas = cluster.profile.settings.addonReplicas;
     const stack = Stack.of(cluster);
     const zone = tls.hostedZone;
     this.namespace = addonNamespace(cluster, 'CertManagerNamespace', NAMESPACE, 'cert-manager', 'restricted');
@@ -70,14 +72,15 @@ export class CertManagerAddon {
 
     this.chart = cluster.addHelmChart('CertManager', {
       chart: cluster.versions.charts.certManager,
+      version: options.version,
       namespace: NAMESPACE,
       release: 'cert-manager',
       createNamespace: false,
       wait: true,
-      values: {
+      values: mergeValues({
         crds: { enabled: true, keep: true },
-        replicaCount: production ? 2 : 1,
-        podDisruptionBudget: { enabled: production, minAvailable: 1 },
+        replicaCount: addonReplicas,
+        podDisruptionBudget: { enabled: addonReplicas > 1, minAvailable: 1 },
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
         resources: controllerResources('50m', '128Mi', '256Mi'),
         global: {
@@ -85,8 +88,8 @@ export class CertManagerAddon {
           leaderElection: { namespace: NAMESPACE },
         },
         webhook: {
-          replicaCount: production ? 2 : 1,
-          podDisruptionBudget: { enabled: production, minAvailable: 1 },
+          replicaCount: addonReplicas,
+          podDisruptionBudget: { enabled: addonReplicas > 1, minAvailable: 1 },
           resources: controllerResources('25m', '64Mi', '128Mi'),
         },
         cainjector: { resources: controllerResources('25m', '128Mi', '256Mi') },
@@ -95,7 +98,7 @@ export class CertManagerAddon {
         // Check propagation against public resolvers: the VPC resolver may serve a private zone of the same name.
         dns01RecursiveNameservers: '1.1.1.1:53,8.8.8.8:53',
         dns01RecursiveNameserversOnly: true,
-      },
+      }, options.values),
       needs: [namespaceCapability(NAMESPACE), FxCapability.POD_IDENTITY],
       provides: [FxCapability.CERT_MANAGER_CRDS, FxCapability.CERT_MANAGER_WEBHOOK],
     });

@@ -1,10 +1,13 @@
 import { ArnFormat, CfnJson, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
 import { controllerResources, grantStatements } from './common';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels } from '../../core/tags';
-import type { FxCluster } from '../cluster';
+import { FxAddonOptions } from '../addon';
+import { mergeValues } from '../addon-values';
+import type { IFxCluster } from '../contract';
 import { FxAutoscalerExpander } from '../props';
 
 const NAMESPACE = 'kube-system';
@@ -25,12 +28,13 @@ export class ClusterAutoscalerAddon {
   public readonly serviceAccount: eks.ServiceAccount;
   public readonly chart: eks.HelmChart;
 
-  constructor(cluster: FxCluster, clusterName: string, expander: FxAutoscalerExpander) {
+  constructor(cluster: IFxCluster, scope: Construct, expander: FxAutoscalerExpander, options: FxAddonOptions = {}) {
+    const clusterName = cluster.clusterName;
     const stack = Stack.of(cluster);
     this.serviceAccount = cluster.addPodIdentityServiceAccount('ClusterAutoscalerServiceAccount', {
       name: SERVICE_ACCOUNT, namespace: NAMESPACE,
     });
-    grantStatements(this.serviceAccount, clusterAutoscalerPolicy(cluster, clusterName),
+    grantStatements(this.serviceAccount, clusterAutoscalerPolicy(scope, clusterName),
       'cluster-autoscaler documented least-privilege policy: Describe calls have no resource-level permissions; scaling is '
       + 'limited to ASGs tagged k8s.io/cluster-autoscaler/<cluster>=owned (ASG ARNs embed a generated id), DescribeNodegroup '
       + 'to this cluster\'s node groups.');
@@ -38,11 +42,12 @@ export class ClusterAutoscalerAddon {
     const image = cluster.versions.images.clusterAutoscaler;
     this.chart = cluster.addHelmChart('ClusterAutoscaler', {
       chart: cluster.versions.charts.clusterAutoscaler,
+      version: options.version,
       namespace: NAMESPACE,
       release: 'cluster-autoscaler',
       createNamespace: false,
       wait: true,
-      values: {
+      values: mergeValues({
         cloudProvider: 'aws',
         awsRegion: stack.region,
         autoDiscovery: { clusterName: cluster.cluster.clusterName },
@@ -57,7 +62,7 @@ export class ClusterAutoscalerAddon {
         },
         resources: controllerResources('100m', '300Mi', '600Mi'),
         additionalLabels: chartLabels(cluster.platformName, 'cluster-autoscaler'),
-      },
+      }, options.values),
       needs: [FxCapability.POD_IDENTITY],
       provides: ['cluster-autoscaler'],
     });
@@ -66,12 +71,12 @@ export class ClusterAutoscalerAddon {
 }
 
 /** The autoscaler's policy (kubernetes/autoscaler AWS README, "minimal" policy with the owned-tag condition). */
-export function clusterAutoscalerPolicy(cluster: FxCluster, clusterName: string): iam.PolicyStatement[] {
-  const stack = Stack.of(cluster);
+export function clusterAutoscalerPolicy(scope: Construct, clusterName: string): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
   const tagKey = `aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`;
   // A token cluster name cannot be a JSON key in the template; CfnJson resolves it at deploy time.
   const owned: Record<string, any> = Token.isUnresolved(clusterName)
-    ? new CfnJson(cluster, 'ClusterAutoscalerCondition', { value: { [tagKey]: 'owned' } })
+    ? new CfnJson(scope, 'ClusterAutoscalerCondition', { value: { [tagKey]: 'owned' } })
     : { [tagKey]: 'owned' };
   return [
     new iam.PolicyStatement({

@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { FxCapability } from '../../core/install-order';
 import { platformLabels } from '../../core/tags';
-import type { FxCluster } from '../cluster';
+import type { IFxCluster } from '../contract';
 
 /** Pod Security Standard enforced on an add-on's namespace. */
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
@@ -18,7 +18,7 @@ export const namespaceCapability = FxCapability.namespace;
  *
  * @internal
  */
-export function addonNamespace(cluster: FxCluster, id: string, name: string, component: string, level: PodSecurityLevel): eks.KubernetesManifest {
+export function addonNamespace(cluster: IFxCluster, id: string, name: string, component: string, level: PodSecurityLevel): eks.KubernetesManifest {
   const manifest = cluster.addManifest(id, {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -41,12 +41,12 @@ export function controllerResources(cpu: string, memory: string, memoryLimit: st
   return { requests: { cpu, memory }, limits: { memory: memoryLimit } };
 }
 
-/** Topology spread of a Deployment's pods across zones (best effort in development, hard in production). */
-export function zoneSpread(labels: Record<string, string>, production: boolean): object[] {
+/** Topology spread of a Deployment's pods across zones: hard when `strict` (the profile's `strictZoneSpread`), else best effort. */
+export function zoneSpread(labels: Record<string, string>, strict: boolean): object[] {
   return [{
     maxSkew: 1,
     topologyKey: 'topology.kubernetes.io/zone',
-    whenUnsatisfiable: production ? 'DoNotSchedule' : 'ScheduleAnyway',
+    whenUnsatisfiable: strict ? 'DoNotSchedule' : 'ScheduleAnyway',
     labelSelector: { matchLabels: labels },
   }];
 }

@@ -1,6 +1,6 @@
 import { CfnMapping, Names, Stack, Token } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { Construct, IConstruct } from 'constructs';
+import { IConstruct } from 'constructs';
 import { FxValidationError } from '../../core/errors';
 
 /**
@@ -53,7 +53,7 @@ const ELB_ZONES: Record<string, { alb: string; nlb: string }> = {
 export const ALIAS_REGIONS = Object.keys(ELB_ZONES);
 
 /** The canonical hosted zone id of ALBs (`alb`) or NLBs (`nlb`) in the stack's region. */
-export function elbHostedZoneId(scope: Construct, kind: 'alb' | 'nlb', who: string): string {
+export function elbHostedZoneId(scope: IConstruct, kind: 'alb' | 'nlb', who: string): string {
   const stack = Stack.of(scope);
   const region = stack.region;
   if (!Token.isUnresolved(region)) {

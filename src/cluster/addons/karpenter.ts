@@ -14,7 +14,8 @@ import { isDnsLabel } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
 import { SPOT_TAINT } from '../../core/wiring';
-import type { FxCluster } from '../cluster';
+import { mergeValues } from '../addon-values';
+import type { IFxCluster } from '../contract';
 import { isAtLeastT3Medium } from '../nodegroups';
 import { FxConsolidationPolicy, FxKarpenterOptions, FxNodePoolOptions } from '../props';
 
@@ -179,8 +180,9 @@ export class KarpenterAddon {
   /** Tags the EKS-created cluster security group with the discovery tag. */
   public readonly securityGroupTag: cr.AwsCustomResource;
 
-  constructor(cluster: FxCluster, clusterName: string, options: FxKarpenterOptions) {
-    const scope = new Construct(cluster, 'Karpenter');
+  constructor(cluster: IFxCluster, parent: Construct, options: FxKarpenterOptions, values?: { [key: string]: any }) {
+    const clusterName = cluster.clusterName;
+    const scope = new Construct(parent, 'Karpenter');
     const pools = resolveNodePools(options, cluster.profile);
     const replicas = options.replicas ?? cluster.profile.settings.karpenterReplicas;
     check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5, WHO, 'nodeAutoscaler.replicas', replicas, 'an integer from 1 to 5');
@@ -243,7 +245,7 @@ export class KarpenterAddon {
       release: 'karpenter',
       createNamespace: false,
       wait: true,
-      values: this.values(cluster, replicas),
+      values: mergeValues(this.values(cluster, replicas), values),
       needs: [FxCapability.POD_IDENTITY],
       provides: ['karpenter', ...KARPENTER_CRDS],
     });
@@ -255,7 +257,7 @@ export class KarpenterAddon {
     this.nodePools.node.addDependency(this.nodeAccess, this.securityGroupTag);
   }
 
-  private values(cluster: FxCluster, replicas: number): Record<string, unknown> {
+  private values(cluster: IFxCluster, replicas: number): Record<string, unknown> {
     return {
       settings: { clusterName: cluster.cluster.clusterName, interruptionQueue: this.queue.queueName },
       serviceAccount: { create: false, name: SERVICE_ACCOUNT },
@@ -308,7 +310,7 @@ export class KarpenterAddon {
    * Private subnets of a VPC this stack owns get `karpenter.sh/discovery=<cluster>`, which the
    * EC2NodeClasses select. Subnets of an imported VPC cannot be tagged here and are selected by id.
    */
-  private tagSubnets(cluster: FxCluster, clusterName: string): void {
+  private tagSubnets(cluster: IFxCluster, clusterName: string): void {
     if (!(cluster.vpc instanceof ec2.Vpc)) return;
     for (const subnet of cluster.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets) {
       Tags.of(subnet).add(DISCOVERY_TAG, clusterName);
@@ -319,7 +321,7 @@ export class KarpenterAddon {
    * EKS creates the cluster security group (the one managed nodes use), so CloudFormation cannot tag
    * it: one CreateTags call does, allowed on that group and that tag key only, undone on delete.
    */
-  private tagClusterSecurityGroup(scope: Construct, cluster: FxCluster, clusterName: string): cr.AwsCustomResource {
+  private tagClusterSecurityGroup(scope: Construct, cluster: IFxCluster, clusterName: string): cr.AwsCustomResource {
     const groupId = cluster.clusterSecurityGroup.securityGroupId;
     const stack = Stack.of(cluster);
     const tag = { Key: DISCOVERY_TAG, Value: clusterName };
@@ -392,7 +394,7 @@ function nodePool(platformName: string, pool: ResolvedNodePool): Record<string, 
   };
 }
 
-function nodeClass(cluster: FxCluster, pool: ResolvedNodePool, clusterName: string, alias: string, role: iam.IRole): Record<string, unknown> {
+function nodeClass(cluster: IFxCluster, pool: ResolvedNodePool, clusterName: string, alias: string, role: iam.IRole): Record<string, unknown> {
   const ebs = (gib: number) => ({ volumeSize: `${gib}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true });
   const bottlerocket = alias.startsWith('bottlerocket@');
   const subnets = cluster.vpc instanceof ec2.Vpc

@@ -4,7 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { controllerResources, grantStatements, zoneSpread } from './common';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels } from '../../core/tags';
-import type { FxCluster } from '../cluster';
+import { FxAddonOptions } from '../addon';
+import { mergeValues } from '../addon-values';
+import type { IFxCluster } from '../contract';
 
 const NAMESPACE = 'kube-system';
 const SERVICE_ACCOUNT = 'aws-load-balancer-controller';
@@ -26,8 +28,8 @@ export class LoadBalancerControllerAddon {
   public readonly serviceAccount: eks.ServiceAccount;
   public readonly chart: eks.HelmChart;
 
-  constructor(cluster: FxCluster) {
-    const production = cluster.profile.isProduction;
+  constructor(cluster: IFxCluster, options: FxAddonOptions = {}) {
+    const addonReplicas = cluster.profile.settings.addonReplicas;
     const clusterName = cluster.cluster.clusterName;
     this.serviceAccount = cluster.addPodIdentityServiceAccount('LoadBalancerControllerServiceAccount', {
       name: SERVICE_ACCOUNT, namespace: NAMESPACE,
@@ -40,18 +42,19 @@ export class LoadBalancerControllerAddon {
     const podLabels = { 'app.kubernetes.io/name': 'aws-load-balancer-controller' };
     this.chart = cluster.addHelmChart('LoadBalancerController', {
       chart: cluster.versions.charts.awsLoadBalancerController,
+      version: options.version,
       namespace: NAMESPACE,
       release: 'aws-load-balancer-controller',
       createNamespace: false,
       wait: true,
-      values: {
+      values: mergeValues({
         clusterName,
         region: Stack.of(cluster).region,
         vpcId: cluster.vpc.vpcId,
-        replicaCount: production ? 2 : 1,
+        replicaCount: addonReplicas,
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
-        podDisruptionBudget: production ? { maxUnavailable: 1 } : {},
-        topologySpreadConstraints: zoneSpread(podLabels, production),
+        podDisruptionBudget: addonReplicas > 1 ? { maxUnavailable: 1 } : {},
+        topologySpreadConstraints: zoneSpread(podLabels, cluster.profile.settings.strictZoneSpread),
         resources: controllerResources('50m', '128Mi', '256Mi'),
         additionalLabels: chartLabels(cluster.platformName, 'aws-load-balancer-controller'),
         defaultTags: { 'fx:platform': cluster.platformName },
@@ -64,7 +67,7 @@ export class LoadBalancerControllerAddon {
         enableShield: false,
         enableWaf: false,
         enableWafv2: false,
-      },
+      }, options.values),
       needs: [FxCapability.POD_IDENTITY],
       provides: [FxCapability.AWS_LOAD_BALANCER_CONTROLLER],
     });

@@ -2,7 +2,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { FxCapability, InstallOrder } from '../../core/install-order';
+import { FxCapability } from '../../core/install-order';
 import { FxAddonVersions } from '../../core/versions';
 
 /** Service account of the EFS CSI driver's node DaemonSet (created by the add-on). */
@@ -19,11 +19,18 @@ export const ADDON_NAMES = {
   snapshotController: 'snapshot-controller',
 };
 
+/** The part of a cluster that orders what is installed on it. @internal */
+export interface InstallOrderRegistry {
+  registerProvider(construct: IConstruct, ...capabilities: string[]): void;
+  installAfter(construct: IConstruct, ...capabilities: string[]): void;
+}
+
 /** @internal */
 export interface ManagedAddonsProps {
   readonly cluster: eks.Cluster;
   readonly versions: FxAddonVersions;
-  readonly installOrder: InstallOrder;
+  /** The cluster's install-order registry. */
+  readonly order: InstallOrderRegistry;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -56,7 +63,7 @@ export class ManagedAddons extends Construct {
     super(scope, id);
     this.props = props;
     const v = props.versions;
-    const order = props.installOrder;
+    const order = props.order;
 
     // vpc-cni: Kubernetes NetworkPolicy enforcement (our NetworkPolicies are default-deny) and
     // prefix delegation (many more pods per node on Nitro instances).
@@ -67,10 +74,10 @@ export class ManagedAddons extends Construct {
     this.kubeProxy = this.addon('KubeProxy', ADDON_NAMES.kubeProxy, v.kubeProxy);
     this.podIdentityAgent = this.createPodIdentityAgent(v.podIdentityAgent);
     this.beforeNodes = [this.vpcCni, this.kubeProxy, this.podIdentityAgent];
-    order.provide(this.podIdentityAgent, FxCapability.POD_IDENTITY);
+    order.registerProvider(this.podIdentityAgent, FxCapability.POD_IDENTITY);
 
     this.coreDns = this.addon('CoreDns', ADDON_NAMES.coreDns, v.coreDns);
-    order.require(this.coreDns, FxCapability.NODES);
+    order.installAfter(this.coreDns, FxCapability.NODES);
 
     this.ebsCsiRole = this.podIdentityRole('EbsCsiDriverRole', 'AmazonEBSCSIDriverPolicy');
     this.ebsCsiDriver = this.addon('EbsCsiDriver', ADDON_NAMES.ebsCsiDriver, v.ebsCsiDriver, undefined,
@@ -88,12 +95,12 @@ export class ManagedAddons extends Construct {
     ]);
     this.snapshotController = this.addon('SnapshotController', ADDON_NAMES.snapshotController, v.snapshotController);
 
-    order.require(this.ebsCsiDriver, FxCapability.NODES, FxCapability.POD_IDENTITY);
-    order.require(this.efsCsiDriver, FxCapability.NODES, FxCapability.POD_IDENTITY);
-    order.require(this.snapshotController, FxCapability.NODES);
-    order.provide(this.ebsCsiDriver, FxCapability.EBS_CSI);
-    order.provide(this.efsCsiDriver, FxCapability.EFS_CSI);
-    order.provide(this.snapshotController, FxCapability.SNAPSHOT_CRDS);
+    order.installAfter(this.ebsCsiDriver, FxCapability.NODES, FxCapability.POD_IDENTITY);
+    order.installAfter(this.efsCsiDriver, FxCapability.NODES, FxCapability.POD_IDENTITY);
+    order.installAfter(this.snapshotController, FxCapability.NODES);
+    order.registerProvider(this.ebsCsiDriver, FxCapability.EBS_CSI);
+    order.registerProvider(this.efsCsiDriver, FxCapability.EFS_CSI);
+    order.registerProvider(this.snapshotController, FxCapability.SNAPSHOT_CRDS);
   }
 
   private addon(id: string, name: string, version: string, configuration?: object,

@@ -2,13 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
 import { addonNamespace, controllerResources, namespaceCapability, zoneSpread } from './common';
 import { elbHostedZoneId, loadBalancerAlias, platformAlbName } from './dns';
 import { check, isIpv4Cidr } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
-import type { FxCluster } from '../cluster';
+import { mergeValues } from '../addon-values';
+import type { IFxCluster } from '../contract';
 import { FxRateLimit } from '../props';
 import { FxTls, FxTlsMode } from '../tls';
 
@@ -37,6 +39,8 @@ export interface TraefikAddonProps {
   readonly replicas: number;
   readonly rateLimit: FxRateLimit;
   readonly ipAllowlist: string[];
+  readonly values?: { [key: string]: any };
+  readonly version?: string;
 }
 
 /**
@@ -72,22 +76,23 @@ export class TraefikAddon {
   public readonly loadBalancerDnsName?: string;
   public readonly records: route53.ARecord[] = [];
 
-  constructor(private readonly cluster: FxCluster, props: TraefikAddonProps) {
+  constructor(private readonly cluster: IFxCluster, private readonly scope: Construct, props: TraefikAddonProps) {
     validate(props);
     const ns = WIRING.traefik.namespace;
     const tls = props.tls;
     const letsEncrypt = tls?.mode === FxTlsMode.LETS_ENCRYPT;
     const behindAlb = tls?.mode === FxTlsMode.ACM;
-    const production = cluster.profile.isProduction;
+    const strictSpread = cluster.profile.settings.strictZoneSpread;
 
     this.namespace = addonNamespace(cluster, 'TraefikNamespace', ns, 'traefik', 'restricted');
     this.chart = cluster.addHelmChart('Traefik', {
       chart: cluster.versions.charts.traefik,
+      version: props.version,
       namespace: ns,
       release: RELEASE,
       createNamespace: false,
       wait: true,
-      values: this.values(props, letsEncrypt, behindAlb, production),
+      values: mergeValues(this.values(props, letsEncrypt, behindAlb, strictSpread), props.values),
       needs: [namespaceCapability(ns), FxCapability.AWS_LOAD_BALANCER_CONTROLLER],
       provides: [FxCapability.TRAEFIK_CRDS],
     });
@@ -95,9 +100,10 @@ export class TraefikAddon {
     this.sharedObjects = sharedObjects(cluster, props, behindAlb, letsEncrypt);
     this.sharedManifest = cluster.addManifest('TraefikShared', ...this.sharedObjects);
     cluster.installAfter(this.sharedManifest, FxCapability.TRAEFIK_CRDS);
+    cluster.registerProvider(this.sharedManifest, FxCapability.TRAEFIK_MIDDLEWARES);
 
     if (tls && behindAlb) {
-      this.certificate = new acm.Certificate(cluster, 'Certificate', {
+      this.certificate = new acm.Certificate(scope, 'Certificate', {
         domainName: tls.domainName,
         subjectAlternativeNames: [`*.${tls.domainName}`],
         validation: acm.CertificateValidation.fromDns(tls.hostedZone),
@@ -113,7 +119,7 @@ export class TraefikAddon {
     }
   }
 
-  private values(props: TraefikAddonProps, letsEncrypt: boolean, behindAlb: boolean, production: boolean): Record<string, any> {
+  private values(props: TraefikAddonProps, letsEncrypt: boolean, behindAlb: boolean, strictSpread: boolean): Record<string, any> {
     const podLabels = WIRING.traefik.podLabels;
     const vpcRanges = defaultIpAllowlist(this.cluster);
     return {
@@ -127,7 +133,7 @@ export class TraefikAddon {
       },
       commonLabels: chartLabels(this.cluster.platformName, 'traefik'),
       podDisruptionBudget: props.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
-      topologySpreadConstraints: zoneSpread(podLabels, production),
+      topologySpreadConstraints: zoneSpread(podLabels, strictSpread),
       resources: controllerResources('100m', '128Mi', '512Mi'),
       global: { checkNewVersion: false, sendAnonymousUsage: false },
       providers: {
@@ -180,7 +186,7 @@ export class TraefikAddon {
   }
 
   private readHostname(id: string, kind: 'ingress' | 'service', dependsOn: eks.KubernetesManifest | eks.HelmChart): string {
-    const value = new eks.KubernetesObjectValue(this.cluster, id, {
+    const value = new eks.KubernetesObjectValue(this.scope, id, {
       cluster: this.cluster.cluster,
       objectType: kind,
       objectName: RELEASE,
@@ -195,8 +201,8 @@ export class TraefikAddon {
 
   private addRecords(tls: FxTls, hostedZoneId: string): void {
     const target = loadBalancerAlias(this.loadBalancerDnsName!, hostedZoneId);
-    const apex = new route53.ARecord(this.cluster, 'DomainRecord', { zone: tls.hostedZone, recordName: `${tls.domainName}.`, target });
-    const wildcard = new route53.ARecord(this.cluster, 'WildcardRecord', { zone: tls.hostedZone, recordName: `*.${tls.domainName}.`, target });
+    const apex = new route53.ARecord(this.scope, 'DomainRecord', { zone: tls.hostedZone, recordName: `${tls.domainName}.`, target });
+    const wildcard = new route53.ARecord(this.scope, 'WildcardRecord', { zone: tls.hostedZone, recordName: `*.${tls.domainName}.`, target });
     this.records.push(apex, wildcard);
   }
 }
@@ -214,7 +220,7 @@ function validate(props: TraefikAddonProps): void {
 }
 
 /** The TLSOption, the shared middlewares and (Let's Encrypt) the default TLSStore. */
-function sharedObjects(cluster: FxCluster, props: TraefikAddonProps, behindAlb: boolean, letsEncrypt: boolean): Record<string, any>[] {
+function sharedObjects(cluster: IFxCluster, props: TraefikAddonProps, behindAlb: boolean, letsEncrypt: boolean): Record<string, any>[] {
   const ns = WIRING.traefik.namespace;
   const names = WIRING.traefik.middlewares;
   const labels = platformLabels(cluster.platformName, 'traefik');
@@ -288,7 +294,7 @@ function sharedObjects(cluster: FxCluster, props: TraefikAddonProps, behindAlb: 
 }
 
 /** The Ingress the Load Balancer Controller turns into the public ALB in front of Traefik. */
-function albIngress(cluster: FxCluster, certificateArn: string): Record<string, any> {
+function albIngress(cluster: IFxCluster, certificateArn: string): Record<string, any> {
   const tags = `fx:platform=${cluster.platformName}`;
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -326,7 +332,7 @@ const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
  * The VPC's CIDR block; the RFC 1918 ranges for an imported VPC whose CIDR was not given. Default
  * of `ingressIpAllowlist` and the addresses whose X-Forwarded-* headers Traefik trusts.
  */
-export function defaultIpAllowlist(cluster: FxCluster): string[] {
+export function defaultIpAllowlist(cluster: IFxCluster): string[] {
   try {
     return [cluster.vpc.vpcCidrBlock];
   } catch {

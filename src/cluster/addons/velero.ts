@@ -2,11 +2,14 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
 import { check } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
-import type { FxCluster } from '../cluster';
+import { FxAddonOptions } from '../addon';
+import { mergeValues } from '../addon-values';
+import type { IFxCluster } from '../contract';
 
 const NAMESPACE = 'velero';
 const SERVICE_ACCOUNT = 'velero-server';
@@ -32,11 +35,11 @@ export class VeleroAddon {
   public readonly scheduleObject: Record<string, any>;
   public readonly schedule: eks.KubernetesManifest;
 
-  constructor(cluster: FxCluster, retentionDays: number) {
+  constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}) {
     check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, 'FxCluster', 'clusterBackupRetentionDays', retentionDays,
       'an integer number of days from 1 to 3650');
     const region = Stack.of(cluster).region;
-    this.bucket = new s3.Bucket(cluster, 'BackupBucket', {
+    this.bucket = new s3.Bucket(scope, 'BackupBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -77,11 +80,12 @@ export class VeleroAddon {
     };
     this.chart = cluster.addHelmChart('Velero', {
       chart: cluster.versions.charts.velero,
+      version: options.version,
       namespace: NAMESPACE,
       release: 'velero',
       createNamespace: false,
       wait: true,
-      values: {
+      values: mergeValues({
         labels: chartLabels(cluster.platformName, 'velero'),
         serviceAccount: { server: { create: false, name: SERVICE_ACCOUNT } },
         credentials: { useSecret: false },
@@ -119,7 +123,7 @@ export class VeleroAddon {
           features: 'EnableCSI',
           logFormat: 'json',
         },
-      },
+      }, options.values),
       needs: [namespaceCapability(NAMESPACE), FxCapability.POD_IDENTITY, FxCapability.SNAPSHOT_CRDS],
       provides: [FxCapability.VELERO_CRDS],
     });

@@ -8,10 +8,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ELASTIC_POD, ES_SELECTOR, HARDENED, Json, KIBANA_SELECTOR, ZONE_LABEL, elkMeta } from './common';
 import { ELK, fluentBitConfig } from './config';
+import { ADMIN_ALLOWLIST_MIDDLEWARE, AdminAccess, adminAllowlistMiddleware } from '../admin-access';
 import { declareElkFlows, elkNetworkPolicies } from './network-policies';
 import { elkSetupJob } from './setup-job';
 import { createSnapshotBucket, createSnapshotIdentity } from './snapshots';
-import type { FxCluster } from '../../cluster';
+import type { IFxCluster } from '../../cluster';
+import { platformSecretStore } from '../../cluster/addons/external-secrets';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
@@ -23,7 +25,7 @@ const ELASTIC_CRDS = FxCapability.ELASTIC_CRDS;
 
 /** Everything ElkStack needs, defaults resolved and validated. @internal */
 export interface ElkStackOptions {
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
   readonly nodes: number;
   readonly storageGiB: number;
   readonly retentionDays: number;
@@ -31,6 +33,8 @@ export interface ElkStackOptions {
   readonly kibanaReplicas: number;
   /** Container Insights log groups (application, host, dataplane, performance) Fluent Bit writes to. */
   readonly logGroups: logs.ILogGroup[];
+  /** Who may reach Kibana's route (the `fx-admin-allowlist` middleware of the `logging` namespace). */
+  readonly adminAccess: AdminAccess;
 }
 
 /**
@@ -58,6 +62,8 @@ export class ElkStack {
   public readonly snapshotBucket: s3.Bucket;
   public readonly elasticsearchRole: iam.Role;
   public readonly shipperSecret: secretsmanager.Secret;
+  /** The role of the logging namespace's SecretStore: reads the shipper's secret only. */
+  public readonly secretStoreRole: iam.Role;
   public readonly secrets: eks.KubernetesManifest;
   public readonly elasticsearchObject: Json;
   public readonly kibanaObject: Json;
@@ -71,12 +77,10 @@ export class ElkStack {
   public readonly route?: eks.KubernetesManifest;
 
   private readonly labels: Record<string, string>;
-  private readonly production: boolean;
 
-  constructor(scope: Construct, private readonly o: ElkStackOptions) {
+  constructor(private readonly scope: Construct, private readonly o: ElkStackOptions) {
     const cluster = o.cluster;
     this.labels = platformLabels(cluster.platformName, COMPONENT);
-    this.production = cluster.profile.isProduction;
 
     // Fluent Bit reads the node's logs through hostPath volumes, which no Pod Security level but
     // 'privileged' admits; it must share the namespace with Elasticsearch to mount the CA and its
@@ -102,6 +106,7 @@ export class ElkStack {
       telemetry: { disabled: true },
     };
     this.operator = cluster.addHelmChart('EckOperator', {
+      scope,
       chart: cluster.versions.charts.eckOperator,
       namespace: ELK.operatorNamespace,
       release: 'elastic-operator',
@@ -128,10 +133,12 @@ export class ElkStack {
       reason: 'ECK reloads the file-realm user when External Secrets syncs a new value, but Fluent Bit reads the password from its '
         + 'environment at start: rotate by updating the secret and restarting the fluent-bit DaemonSet (README, ELK section).',
     });
-    cluster.grantExternalSecretRead(this.shipperSecret);
-    this.secrets = this.apply('ElkSecrets', [this.shipperUserExternalSecret(), this.rolesSecret()],
+    // The logging namespace's own SecretStore, whose role reads only the shipper's secret.
+    const store = platformSecretStore(scope, 'LoggingSecretStoreRole', cluster, ELK.namespace, [this.shipperSecret], this.labels);
+    this.secretStoreRole = store.role;
+    this.secrets = this.apply('ElkSecrets', [...store.objects, this.shipperUserExternalSecret(store.storeRef), this.rolesSecret()],
       [LOGGING_NS, FxCapability.EXTERNAL_SECRETS_CRDS, FxCapability.EXTERNAL_SECRETS_WEBHOOK]);
-    this.secrets.node.addDependency(cluster.clusterSecretStore);
+    this.secrets.node.addDependency(store.role);
 
     this.elasticsearchObject = this.elasticsearchSpec();
     this.kibanaHost = cluster.domainName ? `kibana.${cluster.domainName}` : undefined;
@@ -146,11 +153,12 @@ export class ElkStack {
     this.elasticsearch.node.addDependency(this.secrets, this.elasticsearchRole);
 
     this.fluentBitServiceAccount = cluster.addPodIdentityServiceAccount('FluentBitServiceAccount', {
-      name: ELK.fluentBitServiceAccount, namespace: ELK.namespace, needs: [LOGGING_NS],
+      name: ELK.fluentBitServiceAccount, namespace: ELK.namespace, needs: [LOGGING_NS], scope,
     });
     for (const group of o.logGroups) group.grantWrite(this.fluentBitServiceAccount);
     this.fluentBitValues = this.fluentBitChartValues();
     this.fluentBit = cluster.addHelmChart('FluentBit', {
+      scope,
       chart: cluster.versions.charts.fluentBit,
       namespace: ELK.namespace,
       release: ELK.fluentBitRelease,
@@ -174,15 +182,16 @@ export class ElkStack {
     this.setup.node.addDependency(this.elasticsearch);
 
     if (this.kibanaHost) {
-      this.route = this.apply('KibanaRoute', [this.ingressRoute(this.kibanaHost)], [LOGGING_NS, FxCapability.TRAEFIK_CRDS]);
-      this.route.node.addDependency(cluster.traefikShared);
+      this.route = this.apply('KibanaRoute', [
+        adminAllowlistMiddleware(cluster, ELK.namespace, COMPONENT, o.adminAccess),
+        this.ingressRoute(this.kibanaHost),
+      ], [LOGGING_NS, FxCapability.TRAEFIK_CRDS]);
+      cluster.installAfter(this.route, FxCapability.TRAEFIK_MIDDLEWARES);
     }
   }
 
   private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {
-    const manifest = this.o.cluster.addManifest(id, ...objects);
-    if (needs.length > 0) this.o.cluster.installAfter(manifest, ...needs);
-    return manifest;
+    return this.o.cluster.addManifestWithOptions(id, { scope: this.scope, needs }, ...objects);
   }
 
   private meta(name: string, extra: Record<string, string> = {}): Json {
@@ -205,14 +214,14 @@ export class ElkStack {
     };
   }
 
-  private shipperUserExternalSecret(): Json {
+  private shipperUserExternalSecret(store: { readonly kind: string; readonly name: string }): Json {
     return {
       apiVersion: WIRING.externalSecrets.apiVersion,
       kind: 'ExternalSecret',
       metadata: this.meta(ELK.shipperUserSecret),
       spec: {
         refreshInterval: '1h',
-        secretStoreRef: { name: WIRING.externalSecrets.clusterSecretStore, kind: 'ClusterSecretStore' },
+        secretStoreRef: store,
         target: {
           name: ELK.shipperUserSecret,
           creationPolicy: 'Owner',
@@ -245,8 +254,9 @@ export class ElkStack {
   private elasticsearchSpec(): Json {
     const o = this.o;
     const image = o.cluster.versions.images.elasticsearch;
-    const heap = this.production ? '2g' : '1g';
-    const memory = this.production ? '4Gi' : '2Gi';
+    const profile = o.cluster.profile.settings;
+    const heap = profile.elasticsearchHeap;
+    const memory = profile.elasticsearchMemory;
     const tokenDir = `${ELK.esConfigDir}/repository-s3`;
     const multiNode = o.nodes > 1;
     return {
@@ -290,7 +300,7 @@ export class ElkStack {
                   { name: 'AWS_REGION', value: Stack.of(o.cluster).region },
                 ],
                 resources: {
-                  requests: { cpu: this.production ? '1' : '500m', memory },
+                  requests: { cpu: profile.elasticsearchCpuRequest, memory },
                   limits: { memory },
                 },
                 securityContext: HARDENED,
@@ -303,7 +313,7 @@ export class ElkStack {
               topologySpreadConstraints: multiNode ? [{
                 maxSkew: 1,
                 topologyKey: ZONE_LABEL,
-                whenUnsatisfiable: this.production ? 'DoNotSchedule' : 'ScheduleAnyway',
+                whenUnsatisfiable: profile.strictZoneSpread ? 'DoNotSchedule' : 'ScheduleAnyway',
                 labelSelector: { matchLabels: ES_SELECTOR },
               }] : [],
             },
@@ -344,7 +354,7 @@ export class ElkStack {
             containers: [{
               name: 'kibana',
               env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=800' }],
-              resources: { requests: { cpu: this.production ? '500m' : '200m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+              resources: { requests: { cpu: this.o.cluster.profile.settings.kibanaCpuRequest, memory: '1Gi' }, limits: { memory: '1Gi' } },
               securityContext: { ...HARDENED, readOnlyRootFilesystem: false },
             }],
             topologySpreadConstraints: this.o.kibanaReplicas > 1 ? [{
@@ -411,7 +421,10 @@ export class ElkStack {
         routes: [{
           kind: 'Rule',
           match: `Host(\`${host}\`)`,
-          middlewares: [{ name: traefik.middlewares.secureHeaders, namespace: traefik.namespace }],
+          middlewares: [
+            { name: ADMIN_ALLOWLIST_MIDDLEWARE, namespace: ELK.namespace },
+            { name: traefik.middlewares.secureHeaders, namespace: traefik.namespace },
+          ],
           services: [{ name: ELK.kibanaService, port: 5601 }],
         }],
         ...(cluster.tlsTerminatedByTraefik ? { tls: {} } : {}),

@@ -4,11 +4,11 @@ import { ELASTIC_POD, HARDENED, Json, elkMeta } from './common';
 import {
   ELK, ilmPolicy, indexTemplates, kibanaObjects, setupScript, slmPolicy, snapshotRepository,
 } from './config';
-import type { FxCluster } from '../../cluster';
+import type { IFxCluster } from '../../cluster';
 
 /** Inputs of the setup Job. @internal */
 export interface ElkSetupJobOptions {
-  readonly cluster: FxCluster;
+  readonly cluster: IFxCluster;
   readonly labels: Record<string, string>;
   readonly nodes: number;
   readonly retentionDays: number;

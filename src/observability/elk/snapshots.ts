@@ -1,10 +1,11 @@
-import { CfnJson, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ELK } from './config';
-import type { FxCluster } from '../../cluster';
+import type { IFxCluster } from '../../cluster';
+import { clusterOidcProvider, trustServiceAccount } from '../../cluster/addons/external-secrets';
 
 /**
  * The KMS key and S3 bucket of the Elasticsearch snapshot repository, created directly in `scope`
@@ -12,7 +13,7 @@ import type { FxCluster } from '../../cluster';
  *
  * @internal
  */
-export function createSnapshotBucket(scope: Construct, cluster: FxCluster): { key: kms.Key; bucket: s3.Bucket } {
+export function createSnapshotBucket(scope: Construct, cluster: IFxCluster): { key: kms.Key; bucket: s3.Bucket } {
   const key = new kms.Key(scope, 'SnapshotKey', {
     description: `Fx platform ${cluster.platformName}: encrypts Elasticsearch snapshots`,
     enableKeyRotation: true,
@@ -41,27 +42,19 @@ export function createSnapshotBucket(scope: Construct, cluster: FxCluster): { ke
 /**
  * The Elasticsearch pods' AWS identity for the S3 snapshot repository: IRSA, not Pod Identity.
  * Elasticsearch 9.2's repository-s3 may only read a web-identity token under its config directory
- * and cannot read the Pod Identity token (Pod Identity arrives in Elasticsearch 9.6). The OIDC
- * provider is the native IAM resource (aws-eks-v2's own is a deprecated custom resource).
- * Created directly in `scope` (construct ids `ClusterOidcProvider`, `ElasticsearchTrustConditions`,
- * `ElasticsearchSnapshotRole`).
+ * and cannot read the Pod Identity token (Pod Identity arrives in Elasticsearch 9.6). The trust
+ * anchor is the cluster's one OIDC provider (`FxCluster.openIdConnectProvider`, shared with the
+ * namespaces' SecretStores). Created directly in `scope` (construct id `ElasticsearchSnapshotRole`).
  *
  * @internal
  */
-export function createSnapshotIdentity(scope: Construct, fxCluster: FxCluster, key: kms.Key, bucket: s3.Bucket): iam.Role {
-  const cluster = fxCluster.cluster;
-  const provider = new iam.OidcProviderNative(scope, 'ClusterOidcProvider', {
-    url: cluster.clusterOpenIdConnectIssuerUrl,
-    clientIds: ['sts.amazonaws.com'],
-  });
-  const issuer = Fn.select(1, Fn.split('https://', cluster.clusterOpenIdConnectIssuerUrl));
-  const trust = new CfnJson(scope, 'ElasticsearchTrustConditions', {
-    value: { [`${issuer}:aud`]: 'sts.amazonaws.com', [`${issuer}:sub`]: `system:serviceaccount:${ELK.namespace}:${ELK.esServiceAccount}` },
-  });
+export function createSnapshotIdentity(scope: Construct, fxCluster: IFxCluster, key: kms.Key, bucket: s3.Bucket): iam.Role {
+  // Trusted only by the Elasticsearch service account's tokens (exact sub and aud), rendered without a CfnJson.
   const role = new iam.Role(scope, 'ElasticsearchSnapshotRole', {
-    assumedBy: new iam.OpenIdConnectPrincipal(provider).withConditions({ StringEquals: trust }),
+    assumedBy: new iam.FederatedPrincipal(clusterOidcProvider(fxCluster).oidcProviderArn, {}, 'sts:AssumeRoleWithWebIdentity'),
     description: 'Fx platform: Elasticsearch S3 snapshot repository (IRSA)',
   });
+  trustServiceAccount(role, fxCluster, ELK.namespace, ELK.esServiceAccount, true);
   role.addToPolicy(new iam.PolicyStatement({
     sid: 'SnapshotBucket',
     actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads', 's3:ListBucketVersions'],

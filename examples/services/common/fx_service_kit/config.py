@@ -23,8 +23,15 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int) -> in
 
 def database_url_from_env(env: Mapping[str, str]) -> str:
     """DATABASE_URL, or a libpq URL built from PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE
-    (the keys FxDatabase's secret also provides); "" when neither is set."""
+    (the keys FxDatabase's secret also provides); "" when neither is set. With
+    FX_DATABASE_CREDENTIALS_DIR set, the current credential files win over both
+    (the env vars keep the values of pod start; credentials.py)."""
     url = (env.get("DATABASE_URL") or "").strip()
+    from .credentials import credentials_from_env
+
+    credentials = credentials_from_env(env)
+    if credentials is not None:
+        return credentials.conninfo(url)
     if url or not env.get("PGHOST"):
         return url
     from psycopg.conninfo import make_conninfo

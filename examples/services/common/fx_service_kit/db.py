@@ -7,6 +7,11 @@ caller sees it: the first request after recovery does not fail.
 
 A database that stays unreachable raises `DatabaseUnavailable`, which the
 problem handlers (problems.py) turn into 503 with Retry-After.
+
+With `credentials` (the mounted Secret, credentials.py) every new connection
+reads the current credential files, so a rotation reaches the pool without a
+restart; `max_lifetime` bounds how long a connection opened with older
+credentials is kept (it is closed when returned to the pool, never mid-request).
 """
 
 import logging
@@ -19,6 +24,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import tracing
+from .credentials import DatabaseCredentials
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +43,12 @@ class Pool:
         timeout: float = 5.0,
         connect_timeout: int = 3,
         application_name: Optional[str] = None,
+        credentials: Optional[DatabaseCredentials] = None,
+        max_lifetime: float = 3600.0,
     ) -> None:
         self.timeout = timeout
         self.name = name
+        self.credentials = credentials
         kwargs: Dict[str, Any] = {
             "row_factory": dict_row,
             # Autocommit outside `transaction()`: the ping opens no transaction of its own.
@@ -54,6 +63,8 @@ class Pool:
             timeout=timeout,
             name=name,
             kwargs=kwargs,
+            max_lifetime=max_lifetime,
+            **({"connection_class": credentials.connection_class()} if credentials else {}),
             # Do not block start-up on the database: /readyz reports it instead.
             open=False,
             # Give up a background reconnect quickly: the pool then grows again on demand,

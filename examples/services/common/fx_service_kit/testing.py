@@ -227,3 +227,50 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# -- credential rotation (the mounted database Secret, credentials.py) -------------
+
+from .rotation_testing import KubeletSecretDir, RotatingRole, credential_files  # noqa: E402,F401
+
+
+class Load:
+    """`threads` threads calling `call()` (returning an HTTP status) in a loop until the block ends."""
+
+    def __init__(self, call: Callable[[], int], threads: int = 6) -> None:
+        import threading
+
+        self.call = call
+        self.statuses: List[int] = []
+        self.errors: List[str] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                status = self.call()
+            except Exception as exc:  # noqa: BLE001 - a failed request, reported by the test
+                with self._lock:
+                    self.errors.append(repr(exc))
+                continue
+            with self._lock:
+                self.statuses.append(status)
+
+    def wait(self, requests: int, at_least: float = 0.0, timeout: float = 60.0) -> None:
+        """Until `requests` more requests completed and `at_least` seconds passed."""
+        start, started = len(self.statuses), time.monotonic()
+        while len(self.statuses) - start < requests or time.monotonic() - started < at_least:
+            assert time.monotonic() - started < timeout, "the load made no progress"
+            time.sleep(0.02)
+
+    def __enter__(self) -> "Load":
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=30)

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Path, Request, Resp
 
 from fx_service_kit.auth import BearerGate, Principal, TokenVerifier, authenticated
 from fx_service_kit.background import Periodic
+from fx_service_kit.credentials import CredentialsCollector, DatabaseCredentials
 from fx_service_kit.db import Pool
 from fx_service_kit.problems import InputGuardMiddleware, install_problem_handlers, problem
 from fx_service_kit.tracing import TracingMiddleware, tracer_from_env
@@ -72,12 +73,16 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
+    credentials = DatabaseCredentials(settings.database_credentials_dir) if settings.database_credentials_dir else None
     app.state.pool = Pool(
         settings.database_url, "inventory-api", settings.db_pool_min_size, settings.db_pool_max_size,
         settings.db_timeout_seconds, application_name=settings.service_name,
+        credentials=credentials, max_lifetime=settings.db_pool_max_lifetime_seconds,
     )
     app.state.store = InventoryStore(app.state.pool, settings.reservation_ttl_seconds)
     app.state.metrics = Metrics(app.state.store)
+    if credentials is not None:
+        app.state.metrics.registry.register(CredentialsCollector(credentials))
     app.state.tracer = tracer_from_env(settings.service_name)
     app.state.ready = False
     expected_migrations = {m.version for m in discover_migrations()}

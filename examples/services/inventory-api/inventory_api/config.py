@@ -9,6 +9,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from fx_service_kit.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from fx_service_kit.config import ConfigError, database_url_from_env, env_int
+from fx_service_kit.credentials import CREDENTIALS_DIR_ENV
 from fx_service_kit.problems import DEFAULT_MAX_BODY_BYTES
 
 from .models import SKU_MAX_LENGTH, SKU_PATTERN
@@ -70,6 +71,10 @@ class Settings:
     reservation_ttl_seconds: int = 120
     sweep_interval_seconds: float = 5.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # The mounted database Secret (FxMicroservice): every new connection reads these files.
+    database_credentials_dir: Optional[str] = None
+    # Connections are replaced after this long (on return to the pool), so none outlives credentials by much.
+    db_pool_max_lifetime_seconds: float = 3600.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -102,4 +107,6 @@ class Settings:
             reservation_ttl_seconds=env_int(env, "RESERVATION_TTL_SECONDS", 120, 1),
             sweep_interval_seconds=float(env_int(env, "SWEEP_INTERVAL_SECONDS", 5, 1)),
             max_body_bytes=env_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 256),
+            database_credentials_dir=(env.get(CREDENTIALS_DIR_ENV) or "").strip() or None,
+            db_pool_max_lifetime_seconds=float(env_int(env, "DB_POOL_MAX_LIFETIME_SECONDS", 3600, 1)),
         )

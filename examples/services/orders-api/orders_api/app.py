@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Res
 
 from fx_service_kit.auth import BearerGate, Principal, ServiceTokens, TokenVerifier, authenticated
 from fx_service_kit.background import Periodic
+from fx_service_kit.credentials import CredentialsCollector
 from fx_service_kit.problems import InputGuardMiddleware, install_problem_handlers, problem
 
 from . import __version__
@@ -87,6 +88,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         else None
     )
     app.state.metrics = Metrics()
+    if app.state.db.credentials is not None:
+        app.state.metrics.registry.register(CredentialsCollector(app.state.db.credentials))
 
     install_problem_handlers(app, with_database=True)
     # Innermost first: the input guard reads the body only after the gate accepted the token.

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from fx_service_kit.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from fx_service_kit.config import ConfigError, database_url_from_env, env_int
+from fx_service_kit.credentials import CREDENTIALS_DIR_ENV
 from fx_service_kit.problems import DEFAULT_MAX_BODY_BYTES
 
 
@@ -48,6 +49,10 @@ class Settings:
     # inventory-api's base URL; unset means orders are created without reserving stock.
     inventory_url: Optional[str] = None
     inventory_timeout_seconds: float = 2.0
+    # The mounted database Secret (FxMicroservice): every new connection reads these files.
+    database_credentials_dir: Optional[str] = None
+    # Connections are replaced after this long (on return to the pool), so none outlives credentials by much.
+    db_pool_max_lifetime_seconds: float = 3600.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -92,4 +97,6 @@ class Settings:
             service_name=env.get("OTEL_SERVICE_NAME") or env.get("SERVICE_NAME") or "orders-api",
             inventory_url=(env.get("INVENTORY_URL") or "").strip() or None,
             inventory_timeout_seconds=_float(env, "INVENTORY_TIMEOUT_SECONDS", 2.0),
+            database_credentials_dir=(env.get(CREDENTIALS_DIR_ENV) or "").strip() or None,
+            db_pool_max_lifetime_seconds=_float(env, "DB_POOL_MAX_LIFETIME_SECONDS", 3600.0),
         )

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import psycopg
 
+from fx_service_kit.credentials import DatabaseCredentials
 from fx_service_kit.db import Pool
 
 from .config import Settings
@@ -63,9 +64,12 @@ def decode_cursor(cursor: str) -> Tuple[datetime, UUID]:
 class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        directory = settings.database_credentials_dir
+        self.credentials = DatabaseCredentials(directory) if directory else None
         self.pool = Pool(
             settings.database_url, "orders-api", settings.db_pool_min_size, settings.db_pool_max_size,
             settings.db_timeout_seconds, application_name=settings.service_name,
+            credentials=self.credentials, max_lifetime=settings.db_pool_max_lifetime_seconds,
         )
         self._expected_versions = {m.version for m in discover_migrations()}
 

@@ -82,3 +82,67 @@ def test_duplicate_order_fails(sold, db):
 def test_order_no_client_was_told_of_fails(sold):
     _, _, _ = sold
     assert any(p.startswith("duplicate order") for p in verdict(FakeClient()))
+
+
+class MetricsStub:
+    """A replica's /metrics answering `text`, on a loopback port (what Rotation.check scrapes)."""
+
+    def __init__(self, text: str) -> None:
+        import http.server
+        import threading
+
+        body = text.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.name = f"stub-{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_rotation_verdict_fails_on_authentication_failures_and_stale_users(tmp_path):
+    import os
+
+    rotation = loadtest.Rotation(os.environ["ROTATION_ADMIN_URL"],
+                                 {"orders": DATABASE_URL, "inventory": INVENTORY_DATABASE_URL}, tmp_path)
+    try:
+        bad = MetricsStub('db_auth_failures_total{outcome="recovered"} 5.0\ndb_auth_failures_total{outcome="failed"} 2.0\n')
+        good = MetricsStub('db_auth_failures_total{outcome="recovered"} 1.0\ndb_auth_failures_total{outcome="failed"} 0.0\n')
+        outcomes = {"created": 10, "503, retried": 3}
+        rotation.rotated_at = rotation.roles["orders"].now()
+        assert rotation.check([bad, good], outcomes) == [
+            "credential rotation: 2 connections failed authentication after a re-read",
+            "credential rotation: requests failed meanwhile: 503, retried",
+            "credential rotation: orders-api opened no connection after the rotation",
+            "credential rotation: inventory-api opened no connection after the rotation",
+        ]
+        stale = MetricsStub("http_requests_total 1.0\n")
+        assert rotation.check([stale, good], {"created": 1})[0] == (
+            f"credential rotation: {stale.name} does not read the credential files")
+        # A connection opened after the rotation as the previous user is reported too.
+        role = rotation.roles["orders"]
+        previous = role.rotate_user()
+        rotation.rotated_at = role.now()
+        from psycopg.conninfo import make_conninfo
+
+        with psycopg.connect(make_conninfo(DATABASE_URL, user=previous, password=_password_of(role, previous),
+                                                            application_name="orders-api")):
+            problems = rotation.check([good], {"created": 10})
+        assert f"credential rotation: orders-api connected as ['{previous}'], not {role.user}, after the rotation" in problems
+    finally:
+        rotation.close()
+
+
+def _password_of(role, user):
+    # The previous user still has the password of before the rotation: set a known one (as the admin may).
+    role._set_password(user, "knownpassword0123")
+    return "knownpassword0123"

@@ -1,0 +1,52 @@
+import { FxAddonSelection, IFxAddon } from './addon';
+import { check } from '../core/errors';
+import { FxHelmChartVersion } from '../core/versions';
+
+/**
+ * Composes the add-ons to install: the defaults less `remove`, `replace` in place of their
+ * namesakes, then `extra`.
+ *
+ * @internal
+ */
+export function selectAddons(who: string, defaults: IFxAddon[], selection: FxAddonSelection = {}): IFxAddon[] {
+  const names = new Set(defaults.map((a) => a.name));
+  for (const name of selection.remove ?? []) {
+    check(names.has(name), who, 'addons.remove', name, `names of default add-ons of this cluster: ${[...names].join(', ')}`);
+  }
+  const replacements = new Map<string, IFxAddon>();
+  for (const addon of selection.replace ?? []) {
+    check(names.has(addon.name), who, 'addons.replace', addon.name, `names of default add-ons of this cluster: ${[...names].join(', ')}`);
+    check(!(selection.remove ?? []).includes(addon.name), who, 'addons.replace', addon.name, 'an add-on not also in addons.remove');
+    check(!replacements.has(addon.name), who, 'addons.replace', addon.name, 'one replacement per add-on');
+    replacements.set(addon.name, addon);
+  }
+  return [
+    ...defaults.filter((a) => !(selection.remove ?? []).includes(a.name)).map((a) => replacements.get(a.name) ?? a),
+    ...(selection.extra ?? []),
+  ];
+}
+
+/**
+ * `extra` deep-merged over `base`: plain objects merge key by key, anything else in `extra`
+ * (arrays, scalars, tokens) replaces.
+ *
+ * @internal
+ */
+export function mergeValues(base: { [key: string]: any }, extra: { [key: string]: any } | undefined): { [key: string]: any } {
+  if (!extra) return base;
+  const out: { [key: string]: any } = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeValues(current, value) : value;
+  }
+  return out;
+}
+
+/** The chart with the version override, if any. @internal */
+export function withVersion(chart: FxHelmChartVersion, version: string | undefined): FxHelmChartVersion {
+  return version === undefined ? chart : { ...chart, version };
+}
+
+function isPlainObject(x: unknown): x is { [key: string]: any } {
+  return x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+}

@@ -1,0 +1,106 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { FxClusterBase } from './cluster-base';
+import { IFxCluster } from './contract';
+import { FxClusterAttributes } from './props';
+import { FxTls, FxTlsMode } from './tls';
+import { check, trackConstruct } from '../core/errors';
+import { FxCapability } from '../core/install-order';
+import { isLabelValue } from '../core/k8s-names';
+import { FxProfile } from '../core/profile';
+import { FxComponentVersions, FxVersions } from '../core/versions';
+
+const WHO = 'FxCluster.fromClusterAttributes';
+
+/**
+ * An EKS cluster created elsewhere, imported with its kubectl provider: its add-ons and the services
+ * on it install through the same install-order registry as on an FxCluster.
+ *
+ * @internal
+ */
+export class ImportedFxCluster extends FxClusterBase {
+  public readonly cluster: eks.ICluster;
+  public readonly clusterName: string;
+  public readonly vpc: ec2.IVpc;
+  public readonly clusterSecurityGroup: ec2.ISecurityGroup;
+  public readonly connections: ec2.Connections;
+  public readonly profile: FxProfile;
+  public readonly versions: FxComponentVersions;
+  public readonly kubernetesVersion: string;
+  public readonly platformName: string;
+  public readonly tls?: FxTls;
+  public readonly domainName?: string;
+  public readonly tlsTerminatedByTraefik: boolean;
+  public readonly loadBalancerDnsName?: string;
+  public readonly openIdConnectProvider?: iam.IOidcProvider;
+  private readonly externalSecretsRole?: iam.IRole;
+  private readonly granted = new Set<secretsmanager.ISecret>();
+
+  constructor(scope: Construct, id: string, attrs: FxClusterAttributes) {
+    super(scope, id, WHO);
+    trackConstruct(this);
+    validate(attrs);
+    this.clusterName = attrs.clusterName;
+    this.vpc = attrs.vpc;
+    this.profile = attrs.profile ?? FxProfile.DEVELOPMENT;
+    this.versions = FxVersions.forKubernetes(attrs.kubernetesVersion ?? FxVersions.DEFAULT_KUBERNETES_VERSION, WHO);
+    this.kubernetesVersion = this.versions.kubernetesVersion;
+    this.platformName = attrs.platformName ?? Stack.of(this).stackName;
+    check(Token.isUnresolved(this.platformName) || (isLabelValue(this.platformName) && this.platformName !== '' && this.platformName.length <= 40), WHO,
+      attrs.platformName === undefined ? 'platformName (from the stack name)' : 'platformName', this.platformName,
+      'up to 40 letters, digits, -, _ and ., starting and ending with a letter or digit (a Kubernetes label value and a secret name prefix)');
+    this.tls = attrs.tls;
+    this.domainName = attrs.tls?.domainName;
+    this.tlsTerminatedByTraefik = attrs.tls?.mode === FxTlsMode.LETS_ENCRYPT;
+    this.externalSecretsRole = attrs.externalSecretsRole;
+    this.openIdConnectProvider = attrs.openIdConnectProvider;
+
+    const base: eks.ClusterAttributes = {
+      clusterName: attrs.clusterName,
+      vpc: attrs.vpc,
+      clusterSecurityGroupId: attrs.clusterSecurityGroupId,
+    };
+    // aws-eks-v2's imported cluster takes a ready provider only: one made from options needs the
+    // cluster (its ARN and network) first, so it is built on a provider-less import of the same cluster.
+    const kubectlProvider = attrs.kubectlProvider ?? new eks.KubectlProvider(this, 'KubectlProvider', {
+      ...attrs.kubectlProviderOptions!,
+      cluster: eks.Cluster.fromClusterAttributes(this, 'ClusterForProvider', base),
+    });
+    this.cluster = eks.Cluster.fromClusterAttributes(this, 'Resource', { ...base, kubectlProvider });
+    this.clusterSecurityGroup = this.cluster.clusterSecurityGroup;
+    this.connections = this.cluster.connections;
+
+    // Installed outside this app: there is nothing to wait for, only something to have.
+    const installed = new Construct(this, 'Installed');
+    this.registerProvider(installed, ...(attrs.installedCapabilities ?? [FxCapability.NODES]));
+    this.installAddons(this, attrs.addons ?? []);
+  }
+
+  protected grantExternalSecretReadWithoutAddon(secret: secretsmanager.ISecret): void {
+    if (!this.externalSecretsRole) {
+      super.grantExternalSecretReadWithoutAddon(secret);
+      return;
+    }
+    if (this.granted.has(secret)) return;
+    this.granted.add(secret);
+    secret.grantRead(this.externalSecretsRole);
+  }
+}
+
+function validate(attrs: FxClusterAttributes): void {
+  for (const [prop, value] of [['clusterName', attrs.clusterName], ['vpc', attrs.vpc], ['clusterSecurityGroupId', attrs.clusterSecurityGroupId]] as const) {
+    check(value !== undefined && value !== null && value !== '', WHO, prop, value, `the imported cluster's ${prop} (required)`);
+  }
+  const providers = [attrs.kubectlProvider, attrs.kubectlProviderOptions].filter((x) => x !== undefined).length;
+  check(providers === 1, WHO, 'kubectlProvider', providers === 0 ? 'neither kubectlProvider nor kubectlProviderOptions' : 'both kubectlProvider and kubectlProviderOptions',
+    'exactly one of kubectlProvider (an existing provider) and kubectlProviderOptions (a new one in this stack)');
+}
+
+/** @internal */
+export function importCluster(scope: Construct, id: string, attrs: FxClusterAttributes): IFxCluster {
+  return new ImportedFxCluster(scope, id, attrs);
+}
