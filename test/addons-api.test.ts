@@ -40,13 +40,35 @@ const BUILT_INS: [string, string, (o: any) => IFxAddon, string, unknown, PropsOf
   [FxAddonName.CERT_MANAGER, 'cert-manager', (o) => new FxCertManagerAddon(o), 'podLabels', { 'fx-test': 'extra' }, LETS_ENCRYPT],
 ];
 
-describe.each(BUILT_INS)('built-in add-on %s', (name, chart, make, key, value, props) => {
+// One synthesis per cluster variant and case, shared by the add-ons of that variant (memoized): the
+// default set, every built-in of the variant removed, every built-in replaced with its extra values and
+// a version of its own. Each add-on's test still asserts only its own release.
+const memo = new Map<string, ReturnType<typeof build>>();
+function once(key: string, make: () => ReturnType<typeof build>): ReturnType<typeof build> {
+  if (!memo.has(key)) memo.set(key, make());
+  return memo.get(key)!;
+}
+const ofVariant = (props: PropsOf) => BUILT_INS.filter((b) => b[5] === props);
+const variantName = (props: PropsOf) => props === KARPENTER ? 'karpenter' : props === LETS_ENCRYPT ? 'letsencrypt' : 'none';
+/** The built-ins of a variant, and Traefik with the Load Balancer Controller (it needs the controller). */
+function removalsOf(props: PropsOf): string[] {
+  const names = ofVariant(props).map((b) => b[0]);
+  return names.includes(FxAddonName.LOAD_BALANCER_CONTROLLER) ? [...new Set([...names, FxAddonName.TRAEFIK])] : names;
+}
+/** A distinct version per add-on, so a replacement applied to the wrong release shows. */
+const versionOf = (name: string) => `9.9.${BUILT_INS.findIndex((b) => b[0] === name)}`;
+
+describe.each(BUILT_INS)('built-in add-on %s', (name, chart, _make, key, value, props) => {
+  const variant = variantName(props);
   test('is installed by default', () => {
-    expect(release(build(props).template, chart)).toBeDefined();
+    expect(release(once(`default ${variant}`, () => build(props)).template, chart)).toBeDefined();
   });
   test('can be removed', () => {
-    const dependants = name === FxAddonName.LOAD_BALANCER_CONTROLLER ? [FxAddonName.TRAEFIK] : [];
-    const { template, cluster } = build((s) => ({ ...props(s), addons: { remove: [name, ...dependants] } }));
+    const { template, cluster } = once(`remove ${variant}`, () => build((s) => ({
+      ...props(s),
+      // Traefik needs the Load Balancer Controller: removing the controller removes it too.
+      addons: { remove: removalsOf(props) },
+    })));
     expect(release(template, chart)).toBeUndefined();
     expect(cluster.findAddon(name)).toBeUndefined();
   });
@@ -54,9 +76,12 @@ describe.each(BUILT_INS)('built-in add-on %s', (name, chart, make, key, value, p
     const extra = { [key]: value };
     // The extra values are keys of the pinned chart: a misspelled key would be reported here.
     expect(checkValues(extra, loadChartData(chart, pinned(chart).version)!)).toEqual([]);
-    const { template } = build((s) => ({ ...props(s), addons: { replace: [make({ values: extra, version: '9.9.9' })] } }));
+    const { template } = once(`replace ${variant}`, () => build((s) => ({
+      ...props(s),
+      addons: { replace: ofVariant(props).map(([n, , make, k, v]) => make({ values: { [k]: v }, version: versionOf(n) })) },
+    })));
     const p = release(template, chart);
-    expect(p.Version).toBe('9.9.9');
+    expect(p.Version).toBe(versionOf(name));
     // Deploy-time values (Fn::Join parts) sit inside JSON strings: a stand-in keeps the JSON parseable.
     const values = JSON.parse(typeof p.Values === 'string' ? p.Values : p.Values['Fn::Join'][1].map((x: unknown) => typeof x === 'string' ? x : 'TOKEN').join(''));
     expect(values[key]).toEqual(typeof value === 'object' ? expect.objectContaining(value as object) : value);

@@ -58,7 +58,7 @@ describe('FxDatabase.addServiceRole', () => {
         SecretStringTemplate: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
       }),
     });
-    const secret = s.template.toJSON().Resources[logicalId(s, s.orders.secret)];
+    const secret = s.template.toJSON().Resources[logicalId(s, s.orders.node.findChild('Secret'))];
     const template = JSON.stringify(secret.Properties.GenerateSecretString.SecretStringTemplate);
     for (const field of ['engine', 'host', 'port', 'dbname', 'username', 'masterarn']) expect(template).toContain(`\\"${field}\\"`);
     expect(template).toContain('\\"username\\":\\"orders\\"');
@@ -68,15 +68,15 @@ describe('FxDatabase.addServiceRole', () => {
 
   test('secrets follow the removal policy: RETAIN keeps the secret on delete, DROP removes it', () => {
     const resources = s.template.toJSON().Resources;
-    expect(resources[logicalId(s, s.orders.secret)].DeletionPolicy).toBe('RetainExceptOnCreate');
-    expect(resources[logicalId(s, s.billing.secret)].DeletionPolicy).toBe('Delete');
+    expect(resources[logicalId(s, s.orders.node.findChild('Secret'))].DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(resources[logicalId(s, s.billing.node.findChild('Secret'))].DeletionPolicy).toBe('Delete');
   });
 
   test('each secret rotates with the hosted multi-user PostgreSQL rotation, after its role exists', () => {
     s.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 3);
     const masterId = logicalId(s, s.database.credentialsSecret);
     s.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      SecretId: { Ref: logicalId(s, s.orders.secret) },
+      SecretId: { Ref: logicalId(s, s.orders.node.findChild('Secret')) },
       HostedRotationLambda: Match.objectLike({
         RotationType: 'PostgreSQLMultiUser',
         MasterSecretArn: { Ref: masterId },
@@ -85,7 +85,7 @@ describe('FxDatabase.addServiceRole', () => {
       RotationRules: { ScheduleExpression: 'rate(30 days)' },
     });
     s.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      SecretId: { Ref: logicalId(s, s.billing.secret) },
+      SecretId: { Ref: logicalId(s, s.billing.node.findChild('Secret')) },
       RotationRules: { ScheduleExpression: 'rate(7 days)' },
     });
     const resources = s.template.toJSON().Resources;
@@ -99,7 +99,7 @@ describe('FxDatabase.addServiceRole', () => {
       Properties: {
         ServiceToken: Match.anyValue(),
         MasterSecretArn: { Ref: logicalId(s, s.database.credentialsSecret) },
-        SecretArn: { Ref: logicalId(s, s.orders.secret) },
+        SecretArn: { Ref: logicalId(s, s.orders.node.findChild('Secret')) },
         RoleName: 'orders',
         SchemaName: 'orders',
         DatabaseName: 'shop',

@@ -1,7 +1,10 @@
+import * as fs from 'fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createClusterExample } from '../examples/cluster/app';
-import { exampleApp } from '../examples/common';
+import { exampleApp, EXAMPLE_ENV } from '../examples/common';
+import { compareStatefulIds, LOGICAL_IDS_FILE, StatefulIds, statefulResources } from './util/logical-ids';
+import { servicePrincipals, unscopedServiceStatements } from './util/service-principals';
 import { normalisedTemplate } from './util/snapshot';
 import { createDevExample } from '../examples/dev/app';
 import { createPlatformExample } from '../examples/platform/app';
@@ -16,11 +19,39 @@ function synthExample(create: (app: App) => Stack): Example {
   return { stack, template: Template.fromStack(stack), snapshot: normalisedTemplate(stack) };
 }
 
+// Every resource CloudFormation retains or snapshots keeps its logical id (test/data/logical-ids.json;
+// the check itself is proven in test/logical-ids.test.ts).
+const PINNED_IDS: StatefulIds = JSON.parse(fs.readFileSync(LOGICAL_IDS_FILE, 'utf8'));
+
+test('every example stack has its pinned stateful resources', () => {
+  expect(Object.keys(PINNED_IDS).sort()).toEqual(['FxClusterExample', 'FxDev', 'FxPlatform']);
+  expect(Object.values(PINNED_IDS).every((ids) => Object.keys(ids).length > 0)).toBe(true);
+  expect(Object.values(PINNED_IDS.FxPlatform)).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::EFS::FileSystem']));
+});
+
+/** Checks every example gets on its one synthesis: pinned logical ids and scoped service principals. */
+function sharedChecks(example: () => Example, principals: string[]): void {
+  test('stateful resources keep their logical ids (test/data/logical-ids.json)', () => {
+    const { stack, template } = example();
+    const name = stack.stackName;
+    expect(compareStatefulIds({ [name]: PINNED_IDS[name] ?? {} }, { [name]: statefulResources(template.toJSON()) })).toEqual([]);
+  });
+
+  test('the service-principal walk sees every service let into a topic, key, queue or bucket policy', () => {
+    expect(servicePrincipals(example().template.toJSON())).toEqual(principals);
+  });
+
+  test('every statement that lets a service in carries aws:SourceArn or aws:SourceAccount', () => {
+    expect(unscopedServiceStatements(example().template.toJSON(), EXAMPLE_ENV.account)).toEqual([]);
+  });
+}
+
 const charts = (t: Template) => Object.values(t.findResources('Custom::AWSCDK-EKS-HelmChart')).map((r) => r.Properties.Chart).sort();
 
 describe('example: cluster', () => {
   let ex: Example;
   beforeAll(() => { ex = synthExample(createClusterExample); });
+  sharedChecks(() => ex, ['logs.us-east-1.amazonaws.com']);
 
   test('synthesizes the production cluster with its add-ons', () => {
     ex.template.resourceCountIs('AWS::EC2::NatGateway', 3);
@@ -36,6 +67,7 @@ describe('example: cluster', () => {
 describe('example: platform', () => {
   let ex: Example;
   beforeAll(() => { ex = synthExample(createPlatformExample); });
+  sharedChecks(() => ex, ['budgets.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com', 'logs.us-east-1.amazonaws.com', 'sqs.amazonaws.com']);
 
   test('assembles cluster, databases, observability and two services', () => {
     // orders-api and inventory-api each have a database of their own.
@@ -61,6 +93,7 @@ describe('example: platform', () => {
 describe('example: dev', () => {
   let ex: Example;
   beforeAll(() => { ex = synthExample(createDevExample); });
+  sharedChecks(() => ex, ['budgets.amazonaws.com', 'cloudwatch.amazonaws.com', 'logs.us-east-1.amazonaws.com']);
 
   test('is the cheap profile on the Let\'s Encrypt path', () => {
     ex.template.resourceCountIs('AWS::EC2::NatGateway', 1);

@@ -25,6 +25,8 @@ const SYSTEM_ROLES = new Set(['postgres', 'public', 'rdsadmin', 'rdsrepladmin', 
 const PUNCTUATION = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 // Every role of a database and their provider live under `<database>/ServiceRoles` (addServiceRole).
 const CONTAINER_ID = 'ServiceRoles';
+/** The transform CloudFormation needs for `HostedRotationLambda` (the one aws-cdk-lib's HostedRotation adds). */
+const SECRETS_MANAGER_TRANSFORM = 'AWS::SecretsManager-2024-09-16';
 const PROVIDER_ID = 'Provider';
 
 /** Properties of an FxDatabaseServiceRole. */
@@ -89,10 +91,14 @@ export class FxDatabaseServiceRole extends Construct implements IFxWorkloadDatab
     provider.claim(this.username, this.schema);
 
     this.secretName = `${database.secretName}/roles/${this.username}`;
-    const secret = new secretsmanager.Secret(this, 'Secret', {
-      secretName: this.secretName,
+    // CloudFormation resources (L1), not the L2 Secret and RotationSchedule: one role per service makes
+    // this the costliest per-service part of synthesis, and the L2s add nothing used here (the output is
+    // the same template, under the same construct paths `Secret/Resource` and `Rotation/Resource`, so the
+    // logical ids of the L2 era stay).
+    const cfnSecret = new secretsmanager.CfnSecret(new Construct(this, 'Secret'), 'Resource', {
+      name: this.secretName,
       description: `Fx database ${database.databaseName}: login role ${this.username} (schema ${this.schema})`,
-      encryptionKey: database.key,
+      kmsKeyId: database.key.keyArn,
       generateSecretString: {
         secretStringTemplate: Stack.of(this).toJsonString({
           engine: 'postgres',
@@ -108,7 +114,11 @@ export class FxDatabaseServiceRole extends Construct implements IFxWorkloadDatab
       },
     });
     // The name is fixed (the service's remote key): never plain RETAIN, a rolled-back first create must remove it.
-    secret.applyRemovalPolicy(removal === FxServiceRoleRemoval.DROP ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    cfnSecret.applyRemovalPolicy(removal === FxServiceRoleRemoval.DROP ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    const secret = secretsmanager.Secret.fromSecretAttributes(this, 'SecretRef', {
+      secretCompleteArn: cfnSecret.ref,
+      encryptionKey: database.key,
+    });
     this.secret = secret;
 
     const resource = new CustomResource(this, 'Resource', {
@@ -127,25 +137,24 @@ export class FxDatabaseServiceRole extends Construct implements IFxWorkloadDatab
     resource.node.addDependency(database.instance, provider);
 
     // The first rotation runs as soon as the schedule exists: the role must exist before it.
-    // Scheduled on a reference to the secret, not the Secret construct: RotationSchedule would add an
-    // AWS::SecretsManager::ResourcePolicy per role (deny DeleteSecret to the account), one resource more
-    // per service (DESIGN: at most 6). What guards the secret instead: CloudFormation never deletes it
-    // under the default RETAIN (RETAIN_ON_UPDATE_OR_DELETE), no Fx role may call DeleteSecret, and
-    // Secrets Manager deletes only after a 7 to 30 day recovery window (RestoreSecret).
-    const rotated = secretsmanager.Secret.fromSecretAttributes(this, 'RotatedSecret', {
-      secretCompleteArn: secret.secretArn,
-      encryptionKey: database.key,
-    });
-    const rotation = new secretsmanager.RotationSchedule(this, 'Rotation', {
-      secret: rotated,
-      automaticallyAfter: schedule,
-      hostedRotation: secretsmanager.HostedRotation.postgreSqlMultiUser({
-        masterSecret: database.credentialsSecret,
-        vpc: database.vpc,
-        vpcSubnets: provider.subnets,
-        securityGroups: [provider.rotationSecurityGroup],
+    // No AWS::SecretsManager::ResourcePolicy per role (the L2 RotationSchedule adds one denying
+    // DeleteSecret to the account): one resource more per service (DESIGN: at most 6). What guards the
+    // secret instead: CloudFormation never deletes it under the default RETAIN (RETAIN_ON_UPDATE_OR_DELETE),
+    // no Fx role may call DeleteSecret, and Secrets Manager deletes only after a 7 to 30 day recovery
+    // window (RestoreSecret). The hosted multi-user rotation needs the Secrets Manager transform.
+    Stack.of(this).addTransform(SECRETS_MANAGER_TRANSFORM);
+    const rotation = new secretsmanager.CfnRotationSchedule(new Construct(this, 'Rotation'), 'Resource', {
+      secretId: cfnSecret.ref,
+      rotationRules: { scheduleExpression: `rate(${schedule.toDays()} days)` },
+      hostedRotationLambda: {
+        rotationType: 'PostgreSQLMultiUser',
+        masterSecretArn: database.credentialsSecret.secretArn,
+        masterSecretKmsKeyArn: database.key.keyArn,
+        kmsKeyArn: database.key.keyArn,
+        vpcSubnetIds: provider.subnetIds,
+        vpcSecurityGroupIds: provider.rotationSecurityGroup.securityGroupId,
         excludeCharacters: PUNCTUATION,
-      }),
+      },
     });
     rotation.node.addDependency(resource);
   }
@@ -193,6 +202,8 @@ class ServiceRoleProvider extends Construct {
 
   public readonly serviceToken: string;
   public readonly subnets: ec2.SubnetSelection;
+  /** The same subnets' ids, comma-separated (the hosted rotation's `VpcSubnetIds`), computed once. */
+  public readonly subnetIds: string;
   public readonly rotationSecurityGroup: ec2.SecurityGroup;
   private readonly handler: lambda.Function;
   private readonly roles = new Set<string>();
@@ -207,6 +218,7 @@ class ServiceRoleProvider extends Construct {
     this.subnets = vpc.privateSubnets.length > 0
       ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
       : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    this.subnetIds = vpc.selectSubnets(this.subnets).subnetIds.join(',');
     const port = ec2.Port.tcp(database.databasePort);
 
     const handlerSg = this.securityGroup('HandlerSecurityGroup', vpc, 'Fx database service roles: role handler (database and AWS APIs only)');
