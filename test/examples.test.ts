@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { createClusterExample } from '../examples/cluster/app';
 import { exampleApp, EXAMPLE_ENV } from '../examples/common';
 import { compareStatefulIds, LOGICAL_IDS_FILE, StatefulIds, statefulResources } from './util/logical-ids';
+import { canRead, kubernetesObjects, Obj, rolePolicies, secretArn } from './util/secret-scoping';
 import { servicePrincipals, unscopedServiceStatements } from './util/service-principals';
 import { normalisedTemplate } from './util/snapshot';
 import { createDevExample } from '../examples/dev/app';
@@ -29,6 +30,38 @@ test('every example stack has its pinned stateful resources', () => {
   expect(Object.values(PINNED_IDS.FxPlatform)).toEqual(expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::EFS::FileSystem']));
 });
 
+/** The role handler of a database's service roles: the one principal that reads the master secret. */
+const HANDLER_ROLE = /^[A-Za-z]*DatabaseServiceRolesProviderHandlerServiceRole/;
+
+/** Logical ids of the roles whose policies can read a master secret (`<platform>/database/<name>`) of the template. */
+function masterSecretReaders(template: Obj): string[] {
+  const assembly = { stacks: new Map<string, Obj>([['S', template]]), exports: new Map() };
+  const masters = Object.values<Obj>(template.Resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret')
+    .map((r) => String(r.Properties?.Name ?? '')).filter((n) => /\/database\/[^/]+$/.test(n));
+  const policies = [...rolePolicies(assembly)];
+  return masters.flatMap((name) => policies.filter(([, st]) => canRead(st, secretArn(name))).map(([role]) => role.split('.')[1])).sort();
+}
+
+test('the master-secret check sees the handler, and fails on any other role that can read it', () => {
+  const template: Obj = {
+    Resources: {
+      Master: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'fx/database/orders' } },
+      DatabaseServiceRolesProviderHandlerServiceRoleA1: { Type: 'AWS::IAM::Role', Properties: {} },
+      Greedy: { Type: 'AWS::IAM::Role', Properties: {} },
+      HandlerPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: { Roles: [{ Ref: 'DatabaseServiceRolesProviderHandlerServiceRoleA1' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'Master' } }] } },
+      },
+      GreedyPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: { Roles: [{ Ref: 'Greedy' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'secretsmanager:Get*', Resource: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fx/*' }] } },
+      },
+    },
+  };
+  expect(masterSecretReaders(template)).toEqual(['DatabaseServiceRolesProviderHandlerServiceRoleA1', 'Greedy']);
+  expect(masterSecretReaders(template).filter((r) => !HANDLER_ROLE.test(r))).toEqual(['Greedy']);
+});
+
 /** Checks every example gets on its one synthesis: pinned logical ids and scoped service principals. */
 function sharedChecks(example: () => Example, principals: string[]): void {
   test('stateful resources keep their logical ids (test/data/logical-ids.json)', () => {
@@ -43,6 +76,26 @@ function sharedChecks(example: () => Example, principals: string[]): void {
 
   test('every statement that lets a service in carries aws:SourceArn or aws:SourceAccount', () => {
     expect(unscopedServiceStatements(example().template.toJSON(), EXAMPLE_ENV.account)).toEqual([]);
+  });
+
+  test('no role but a database\'s service-role handler can read a master secret; each service reads its own role secret through its own store', () => {
+    const { stack, template } = example();
+    const assembly = { stacks: new Map<string, Obj>([[stack.stackName, template.toJSON()]]), exports: new Map() };
+    const readers = masterSecretReaders(template.toJSON());
+    expect(readers.filter((r) => !HANDLER_ROLE.test(r))).toEqual([]);
+    // With a database, the walk does see the handler's read (so an empty list above proves something).
+    if (Object.keys(template.findResources('AWS::RDS::DBInstance')).length > 0) expect(readers.some((r) => HANDLER_ROLE.test(r))).toBe(true);
+    const objects = kubernetesObjects(assembly);
+    const databaseSecrets = objects.filter((o) => o.kind === 'ExternalSecret' && String(o.metadata.name).endsWith('-database'));
+    for (const es of databaseSecrets) {
+      const ns = es.metadata.namespace;
+      expect([es.spec.secretStoreRef, String(es.spec.data?.[0]?.remoteRef?.key ?? es.spec.dataFrom?.[0]?.extract?.key)]).toEqual([
+        { kind: 'SecretStore', name: `${String(es.metadata.name).replace(/-database$/, '')}-secrets` },
+        expect.stringMatching(new RegExp(`/database/[^/]+/roles/${String(es.metadata.name).replace(/-database$/, '').replace(/-/g, '_')}$`)),
+      ]);
+      expect(objects.filter((o) => o.kind === 'SecretStore' && o.metadata.namespace === ns).map((o) => o.metadata.name)).toEqual([es.spec.secretStoreRef.name]);
+    }
+    expect(objects.filter((o) => o.kind === 'ClusterSecretStore')).toEqual([]);
   });
 }
 
