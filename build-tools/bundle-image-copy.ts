@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
+import { bundleNewerThanSources } from './bundle-freshness';
 
 const ROOT = path.resolve(__dirname, '..');
 const SOURCE_DIR = path.join(ROOT, 'src', 'microservice', 'image-copy', 'handler');
@@ -45,11 +46,7 @@ export function bundleImageCopy(outdir: string = IMAGE_COPY_BUNDLE_DIR): number 
 
 /** True when the bundle exists and no handler source is newer. */
 export function imageCopyBundleIsFresh(outdir: string = IMAGE_COPY_BUNDLE_DIR): boolean {
-  const bundle = path.join(outdir, 'index.js');
-  if (!fs.existsSync(bundle)) return false;
-  const built = fs.statSync(bundle).mtimeMs;
-  return fs.readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.ts'))
-    .every((f) => fs.statSync(path.join(SOURCE_DIR, f)).mtimeMs <= built);
+  return bundleNewerThanSources(outdir, SOURCE_DIR);
 }
 
 if (require.main === module) {

@@ -15,6 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
+import { bundleNewerThanSources } from './bundle-freshness';
 
 const ROOT = path.resolve(__dirname, '..');
 const SOURCE_DIR = path.join(ROOT, 'src', 'database', 'role-handler');
@@ -74,11 +75,7 @@ function licenses(packages: BundledPackage[]): string {
 
 /** True when the bundle exists and no handler source is newer. */
 export function bundleIsFresh(outdir: string = BUNDLE_DIR): boolean {
-  const bundle = path.join(outdir, 'index.js');
-  if (!fs.existsSync(bundle)) return false;
-  const built = fs.statSync(bundle).mtimeMs;
-  return fs.readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.ts'))
-    .every((f) => fs.statSync(path.join(SOURCE_DIR, f)).mtimeMs <= built);
+  return bundleNewerThanSources(outdir, SOURCE_DIR);
 }
 
 if (require.main === module) {
