@@ -5,7 +5,6 @@ import { addGovernance } from './projenrc/governance';
 // actually published (checked against the npm registry when they were set).
 const CDK_VERSION = '2.276.0';
 const CDK8S_VERSION = '2.70.106';
-const CDK8S_PLUS = 'cdk8s-plus-34@^2.0.54';
 // The kubectl layer of the default Kubernetes minor (src/core/versions.ts DEFAULT_KUBERNETES_VERSION).
 const KUBECTL_LAYER_DEFAULT = '@aws-cdk/lambda-layer-kubectl-v35@^2.2.2';
 // Layers of the other supported minors: loaded on demand, so users install only the one they run.
@@ -34,7 +33,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: CDK_VERSION,
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
-  peerDeps: [`cdk8s@^${CDK8S_VERSION}`, CDK8S_PLUS, KUBECTL_LAYER_DEFAULT],
+  peerDeps: [`cdk8s@^${CDK8S_VERSION}`, KUBECTL_LAYER_DEFAULT],
   devDeps: [
     ...KUBECTL_LAYERS_OTHER,
     'aws-cdk@^2.1148.1',
@@ -260,11 +259,17 @@ project.addTask('logical-ids', {
   description: 'Rewrite test/data/logical-ids.json (the pinned logical ids of the examples\' retained and snapshotted resources) after adding one on purpose',
   exec: 'ts-node --transpile-only --project test/tsconfig.json test/util/logical-ids.ts',
 });
+// Typed Kubernetes objects (src/k8s/*.generated.ts) from the field schema and the charts' CRDs in test/data.
+const k8sTypes = project.addTask('k8s-types', {
+  description: 'Regenerate src/k8s/*.generated.ts (types of the Kubernetes kinds and custom resources the library creates) from test/data',
+  exec: tsNode('build-tools/k8s-types.ts'),
+});
 project.addTask('chart-data', {
-  description: 'Regenerate test/data (chart facts and the Kubernetes field schema) from ../shared/charts and ../shared/k8s',
+  description: 'Regenerate test/data (chart facts and the Kubernetes field schema) from ../shared/charts and ../shared/k8s, then the Kubernetes types',
   steps: [
     { exec: tsNode('build-tools/chart-data.ts') },
     { exec: tsNode('build-tools/conformance/k8s-schema-data.ts') },
+    { spawn: k8sTypes.name },
   ],
 });
 

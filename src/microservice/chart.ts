@@ -1,8 +1,14 @@
 import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
 import { ExternalSecretSpec, PodExtras } from './pod';
 import { WorkloadChartSpec } from './workload-spec';
 import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { WIRING } from '../core/wiring';
+import * as k8s from '../k8s/api.generated';
+import * as crd from '../k8s/crds.generated';
+
+/** The class of a built-in kind's cdk8s object. */
+type KubeKind<P> = new (scope: Construct, id: string, props: P) => cdk8s.ApiObject;
 
 /** Resolved, validated inputs of one service's Kubernetes objects (internal). */
 export interface ServiceChartSpec {
@@ -175,17 +181,17 @@ class ServiceObjects {
   /** Shared claims (EFS) and ConfigMaps of the pod's file volumes. */
   private podVolumeObjects(): void {
     for (const c of this.spec.pod.claims) {
-      this.obj(`Claim-${c.name}`, 'v1', 'PersistentVolumeClaim', this.meta(c.name), {
+      this.obj(`Claim-${c.name}`, k8s.KubePersistentVolumeClaim, this.meta(c.name), {
         spec: { accessModes: [c.accessMode], storageClassName: c.storageClassName, resources: { requests: { storage: c.size } } },
       });
     }
-    for (const c of this.spec.pod.configMaps) this.obj(`ConfigMap-${c.name}`, 'v1', 'ConfigMap', this.meta(c.name), { data: c.data });
+    for (const c of this.spec.pod.configMaps) this.obj(`ConfigMap-${c.name}`, k8s.KubeConfigMap, this.meta(c.name), { data: c.data });
   }
 
   /** The headless Service a StatefulSet names its pods through (`<pod>.<service>`): no ClusterIP, no track label. */
   private headlessService(): void {
     const ports = this.spec.port !== undefined ? [{ name: 'http', port: this.spec.port, targetPort: 'http', protocol: 'TCP' }] : [];
-    this.obj('HeadlessService', 'v1', 'Service', this.meta(`${this.spec.name}-headless`), {
+    this.obj('HeadlessService', k8s.KubeService, this.meta(`${this.spec.name}-headless`), {
       spec: { clusterIP: 'None', selector: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' }, ports, publishNotReadyAddresses: false },
     });
   }
@@ -194,8 +200,7 @@ class ServiceObjects {
    * The pod spec shared by every workload kind: hardened security contexts, the service container, native
    * sidecars before init containers, /tmp plus the pod's volumes, placement and topology spread.
    */
-  private podSpec(image: string, labels: Record<string, string>, extraInit: Array<Record<string, unknown>>, forJob: boolean):
-  Record<string, unknown> {
+  private podSpec(image: string, labels: Record<string, string>, extraInit: k8s.Container[], forJob: boolean): k8s.PodSpec {
     const spec = this.spec;
     const initContainers = [...spec.pod.sidecars, ...spec.pod.initContainers, ...extraInit];
     const claimVolumes = new Set(spec.pod.claimTemplates.map((c) => c.name));
@@ -240,7 +245,7 @@ class ServiceObjects {
     };
     const cron = spec.workload.cron;
     if (cron) {
-      this.obj('CronJob', 'batch/v1', 'CronJob', this.meta(spec.name), {
+      this.obj('CronJob', k8s.KubeCronJob, this.meta(spec.name), {
         spec: {
           schedule: cron.schedule,
           ...(cron.timeZone !== undefined ? { timeZone: cron.timeZone } : {}),
@@ -255,12 +260,12 @@ class ServiceObjects {
       return;
     }
     const name = spec.workload.jobName ? spec.workload.jobName(jobSpec) : spec.name;
-    this.obj('Job', 'batch/v1', 'Job', this.meta(name, { 'app.kubernetes.io/component': 'job' }), { spec: jobSpec });
+    this.obj('Job', k8s.KubeJob, this.meta(name, { 'app.kubernetes.io/component': 'job' }), { spec: jobSpec });
   }
 
   /** Prometheus scrapes a worker's pods directly (it has no Service for a ServiceMonitor). */
   private podMonitor(metrics: { port: number; path: string }): void {
-    this.obj('PodMonitor', 'monitoring.coreos.com/v1', 'PodMonitor', this.meta(this.spec.name), {
+    this.obj('PodMonitor', crd.KubePodMonitor, this.meta(this.spec.name), {
       spec: {
         selector: { matchLabels: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' } },
         namespaceSelector: { matchNames: [this.ns] },
@@ -273,12 +278,19 @@ class ServiceObjects {
     return { name, namespace: this.ns, labels: { ...this.spec.labels, ...this.selector, ...extra } };
   }
 
-  private obj(id: string, apiVersion: string, kind: string, metadata: cdk8s.ApiObjectMetadata, body: Record<string, unknown>): cdk8s.ApiObject {
-    return new cdk8s.ApiObject(this.chart, id, { apiVersion, kind, metadata, ...body });
+  /** A Kubernetes object typed by the generated API (src/k8s: built-in kinds, and the custom resources of the pinned charts). */
+  private obj<P extends { readonly metadata?: k8s.ObjectMeta }>(id: string, kind: KubeKind<P>, metadata: k8s.ObjectMeta,
+    body: NoInfer<Omit<P, 'metadata'>>): cdk8s.ApiObject {
+    return new kind(this.chart, id, { metadata, ...body } as P);
+  }
+
+  /** An object of a custom resource (its schema is checked against the chart's CRD by the tests and the conformance task). */
+  private custom(id: string, apiVersion: string, kind: string, metadata: k8s.ObjectMeta, body: Record<string, unknown>): cdk8s.ApiObject {
+    return new cdk8s.ApiObject(this.chart, id, { apiVersion, kind, metadata: metadata as cdk8s.ApiObjectMetadata, ...body });
   }
 
   private namespace(): void {
-    this.obj('Namespace', 'v1', 'Namespace', {
+    this.obj('Namespace', k8s.KubeNamespace, {
       name: this.ns,
       labels: {
         ...this.spec.labels,
@@ -290,7 +302,7 @@ class ServiceObjects {
     }, {});
     const quota = this.spec.quota;
     if (quota) {
-      this.obj('Quota', 'v1', 'ResourceQuota', { name: 'fx-quota', namespace: this.ns, labels: this.spec.labels }, {
+      this.obj('Quota', k8s.KubeResourceQuota, { name: 'fx-quota', namespace: this.ns, labels: this.spec.labels }, {
         spec: {
           hard: {
             'requests.cpu': quota.cpu,
@@ -302,7 +314,7 @@ class ServiceObjects {
         },
       });
     }
-    this.obj('LimitRange', 'v1', 'LimitRange', { name: 'fx-limits', namespace: this.ns, labels: this.spec.labels }, {
+    this.obj('LimitRange', k8s.KubeLimitRange, { name: 'fx-limits', namespace: this.ns, labels: this.spec.labels }, {
       spec: {
         limits: [{
           type: 'Container',
@@ -314,13 +326,13 @@ class ServiceObjects {
   }
 
   private serviceAccount(): void {
-    this.obj('ServiceAccount', 'v1', 'ServiceAccount', this.meta(this.spec.serviceAccountName), { automountServiceAccountToken: !!this.spec.migration });
+    this.obj('ServiceAccount', k8s.KubeServiceAccount, this.meta(this.spec.serviceAccountName), { automountServiceAccountToken: !!this.spec.migration });
     if (this.spec.migration) {
       // The init container waits for the migration Job: it may read Jobs of its own namespace, nothing else.
-      this.obj('MigrationReaderRole', 'rbac.authorization.k8s.io/v1', 'Role', this.meta(`${this.spec.name}-migration-reader`), {
+      this.obj('MigrationReaderRole', k8s.KubeRole, this.meta(`${this.spec.name}-migration-reader`), {
         rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }],
       });
-      this.obj('MigrationReaderBinding', 'rbac.authorization.k8s.io/v1', 'RoleBinding', this.meta(`${this.spec.name}-migration-reader`), {
+      this.obj('MigrationReaderBinding', k8s.KubeRoleBinding, this.meta(`${this.spec.name}-migration-reader`), {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.spec.name}-migration-reader` },
         subjects: [{ kind: 'ServiceAccount', name: this.spec.serviceAccountName, namespace: this.ns }],
       });
@@ -329,7 +341,7 @@ class ServiceObjects {
 
   private secretStore(): void {
     for (const { apiVersion, kind, metadata, ...body } of this.spec.secretStore?.objects ?? []) {
-      this.obj(`SecretStore${kind}`, apiVersion, kind, metadata, body);
+      this.custom(`SecretStore${kind}`, apiVersion, kind, metadata, body);
     }
   }
 
@@ -340,7 +352,7 @@ class ServiceObjects {
     if (es.templates) {
       target.template = { engineVersion: 'v2', mergePolicy: 'Merge', data: es.templates };
     }
-    this.obj(`ExternalSecret-${es.name}`, WIRING.externalSecrets.apiVersion, 'ExternalSecret', this.meta(es.name), {
+    this.obj(`ExternalSecret-${es.name}`, crd.KubeExternalSecret, this.meta(es.name), {
       spec: {
         refreshInterval: es.refreshInterval ?? '1h',
         secretStoreRef: { kind: 'SecretStore', name: store.name },
@@ -352,7 +364,7 @@ class ServiceObjects {
     });
   }
 
-  private container(name: string, image: string): Record<string, unknown> {
+  private container(name: string, image: string): k8s.Container {
     const spec = this.spec;
     const env = Object.entries(spec.env).map(([k, v]) => ({ name: k, value: v }));
     const ports = spec.port !== undefined ? [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }] : [];
@@ -387,14 +399,14 @@ class ServiceObjects {
    * The database Secret as files, for credentials that change under a running pod (rotation): a whole
    * Secret volume (never subPath, which kubelet does not update), read-only, readable by the pod's fsGroup.
    */
-  private databaseCredentialsVolumes(): Array<Record<string, unknown>> {
+  private databaseCredentialsVolumes(): k8s.Volume[] {
     const secretName = this.spec.databaseCredentialsSecret;
     if (!secretName) return [];
     const items = Object.entries(DATABASE_CREDENTIAL_FILES).map(([file, key]) => ({ key, path: file }));
     return [{ name: DATABASE_CREDENTIALS_VOLUME, secret: { secretName, items, defaultMode: 0o440 } }];
   }
 
-  private databaseCredentialsMounts(): Array<Record<string, unknown>> {
+  private databaseCredentialsMounts(): k8s.VolumeMount[] {
     return this.spec.databaseCredentialsSecret
       ? [{ name: DATABASE_CREDENTIALS_VOLUME, mountPath: DATABASE_CREDENTIALS_DIR, readOnly: true }]
       : [];
@@ -402,21 +414,16 @@ class ServiceObjects {
 
   private migrationJob(migration: MigrationSpec): string {
     const jobName = `${this.spec.name}-migrate-${this.spec.imageVersion}`;
-    const container = this.container('migrate', this.spec.image);
-    delete container.startupProbe;
-    delete container.livenessProbe;
-    delete container.readinessProbe;
-    delete container.lifecycle;
-    delete container.ports;
-    delete container.args;
+    // The service container without what only a long-running server has: probes, ports, preStop, args.
+    const { startupProbe: _s, livenessProbe: _l, readinessProbe: _r, lifecycle: _h, ports: _p, args: _a, ...container } = this.container('migrate', this.spec.image);
     // The Job has the pod's volumes but no per-replica gp3 claim.
     const volumes = [
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
       ...this.spec.pod.volumes.filter((v) => !this.spec.pod.claimTemplates.some((c) => c.name === v.name)),
       ...this.databaseCredentialsVolumes(),
     ];
-    container.volumeMounts = (container.volumeMounts as Array<Record<string, unknown>>).filter((m) => volumes.some((v) => v.name === m.name));
-    this.obj('MigrationJob', 'batch/v1', 'Job', this.meta(jobName, { 'app.kubernetes.io/component': 'migration' }), {
+    const volumeMounts = (container.volumeMounts ?? []).filter((m) => volumes.some((v) => v.name === m.name));
+    this.obj('MigrationJob', k8s.KubeJob, this.meta(jobName, { 'app.kubernetes.io/component': 'migration' }), {
       spec: {
         backoffLimit: 3,
         activeDeadlineSeconds: migration.activeDeadlineSeconds,
@@ -427,7 +434,7 @@ class ServiceObjects {
             restartPolicy: 'Never',
             securityContext: this.spec.pod.podSecurity,
             ...this.spec.pod.placement,
-            containers: [{ ...container, command: migration.command }],
+            containers: [{ ...container, command: migration.command, volumeMounts }],
             volumes,
           },
         },
@@ -460,7 +467,7 @@ class ServiceObjects {
     const claims = spec.pod.claimTemplates;
     if (claims.length > 0) {
       // Per-replica gp3 volumes: a StatefulSet (pods <name>-0, -1... each keeping its claim) behind a headless Service.
-      this.obj('StatefulSet', 'apps/v1', 'StatefulSet', metadata, {
+      this.obj('StatefulSet', k8s.KubeStatefulSet, metadata, {
         spec: {
           replicas,
           revisionHistoryLimit: 5,
@@ -478,7 +485,7 @@ class ServiceObjects {
       });
       return;
     }
-    this.obj(track === 'stable' ? 'Deployment' : 'CanaryDeployment', 'apps/v1', 'Deployment', metadata, {
+    this.obj(track === 'stable' ? 'Deployment' : 'CanaryDeployment', k8s.KubeDeployment, metadata, {
       spec: {
         replicas,
         revisionHistoryLimit: 5,
@@ -490,17 +497,17 @@ class ServiceObjects {
   }
 
   private service(name: string, track: string): void {
-    const ports: Array<Record<string, unknown>> = [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }];
+    const ports: k8s.ServicePort[] = [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }];
     if (this.spec.metrics && this.spec.metrics.port !== this.spec.port) {
       ports.push({ name: 'metrics', port: this.spec.metrics.port, targetPort: 'metrics', protocol: 'TCP' });
     }
-    this.obj(track === 'stable' ? 'Service' : 'CanaryService', 'v1', 'Service', this.meta(name, { [MICROSERVICE_TRACK_LABEL]: track }), {
+    this.obj(track === 'stable' ? 'Service' : 'CanaryService', k8s.KubeService, this.meta(name, { [MICROSERVICE_TRACK_LABEL]: track }), {
       spec: { type: 'ClusterIP', selector: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: track }, ports },
     });
   }
 
   private autoscaler(): void {
-    this.obj('Autoscaler', 'autoscaling/v2', 'HorizontalPodAutoscaler', this.meta(this.spec.name), {
+    this.obj('Autoscaler', k8s.KubeHorizontalPodAutoscaler, this.meta(this.spec.name), {
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: this.spec.pod.claimTemplates.length > 0 ? 'StatefulSet' : 'Deployment', name: this.spec.name },
         minReplicas: this.spec.minReplicas,
@@ -515,7 +522,7 @@ class ServiceObjects {
   }
 
   private disruptionBudget(): void {
-    this.obj('DisruptionBudget', 'policy/v1', 'PodDisruptionBudget', this.meta(this.spec.name), {
+    this.obj('DisruptionBudget', k8s.KubePodDisruptionBudget, this.meta(this.spec.name), {
       spec: {
         // With one replica (HPA at its minimum) maxUnavailable 1 still lets nodes drain.
         maxUnavailable: 1,
@@ -527,12 +534,12 @@ class ServiceObjects {
   private networkPolicies(): void {
     const spec = this.spec;
     if (spec.createNamespace) {
-      this.obj('DefaultDeny', 'networking.k8s.io/v1', 'NetworkPolicy', { name: 'default-deny', namespace: this.ns, labels: spec.labels }, {
+      this.obj('DefaultDeny', k8s.KubeNetworkPolicy, { name: 'default-deny', namespace: this.ns, labels: spec.labels }, {
         spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       });
     }
     // Default-deny ingress for workers and jobs: Traefik reaches HTTP services only, Prometheus a metrics port.
-    const ingress: Array<Record<string, unknown>> = spec.port !== undefined ? [{
+    const ingress: k8s.NetworkPolicyIngressRule[] = spec.port !== undefined ? [{
       from: [podsIn(WIRING.traefik.namespace, WIRING.traefik.podLabels)],
       ports: [{ protocol: 'TCP', port: spec.port }],
     }] : [];
@@ -542,7 +549,7 @@ class ServiceObjects {
         ports: [{ protocol: 'TCP', port: spec.metrics.port }],
       });
     }
-    this.obj('NetworkPolicy', 'networking.k8s.io/v1', 'NetworkPolicy', this.meta(spec.name), {
+    this.obj('NetworkPolicy', k8s.KubeNetworkPolicy, this.meta(spec.name), {
       spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': spec.name } }, policyTypes: ['Ingress', 'Egress'], ingress, egress: staticEgressRules(spec.egress) },
     });
     spec.egress.services.forEach((callee, i) => this.calleeIngress(callee, i));
@@ -555,7 +562,7 @@ class ServiceObjects {
    * policy lives and dies with the caller: deleting the caller closes the path it opened.
    */
   private calleeIngress(callee: { namespace: string; name: string; port: number }, i: number): void {
-    this.obj(`CalleeIngress${i}`, 'networking.k8s.io/v1', 'NetworkPolicy', {
+    this.obj(`CalleeIngress${i}`, k8s.KubeNetworkPolicy, {
       name: `${callee.name}-from-${this.ns}-${this.spec.name}`,
       namespace: callee.namespace,
       labels: { ...this.spec.labels, ...this.selector },
@@ -568,8 +575,8 @@ class ServiceObjects {
     });
   }
 
-  private middleware(id: string, name: string, body: Record<string, unknown>): { name: string; namespace: string } {
-    this.obj(`Middleware-${id}`, 'traefik.io/v1alpha1', 'Middleware', this.meta(name), { spec: body });
+  private middleware(id: string, name: string, body: NonNullable<crd.MiddlewareProps['spec']>): { name: string; namespace: string } {
+    this.obj(`Middleware-${id}`, crd.KubeMiddleware, this.meta(name), { spec: body });
     return { name, namespace: this.ns };
   }
 
@@ -622,7 +629,7 @@ class ServiceObjects {
         { name: `${n}-canary`, port: 80, weight: canary.weight },
       ]
       : [{ name: n, port: 80 }];
-    this.obj('IngressRoute', 'traefik.io/v1alpha1', 'IngressRoute', this.meta(n), {
+    this.obj('IngressRoute', crd.KubeIngressRoute, this.meta(n), {
       spec: {
         entryPoints: [this.spec.tlsTerminatedByTraefik ? shared.websecureEntryPoint : shared.webEntryPoint],
         routes: [{ kind: 'Rule', match, middlewares, services }],
@@ -637,9 +644,9 @@ class ServiceObjects {
     const n = this.spec.name;
     if (monitoring.dashboard) {
       const { apiVersion, kind, metadata, ...body } = monitoring.dashboard;
-      this.obj('Dashboard', apiVersion, kind, metadata, body);
+      this.custom('Dashboard', apiVersion, kind, metadata, body);
     }
-    this.obj('ServiceMonitor', 'monitoring.coreos.com/v1', 'ServiceMonitor', this.meta(n), {
+    this.obj('ServiceMonitor', crd.KubeServiceMonitor, this.meta(n), {
       spec: {
         selector: { matchLabels: { ...this.selector, [MICROSERVICE_TRACK_LABEL]: 'stable' } },
         namespaceSelector: { matchNames: [this.ns] },
@@ -649,7 +656,7 @@ class ServiceObjects {
     // Traefik names a CRD-routed service <namespace>-<service>-<port>@kubernetescrd.
     const traefikService = `${this.ns}-${n}-80@kubernetescrd`;
     const sel = `service="${traefikService}"`;
-    this.obj('PrometheusRule', 'monitoring.coreos.com/v1', 'PrometheusRule', this.meta(n), {
+    this.obj('PrometheusRule', crd.KubePrometheusRule, this.meta(n), {
       spec: {
         groups: [{
           name: `${this.ns}.${n}`,
@@ -685,13 +692,13 @@ class ServiceObjects {
 }
 
 /** A NetworkPolicy peer: the pods with `labels` in namespace `ns`. */
-function podsIn(ns: string, labels: Record<string, string>): Record<string, unknown> {
+function podsIn(ns: string, labels: Record<string, string>): k8s.NetworkPolicyPeer {
   return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: labels } };
 }
 
 /** Egress the service has whatever its AWS permissions: DNS, its CIDRs and databases, its callees, the API server, OTLP. */
-function staticEgressRules(egress: EgressSpec): Array<Record<string, unknown>> {
-  const rules: Array<Record<string, unknown>> = [{
+function staticEgressRules(egress: EgressSpec): k8s.NetworkPolicyEgressRule[] {
+  const rules: k8s.NetworkPolicyEgressRule[] = [{
     to: [podsIn('kube-system', { 'k8s-app': 'kube-dns' })],
     ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
   }];

@@ -9,6 +9,7 @@ import { FxWorkload } from './workload';
 import { check, FxValidationError } from '../core/errors';
 import { isDnsLabel, isLabelKey, isLabelValue, isQuantity, quantityValue } from '../core/k8s-names';
 import { SPOT_TAINT } from '../core/wiring';
+import * as k8s from '../k8s/api.generated';
 
 export interface ExternalSecretSpec {
   readonly name: string;
@@ -38,8 +39,6 @@ export interface PodProps {
   readonly volumes?: FxVolume[];
 }
 
-type Obj = Record<string, unknown>;
-
 const WHO = 'FxMicroservice';
 /** Default user and group of every container (the images of the sample services create them). */
 export const DEFAULT_UID = 10001;
@@ -54,21 +53,21 @@ export interface PodExtras {
   readonly command?: string[];
   readonly args?: string[];
   /** Rendered probes of the service container (absent: no such probe). */
-  readonly probes: { readonly liveness?: Obj; readonly readiness?: Obj; readonly startup?: Obj };
-  readonly podSecurity: Obj;
-  readonly containerSecurity: Obj;
+  readonly probes: { readonly liveness?: k8s.Probe; readonly readiness?: k8s.Probe; readonly startup?: k8s.Probe };
+  readonly podSecurity: k8s.PodSecurityContext;
+  readonly containerSecurity: k8s.SecurityContext;
   /**
    * Volumes of the pod besides `tmp`: writable paths, service volumes. Others append their own
    * (e.g. database credentials as files); keep it an array.
    */
-  readonly volumes: Obj[];
+  readonly volumes: k8s.Volume[];
   /** Mounts of the service container besides `/tmp` (same rule: append, do not replace). */
-  readonly volumeMounts: Obj[];
+  readonly volumeMounts: k8s.VolumeMount[];
   /** Native sidecars: init containers with restartPolicy Always, running beside the service (and ending with a Job). */
-  readonly sidecars: Obj[];
+  readonly sidecars: k8s.Container[];
   /** Init containers run to completion before the service starts. */
-  readonly initContainers: Obj[];
-  readonly placement: { readonly tolerations?: Obj[]; readonly nodeSelector?: Record<string, string>; readonly affinity?: Obj };
+  readonly initContainers: k8s.Container[];
+  readonly placement: Pick<k8s.PodSpec, 'tolerations' | 'nodeSelector' | 'affinity'>;
   /** Shared claims (EFS) the chart creates. */
   readonly claims: Array<{ readonly name: string; readonly storageClassName: string; readonly accessMode: string; readonly size: string }>;
   /** Per-replica claims (gp3): the workload becomes a StatefulSet. */
@@ -88,7 +87,7 @@ export const PROBE_DEFAULTS = {
  * (`http`) for HTTP and TCP probes given no port. `defaultTiming` ignores the probe's own timing (the
  * liveness probe reused as startup probe).
  */
-export function renderProbe(probe: FxProbe, role: keyof typeof PROBE_DEFAULTS, port: number | string | undefined, defaultTiming = false): Obj {
+export function renderProbe(probe: FxProbe, role: keyof typeof PROBE_DEFAULTS, port: number | string | undefined, defaultTiming = false): k8s.Probe {
   const o = probe.options;
   const timing: Record<string, number> = { ...PROBE_DEFAULTS[role] };
   if (!defaultTiming) {
@@ -102,7 +101,7 @@ export function renderProbe(probe: FxProbe, role: keyof typeof PROBE_DEFAULTS, p
     case 'http': return { httpGet: { path: probe.path, port: target }, ...timing };
     case 'tcp': return { tcpSocket: { port: target }, ...timing };
     // gRPC probes take a port number, never a name.
-    case 'grpc': return { grpc: { port: o.port ?? port, ...(probe.grpcService !== undefined ? { service: probe.grpcService } : {}) }, ...timing };
+    case 'grpc': return { grpc: { port: (o.port ?? port) as number, ...(probe.grpcService !== undefined ? { service: probe.grpcService } : {}) }, ...timing };
     default: return { exec: { command: probe.command }, ...timing };
   }
 }
@@ -129,7 +128,7 @@ function serviceProbes(props: PodProps, workload: FxWorkload, port: number | und
   };
 }
 
-function containerSecurity(sc: FxSecurityContext | undefined, withIds: boolean): Obj {
+function containerSecurity(sc: FxSecurityContext | undefined, withIds: boolean): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
@@ -142,7 +141,7 @@ function containerSecurity(sc: FxSecurityContext | undefined, withIds: boolean):
 }
 
 /** emptyDir volumes (and mounts) for writable paths of one container. */
-function writable(prefix: string, paths: string[] | undefined): { volumes: Obj[]; mounts: Obj[] } {
+function writable(prefix: string, paths: string[] | undefined): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] } {
   const list = paths ?? [];
   return {
     volumes: list.map((_, i) => ({ name: `${prefix}writable-${i}`, emptyDir: { sizeLimit: '256Mi' } })),
@@ -157,14 +156,14 @@ const EFFECTS: Record<string, string> = {
 };
 
 function renderPlacement(placement: FxPlacement | undefined, spot: boolean): PodExtras['placement'] {
-  const tolerations: Obj[] = (placement?.tolerations ?? []).map((t) => ({
+  const tolerations: k8s.Toleration[] = (placement?.tolerations ?? []).map((t) => ({
     key: t.key,
     ...(t.value !== undefined ? { operator: 'Equal', value: t.value } : { operator: 'Exists' }),
     ...(t.effect !== undefined ? { effect: EFFECTS[t.effect] } : {}),
   }));
   const requirement = (r: { key: string; operator: string; values?: string[] }) =>
     ({ key: r.key, operator: r.operator, ...(r.values ? { values: [...r.values] } : {}) });
-  const preferred: Obj[] = (placement?.preferredNodeAffinity ?? []).map((p) => ({
+  const preferred: k8s.PreferredSchedulingTerm[] = (placement?.preferredNodeAffinity ?? []).map((p) => ({
     weight: p.weight, preference: { matchExpressions: p.requirements.map(requirement) },
   }));
   if (spot) {
@@ -172,7 +171,7 @@ function renderPlacement(placement: FxPlacement | undefined, spot: boolean): Pod
     preferred.push({ weight: 50, preference: { matchExpressions: [{ key: SPOT_TAINT.key, operator: 'In', values: [SPOT_TAINT.value] }] } });
   }
   const required = placement?.requiredNodeAffinity ?? [];
-  const nodeAffinity: Obj = {
+  const nodeAffinity: k8s.NodeAffinity = {
     ...(required.length > 0
       ? { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: required.map(requirement) }] } }
       : {}),
@@ -202,8 +201,8 @@ export function podExtras(scope: Construct, props: PodProps, ctx: PodContext): P
   const uid = sc?.runAsUser ?? DEFAULT_UID;
   const gid = sc?.runAsGroup ?? DEFAULT_UID;
   const own = writable('', sc?.writablePaths);
-  const volumes: Obj[] = [...own.volumes];
-  const volumeMounts: Obj[] = [...own.mounts];
+  const volumes: k8s.Volume[] = [...own.volumes];
+  const volumeMounts: k8s.VolumeMount[] = [...own.mounts];
   const claims: Array<PodExtras['claims'][number]> = [];
   const claimTemplates: Array<PodExtras['claimTemplates'][number]> = [];
   const configMaps: Array<PodExtras['configMaps'][number]> = [];
@@ -231,7 +230,7 @@ export function podExtras(scope: Construct, props: PodProps, ctx: PodContext): P
         volumes.push({ name: v.name, secret: { secretName: resource } });
     }
   }
-  const container = (c: FxContainer, sidecar: boolean): Obj => {
+  const container = (c: FxContainer, sidecar: boolean): k8s.Container => {
     const image = c.image.bind(new Construct(scope, `Container-${c.name}`));
     const extra = writable(`${c.name}-`, c.securityContext?.writablePaths);
     volumes.push(...extra.volumes);

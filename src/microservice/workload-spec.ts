@@ -5,6 +5,7 @@ import { FxAutoscaling, FxMigration, FxRoute, FxServiceAlerts } from './props';
 import { cronScheduleProblem, INT32_MAX, isTimeZone } from './validation';
 import { FxConcurrencyPolicy, FxJobRunOptions, FxWorkload } from './workload';
 import { check, FxValidationError } from '../core/errors';
+import { JobSpec } from '../k8s/api.generated';
 
 /** What the workload checks read of FxMicroserviceProps (a subset, so this file never imports the construct). */
 export interface WorkloadProps {
@@ -36,7 +37,7 @@ export interface WorkloadChartSpec {
   /** Job settings of a one-off job or of each run of a scheduled job. */
   readonly job?: { readonly backoffLimit: number; readonly activeDeadlineSeconds?: number; readonly ttlSecondsAfterFinished?: number };
   /** Name of the one-off Job from its spec (the pod template is immutable: a change makes a new Job). */
-  readonly jobName?: (jobSpec: Record<string, unknown>) => string;
+  readonly jobName?: (jobSpec: JobSpec) => string;
 }
 
 function seconds(d: Duration | undefined): number | undefined {

@@ -5,6 +5,7 @@ import {
   ELK, ilmPolicy, indexTemplates, kibanaObjects, setupScript, slmPolicy, snapshotRepository,
 } from './config';
 import type { IFxCluster } from '../../cluster';
+import { KubeConfigMap, KubeJob, KubeServiceAccount } from '../../k8s/api.generated';
 
 /** Inputs of the setup Job. @internal */
 export interface ElkSetupJobOptions {
@@ -40,11 +41,9 @@ export function elkSetupJob(o: ElkSetupJobOptions): Json[] {
   const name = 'fx-elasticsearch-setup';
   const image = o.cluster.versions.images.elasticsearch;
   return [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-${hash}`), data },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name), automountServiceAccountToken: false },
-    {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
+    KubeConfigMap.manifest({ metadata: meta(`${name}-${hash}`), data }),
+    KubeServiceAccount.manifest({ metadata: meta(name), automountServiceAccountToken: false }),
+    KubeJob.manifest({
       metadata: meta(`${name}-${hash}`),
       spec: {
         backoffLimit: 6,
@@ -82,6 +81,6 @@ export function elkSetupJob(o: ElkSetupJobOptions): Json[] {
           },
         },
       },
-    },
+    }),
   ];
 }
