@@ -247,9 +247,17 @@ describe('promised flows of the platform example', () => {
     const has = (pred: (f: DeclaredFlow) => boolean) => expect(flows.some(pred)).toBe(true);
     has((f) => f.to.service === 'inventory-api' && f.from.namespace === 'orders-api' && f.expect === 'allow');
     has((f) => f.from.namespace === 'orders-api' && f.to.podIdentityAgent === true && f.expect === 'allow');
-    // reports-api is given no AWS permission: its AWS flows are promised closed; inventory-api's database grant opens them
+    // reports-api is given no AWS permission: its AWS flows are promised closed; inventory-api's database grant
+    // (rds-db:connect, a token signed locally) opens the Pod Identity agent only
     has((f) => f.from.namespace === 'reports-api' && f.to.awsEndpoints === true && f.expect === 'deny');
-    has((f) => f.from.namespace === 'inventory-api' && f.to.awsEndpoints === true && f.expect === 'allow');
+    has((f) => f.from.namespace === 'inventory-api' && f.to.podIdentityAgent === true && f.expect === 'allow');
+    has((f) => f.from.namespace === 'inventory-api' && f.to.awsEndpoints === true && f.expect === 'deny');
+    has((f) => f.from.namespace === 'inventory-api' && f.to.internet === true && f.expect === 'deny');
+    // order-events' queue grant: the cluster's SQS endpoint, and neither AWS's public addresses nor the internet
+    has((f) => f.from.namespace === 'order-events' && f.to.interfaceEndpoint === 'sqs' && f.expect === 'allow');
+    has((f) => f.from.namespace === 'order-events' && f.to.awsEndpoints === true && f.expect === 'deny');
+    has((f) => f.from.namespace === 'order-events' && f.to.internet === true && f.expect === 'deny');
+    expect(flows.some((f) => f.to.awsEndpoints === true && f.expect === 'allow' && ['order-events', 'order-events-redrive'].includes(f.from.namespace!))).toBe(false);
     has((f) => f.from.namespace === 'orders-api' && f.to.apiServer === true);
     has((f) => f.to.database === true && f.from.namespace === 'orders-api');
     has((f) => f.from.serviceAccount === GRAFANA_SERVICE_ACCOUNT && f.to.podLabels !== undefined);
@@ -278,10 +286,9 @@ describe('promised flows of the platform example', () => {
 
   test.each<[string, (rule: Obj) => boolean, (f: FxFlow) => boolean]>([
     ['the Pod Identity agent', (r) => JSON.stringify(r).includes('169.254.170.23'), (f) => f.to.podIdentityAgent === true],
-    ['AWS on 443', (r) => JSON.stringify(r).includes('0.0.0.0/0'), (f) => f.to.awsEndpoints === true],
     ['the OTLP collector', (r) => JSON.stringify(r).includes('amazon-cloudwatch'), (f) => f.to.namespace === 'amazon-cloudwatch'],
-    // orders-api's AWS rule (any address on 443) covers the API server too: both go
-    ['the API server', (r) => r.ports?.length === 1 && r.ports[0].port === 443, (f) => f.to.apiServer === true || f.to.awsEndpoints === true],
+    // orders-api calls no AWS API (rds-db:connect only): its only rule on 443 is the API server's
+    ['the API server', (r) => r.ports?.length === 1 && r.ports[0].port === 443, (f) => f.to.apiServer === true],
   ])('fails when orders-api loses its egress to %s', (_name, rule, flow) => {
     const strip = objects.map((o) => (o.kind === 'NetworkPolicy' && o.metadata.name === 'orders-api'
       ? { ...o, spec: { ...o.spec, egress: o.spec.egress.filter((r: Obj) => !rule(r)) } }
@@ -289,6 +296,36 @@ describe('promised flows of the platform example', () => {
     const stripped = checkFlows(strip, flows, network);
     expect(stripped.length).toBeGreaterThan(0);
     expect(stripped.every((f) => f.kind === 'blocked' && flow(f.flow))).toBe(true);
+  });
+
+  const withOrderEventsEgress = (change: (rules: Obj[]) => Obj[]) => objects.map((o) => (o.kind === 'NetworkPolicy' && o.metadata.name === 'order-events'
+    ? { ...o, spec: { ...o.spec, egress: change(o.spec.egress) } }
+    : o));
+  const on443 = (r: Obj) => r.ports?.length === 1 && r.ports[0].port === 443;
+
+  test('order-events reaches its SQS endpoint (in the endpoint subnets) on 443 and nothing else there', () => {
+    const rule = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'order-events')!.spec.egress.filter(on443);
+    expect(rule).toEqual([{ to: network.podSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 443 }] }]);
+    expect(network.interfaceEndpointIps?.sqs).toHaveLength(3);
+    const model = new ReachabilityModel(objects, network);
+    const [worker] = model.podsMatching('order-events', { 'app.kubernetes.io/name': 'order-events' });
+    expect(network.interfaceEndpointIps!.sqs.every((ip) => model.allowed(worker, { ip }, 443).allowed)).toBe(true);
+    expect([...network.awsEndpointIps, '198.51.100.23', '8.8.8.8'].some((ip) => model.allowed(worker, { ip }, 443).allowed)).toBe(false);
+  });
+
+  test('fails when order-events loses its endpoint rule', () => {
+    const findings = checkFlows(withOrderEventsEgress((rules) => rules.filter((r) => !on443(r))), flows, network);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.kind === 'blocked' && f.flow.from.namespace === 'order-events' && f.flow.to.interfaceEndpoint === 'sqs')).toBe(true);
+  });
+
+  test('fails when order-events gets the public rule (any address on 443)', () => {
+    const widened = withOrderEventsEgress((rules) => [...rules.filter((r) => !on443(r)),
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 443 }] }]);
+    expect(new Set(checkFlows(widened, flows, network).map((f) => `${f.kind} ${describeFlow(f.flow).split(' (')[0]}`))).toEqual(new Set([
+      expect.stringMatching(/^open order-events\/.* -> aws-endpoints:443\/TCP$/),
+      expect.stringMatching(/^open order-events\/.* -> internet:443\/TCP$/),
+    ]));
   });
 
   test('fails when a service gains a path it was not promised', () => {
@@ -303,6 +340,7 @@ describe('promised flows of the platform example', () => {
       expect.stringMatching(/^reports-api\/.* -> any-database:0\/TCP$/),
       expect.stringMatching(/^reports-api\/.* -> pod-identity-agent:80\/TCP$/),
       expect.stringMatching(/^reports-api\/.* -> aws-endpoints:443\/TCP$/),
+      expect.stringMatching(/^reports-api\/.* -> internet:443\/TCP$/),
       expect.stringMatching(/^reports-api\/.* -> 169\.254\.169\.254\/32:80\/TCP$/),
     ]));
   });

@@ -26,7 +26,9 @@ export function flowsOfAssembly(dir: string): DeclaredFlow[] {
     }
     for (const [constructPath, entries] of Object.entries(metadata)) {
       for (const e of entries) {
-        if (e.type === FLOW_METADATA && e.data) out.push({ ...(e.data as FxFlow), declaredBy: constructPath });
+        if (e.type !== FLOW_METADATA || !e.data) continue;
+        // One flow per entry, or a list of the flows decided at synth (declareFlowsAtSynth).
+        for (const flow of Array.isArray(e.data) ? e.data as FxFlow[] : [e.data as FxFlow]) out.push({ ...flow, declaredBy: constructPath });
       }
     }
   }
@@ -36,10 +38,13 @@ export function flowsOfAssembly(dir: string): DeclaredFlow[] {
 /**
  * The network context of a synthesized stack template (the stack holding the FxCluster's VPC): the VPC
  * CIDR, the private subnets (nodes, pods and the EKS control-plane ENIs live there) and, as API server
- * addresses, one address in each private subnet. `extraPods` are the EKS add-on pods no manifest holds.
+ * addresses, one address in each private subnet; for each interface VPC endpoint, one address in each
+ * of its subnets (its ENIs' addresses are assigned at deploy time). `extraPods` are the EKS add-on pods
+ * no manifest holds.
  */
 export function networkFromTemplate(template: { Resources?: Record<string, any> }): NetworkContext {
-  const resources = Object.values(template.Resources ?? {});
+  const all = template.Resources ?? {};
+  const resources = Object.values(all);
   const vpcs = resources.filter((r) => r.Type === 'AWS::EC2::VPC' && typeof r.Properties?.CidrBlock === 'string');
   if (vpcs.length !== 1) throw new Error(`expected one VPC with a literal CIDR in the template, found ${vpcs.length}`);
   const privateCidrs = resources
@@ -53,6 +58,36 @@ export function networkFromTemplate(template: { Resources?: Record<string, any> 
     apiServerIps: privateCidrs.map((c) => cidrAddress(c, 200)!),
     // Sample public addresses of AWS regional endpoints (NetworkPolicies cannot name host names).
     awsEndpointIps: ['52.94.0.10', '3.5.0.20'],
+    interfaceEndpointIps: interfaceEndpointsOf(all),
     extraPods: EKS_ADDON_PODS,
   };
+}
+
+/**
+ * Interface VPC endpoints of the template by short name (`sqs`, `ecr.api`): a sample address in
+ * each of their subnets (subnets of the template with a literal CIDR), far from the addresses the
+ * model gives pods (from the bottom of a subnet) and nodes (from the top).
+ */
+function interfaceEndpointsOf(resources: Record<string, any>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::EC2::VPCEndpoint' || r.Properties?.VpcEndpointType !== 'Interface') continue;
+    const name = endpointShortName(r.Properties.ServiceName);
+    if (!name) continue;
+    const cidrs = (r.Properties.SubnetIds ?? [])
+      .map((id: any) => (typeof id?.Ref === 'string' ? resources[id.Ref]?.Properties?.CidrBlock : undefined))
+      .filter((c: unknown): c is string => typeof c === 'string');
+    out[name] = cidrs.map((c: string) => cidrAddress(c, 1000)!).filter((ip: string | undefined) => ip !== undefined);
+  }
+  return out;
+}
+
+/** `com.amazonaws.<region>.<name>` (a string, or the Fn::Join aws-cdk-lib writes around the region) -> `<name>`. */
+function endpointShortName(serviceName: unknown): string | undefined {
+  if (typeof serviceName === 'string') return /^com\.amazonaws\.[a-z0-9-]+\.(.+)$/.exec(serviceName)?.[1];
+  const join = (serviceName as any)?.['Fn::Join'];
+  if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return undefined;
+  const parts: unknown[] = join[1];
+  const last = parts[parts.length - 1];
+  return typeof last === 'string' && last.startsWith('.') && parts.length > 1 ? last.slice(1) : undefined;
 }

@@ -26,6 +26,10 @@
 // - Traffic from the node itself (kubelet probes) to its pods is allowed regardless of policies.
 // - Link-local addresses are not special: egress to the Pod Identity agent (169.254.170.23:80, a
 //   hostNetwork DaemonSet on every node) and to IMDS (169.254.169.254) needs an egress rule.
+// - AWS is reached on public addresses (sampled by `awsEndpointIps`) or, with private DNS, on the
+//   addresses of the VPC's interface endpoints, assigned at deploy time inside their subnets (sampled by
+//   `interfaceEndpointIps`, one per subnet): only a rule naming those subnets (or wider) reaches them.
+//   An internet address that is no AWS endpoint is sampled by `internetIps`.
 // - Pods whose namespace has no Namespace object in the assembly still get the
 //   kubernetes.io/metadata.name label (the API server sets it).
 import { FlowPeer, FxFlow, MICROSERVICE_TRACK_LABEL } from '../../src/core/flows';
@@ -44,8 +48,12 @@ export interface NetworkContext {
   readonly serviceCidr?: string;
   /** The EKS Pod Identity agent's address. @default 169.254.170.23 */
   readonly podIdentityAgentIp?: string;
-  /** Sample addresses of the AWS endpoints pods call (public regional endpoints, or interface endpoints in the VPC). */
+  /** Sample public addresses of AWS regional endpoints. */
   readonly awsEndpointIps: string[];
+  /** Sample addresses of the VPC's interface endpoints, by short name (`sqs`): one in each of their subnets. @default none */
+  readonly interfaceEndpointIps?: Record<string, string[]>;
+  /** Sample addresses on the internet that are no AWS endpoint. @default INTERNET_SAMPLE_IPS */
+  readonly internetIps?: string[];
   /** Pods that are not in the objects (EKS add-ons such as CoreDNS, stand-ins for Helm releases). */
   readonly extraPods?: PodSpecInput[];
 }
@@ -84,6 +92,8 @@ export interface Verdict { readonly allowed: boolean; readonly reason: string }
 export const EKS_SERVICE_CIDR = '172.20.0.0/16';
 export const POD_IDENTITY_AGENT_IP = '169.254.170.23';
 export const IMDS_IP = '169.254.169.254';
+/** An internet address (TEST-NET-2, RFC 5737): no AWS endpoint, no VPC address. */
+export const INTERNET_SAMPLE_IPS = ['198.51.100.23'];
 
 /**
  * Pods of the EKS managed add-ons our flows reach (not in any manifest). Assumptions from the add-ons'
@@ -429,6 +439,8 @@ export interface Finding {
 function describePeer(p: FlowPeer): string {
   if (p.podIdentityAgent) return 'pod-identity-agent';
   if (p.awsEndpoints) return 'aws-endpoints';
+  if (p.interfaceEndpoint) return `interface-endpoint/${p.interfaceEndpoint}`;
+  if (p.internet) return 'internet';
   if (p.apiServer) return 'api-server';
   if (p.anyService) return 'any-other-service';
   if (p.anyDatabase) return 'any-database';
@@ -489,6 +501,9 @@ function destinations(model: ReachabilityModel, flow: FxFlow, flows: FxFlow[], n
   const ips = (list: string[], port: number) => list.map((ip) => ({ to: { ip }, port, label: ip }));
   if (to.podIdentityAgent) return ips([network.podIdentityAgentIp ?? POD_IDENTITY_AGENT_IP], flow.port);
   if (to.awsEndpoints) return ips(network.awsEndpointIps, flow.port);
+  // No sample address when the VPC has no such endpoint: the flow is unresolved.
+  if (to.interfaceEndpoint) return ips(network.interfaceEndpointIps?.[to.interfaceEndpoint] ?? [], flow.port);
+  if (to.internet) return ips(network.internetIps ?? INTERNET_SAMPLE_IPS, flow.port);
   if (to.apiServer) return ips(network.apiServerIps, flow.port);
   if (to.cidr) {
     const ip = cidrAddress(to.cidr, 10);

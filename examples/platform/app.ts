@@ -45,6 +45,10 @@ export function createPlatformExample(app: App): Stack {
     tls: FxTls.acm({ hostedZone: zone, domainName: PLATFORM_DOMAIN }),
     admins: [iam.Role.fromRoleName(stack, 'PlatformAdmin', 'platform-admin')],
     endpointAllowlist: ['203.0.113.0/24'],
+    // What the workloads' roles call: order-events and its redrive job only SQS (orders-api and
+    // inventory-api only rds-db:connect, which makes no call). With the SQS endpoint their egress on
+    // 443 goes to the endpoint subnets, not to any address (Pod Identity needs no STS endpoint).
+    interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.SQS],
     // A small fixed on-demand group, one node per AZ, for the system pods and Karpenter itself; Karpenter
     // launches the application capacity: an untainted on-demand pool and a spot pool that only workloads
     // tolerating the platform's spot taint use (sizes and limits from the production profile).
@@ -115,7 +119,8 @@ export function createPlatformExample(app: App): Stack {
   });
 
   // order-events: a queue worker (no port, Service or route) draining an encrypted SQS queue; its only grant
-  // is the queue, so its egress is DNS, the Pod Identity agent and AWS on 443, nothing else. Producers are
+  // is the queue, so its egress is DNS, the Pod Identity agent and the cluster's SQS endpoint on 443,
+  // nothing else (SQS-managed encryption: no KMS key, so no KMS endpoint). Producers are
   // whatever is granted `orderEvents.grantSendMessages`; failed messages go to the dead-letter queue.
   const deadLetters = new sqs.Queue(stack, 'OrderEventsDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
   const orderEvents = new sqs.Queue(stack, 'OrderEvents', {

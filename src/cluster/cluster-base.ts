@@ -46,6 +46,8 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   public abstract readonly tlsTerminatedByTraefik: boolean;
   public abstract readonly loadBalancerDnsName?: string;
   public abstract readonly openIdConnectProvider?: iam.IOidcProvider;
+  public abstract readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  public abstract readonly interfaceEndpointSubnetCidrs?: string[];
 
   /** The construct name used in error messages (`FxCluster`). */
   protected readonly who: string;

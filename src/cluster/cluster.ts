@@ -133,6 +133,10 @@ export class FxCluster extends FxClusterBase {
   public readonly backupBucket?: s3.IBucket;
   /** DNS name of the public load balancer (resolved at deploy time), when a domain is configured. */
   public readonly loadBalancerDnsName?: string;
+  /** The interface VPC endpoints of the VPC the cluster created (`interfaceEndpoints`); none in an existing `vpc`. */
+  public readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  /** CIDR blocks of the subnets holding `interfaceEndpoints` (the private subnets; empty without endpoints). */
+  public readonly interfaceEndpointSubnetCidrs?: string[];
 
   /** The EKS managed add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, CSI drivers, snapshot controller). */
   private readonly managedAddons: ManagedAddons;
@@ -183,6 +187,9 @@ export class FxCluster extends FxClusterBase {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.vpc = props.vpc ?? network!.vpc;
+    // An existing VPC may have endpoints, but which ones and where is not known here: none are assumed.
+    this.interfaceEndpoints = network?.interfaceEndpoints ?? [];
+    this.interfaceEndpointSubnetCidrs = network?.interfaceEndpointSubnetCidrs ?? [];
 
     this.secretsKey = new kms.Key(this, 'SecretsKey', {
       description: `Fx platform ${this.platformName}: envelope encryption of Kubernetes Secrets`,

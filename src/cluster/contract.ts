@@ -50,6 +50,18 @@ export interface IFxCluster extends IConstruct {
    * it on first use; an imported cluster has it when `FxClusterAttributes.openIdConnectProvider` is given.
    */
   readonly openIdConnectProvider?: iam.IOidcProvider;
+  /**
+   * The interface VPC endpoints (private DNS on) that pods of the cluster reach AWS services through.
+   * A workload whose role calls only services listed here gets egress on 443 to
+   * `interfaceEndpointSubnetCidrs` only, instead of any address. Absent or empty: none known.
+   */
+  readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  /**
+   * CIDR blocks of the subnets the network interfaces of `interfaceEndpoints` are in (the endpoints'
+   * own addresses are assigned at deploy time). Absent or empty: not known, so no workload's egress is
+   * narrowed to the endpoints.
+   */
+  readonly interfaceEndpointSubnetCidrs?: string[];
 
   /**
    * Installs a Helm chart after everything it `needs`.

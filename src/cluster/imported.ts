@@ -8,7 +8,7 @@ import { FxClusterBase } from './cluster-base';
 import { IFxCluster } from './contract';
 import { FxClusterAttributes } from './props';
 import { FxTls, FxTlsMode } from './tls';
-import { check, trackConstruct } from '../core/errors';
+import { check, isIpv4Cidr, trackConstruct } from '../core/errors';
 import { FxCapability } from '../core/install-order';
 import { isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -37,6 +37,8 @@ export class ImportedFxCluster extends FxClusterBase {
   public readonly tlsTerminatedByTraefik: boolean;
   public readonly loadBalancerDnsName?: string;
   public readonly openIdConnectProvider?: iam.IOidcProvider;
+  public readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  public readonly interfaceEndpointSubnetCidrs?: string[];
   private readonly externalSecretsRole?: iam.IRole;
   private readonly granted = new Set<secretsmanager.ISecret>();
 
@@ -58,6 +60,8 @@ export class ImportedFxCluster extends FxClusterBase {
     this.tlsTerminatedByTraefik = attrs.tls?.mode === FxTlsMode.LETS_ENCRYPT;
     this.externalSecretsRole = attrs.externalSecretsRole;
     this.openIdConnectProvider = attrs.openIdConnectProvider;
+    this.interfaceEndpoints = [...attrs.interfaceEndpoints ?? []];
+    this.interfaceEndpointSubnetCidrs = [...attrs.interfaceEndpointSubnetCidrs ?? []];
 
     const base: eks.ClusterAttributes = {
       clusterName: attrs.clusterName,
@@ -95,9 +99,26 @@ function validate(attrs: FxClusterAttributes): void {
   for (const [prop, value] of [['clusterName', attrs.clusterName], ['vpc', attrs.vpc], ['clusterSecurityGroupId', attrs.clusterSecurityGroupId]] as const) {
     check(value !== undefined && value !== null && value !== '', WHO, prop, value, `the imported cluster's ${prop} (required)`);
   }
+  validateEndpoints(attrs);
   const providers = [attrs.kubectlProvider, attrs.kubectlProviderOptions].filter((x) => x !== undefined).length;
   check(providers === 1, WHO, 'kubectlProvider', providers === 0 ? 'neither kubectlProvider nor kubectlProviderOptions' : 'both kubectlProvider and kubectlProviderOptions',
     'exactly one of kubectlProvider (an existing provider) and kubectlProviderOptions (a new one in this stack)');
+}
+
+/** Endpoints and their subnets come together; each service once; literal CIDRs are IPv4 blocks (tokens pass). */
+function validateEndpoints(attrs: FxClusterAttributes): void {
+  const services = attrs.interfaceEndpoints ?? [];
+  const cidrs = attrs.interfaceEndpointSubnetCidrs ?? [];
+  if (Token.isUnresolved(services) || Token.isUnresolved(cidrs)) return;
+  const names = services.map((e) => e.shortName);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  check(repeated === undefined, WHO, 'interfaceEndpoints', repeated, 'each AWS service once (one interface endpoint per service and VPC)');
+  check(services.length === 0 || cidrs.length > 0, WHO, 'interfaceEndpointSubnetCidrs', cidrs,
+    `the CIDR blocks of the subnets holding the interface endpoints (${names.join(', ')}): workloads' egress on 443 is narrowed to them`);
+  check(cidrs.length === 0 || services.length > 0, WHO, 'interfaceEndpointSubnetCidrs', cidrs,
+    'no CIDR blocks without interfaceEndpoints (the services whose endpoints are in those subnets)');
+  cidrs.forEach((cidr, i) => check(isIpv4Cidr(cidr), WHO, `interfaceEndpointSubnetCidrs[${i}]`, cidr,
+    'an IPv4 CIDR block such as 10.0.32.0/19 (or a deploy-time token)'));
 }
 
 /** @internal */

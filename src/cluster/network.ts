@@ -35,6 +35,10 @@ export class FxNetwork extends Construct {
   public readonly vpc: ec2.Vpc;
   public readonly flowLogGroup: logs.LogGroup;
   public readonly logKey: kms.Key;
+  /** The services of the interface endpoints. */
+  public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
+  /** CIDR blocks (literal) of the subnets holding the interface endpoints' network interfaces. */
+  public readonly interfaceEndpointSubnetCidrs: string[];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -68,13 +72,24 @@ export class FxNetwork extends Construct {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
+    // In the private subnets, where the pods are; private DNS makes the SDKs' regional host names resolve
+    // to the endpoints, so workloads that call only these services need no path to public addresses.
+    const endpointSubnets: ec2.SubnetSelection = { subnetGroupName: SUBNET_PRIVATE };
     props.interfaceEndpoints.forEach((service, i) => {
-      this.vpc.addInterfaceEndpoint(`Endpoint${i}`, {
+      const endpoint = this.vpc.addInterfaceEndpoint(`Endpoint${i}`, {
         service,
         privateDnsEnabled: true,
-        subnets: { subnetGroupName: SUBNET_PRIVATE },
+        subnets: endpointSubnets,
+        // The rule `open` adds names the VPC's CIDR attribute (a token): the same rule with the literal
+        // block, which the security group rules of cdk-nag can read.
+        open: false,
       });
+      endpoint.connections.allowDefaultPortFrom(ec2.Peer.ipv4(props.vpcCidr), 'HTTPS from the VPC');
     });
+    this.interfaceEndpoints = [...props.interfaceEndpoints];
+    this.interfaceEndpointSubnetCidrs = props.interfaceEndpoints.length > 0
+      ? this.vpc.selectSubnets(endpointSubnets).subnets.map((s) => s.ipv4CidrBlock)
+      : [];
   }
 
   /** A customer key for the platform's CloudWatch log groups (flow logs, control-plane logs). */

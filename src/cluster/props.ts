@@ -442,4 +442,16 @@ export interface FxClusterAttributes {
    * @default - none: what needs an IRSA trust fails synthesis
    */
   readonly openIdConnectProvider?: iam.IOidcProvider;
+  /**
+   * Interface VPC endpoints (private DNS on) in the cluster's VPC that pods reach AWS services through:
+   * a workload whose grants only need these services gets egress on 443 to `interfaceEndpointSubnetCidrs`
+   * only.
+   * @default - none known: workloads with AWS permissions reach AWS on any address on 443
+   */
+  readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  /**
+   * CIDR blocks of the subnets the endpoints' network interfaces are in (required with `interfaceEndpoints`).
+   * @default - none
+   */
+  readonly interfaceEndpointSubnetCidrs?: string[];
 }

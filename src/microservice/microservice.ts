@@ -4,7 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { awsEgressRules } from './aws-egress';
+import { AwsEgress, awsEgressOf, awsEgressRules, rolePermissions } from './aws-egress';
 import { addServiceObjects, EgressSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
 import { FxContainer, FxPlacement, FxSecurityContext, FxVolume } from './container';
 import { createServiceRepository, FxImage, isBuiltImage } from './image';
@@ -20,7 +20,7 @@ import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../c
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
 import { check, FxValidationError, isIpv4Cidr, isUnresolved, trackConstruct } from '../core/errors';
-import { declareAwsFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
+import { declareAwsAccessFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
 import { platformLabels, tagPlatform } from '../core/tags';
@@ -466,28 +466,40 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   }
 
   /**
-   * Whether the service's role has any AWS permission (a grant, `role.addToPolicy`, a managed policy).
-   * Grants usually come after the constructor (`bucket.grantRead(service)`), so this is asked at synth.
+   * Whether the service's role has any AWS permission (a grant, `role.addToPolicy`, an attached or
+   * managed policy). Grants usually come after the constructor (`bucket.grantRead(service)`), so this
+   * is asked at synth.
    */
   public hasAwsPermissions(): boolean {
-    if (this.role instanceof WorkloadStoreRole && this.role.hasGrants) return true;
-    const defaultPolicy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-    if (defaultPolicy && !defaultPolicy.document.isEmpty) return true;
-    const managed = Stack.of(this).resolve((this.role.node.defaultChild as iam.CfnRole).managedPolicyArns);
-    return Array.isArray(managed) && managed.length > 0;
+    return this.awsEgress().kind !== 'none';
   }
 
   /**
-   * The manifest's objects with the service policy's egress resolved at synth: the Pod Identity agent and
-   * AWS on 443 only when the role was granted something. The chart itself serialised eagerly, so the
-   * decision lives in a Lazy inside the manifest (aws-eks-v2 renders the manifest with toJsonString at
-   * synth); `chart.toJson()` shows the rules that do not depend on grants.
+   * How the pods reach AWS, from what the role may call (src/microservice/aws-egress.ts): the role's
+   * `Grants` policy (the namespace store's `SecretStoreRead` does not count: the External Secrets
+   * Operator makes those calls), its default and attached policies, its managed policies; against the
+   * interface endpoints of the cluster's VPC.
+   */
+  private awsEgress(): AwsEgress {
+    const cluster = CLUSTER_OF.get(this)!;
+    return awsEgressOf(rolePermissions(this.role, ['Grants']), {
+      services: (cluster.interfaceEndpoints ?? []).map((e) => e.shortName),
+      cidrs: cluster.interfaceEndpointSubnetCidrs ?? [],
+    });
+  }
+
+  /**
+   * The manifest's objects with the service policy's egress resolved at synth: the Pod Identity agent
+   * once the role was granted something, and 443 to the interface endpoints, to any address or not at
+   * all (`awsEgressRules`). The chart itself serialised eagerly, so the decision lives in a Lazy inside
+   * the manifest (aws-eks-v2 renders the manifest with toJsonString at synth); `chart.toJson()` shows
+   * the rules that do not depend on grants.
    */
   private withAwsEgress(objects: any[]): any[] {
     const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === this.serviceName && o.metadata.namespace === this.namespace);
     if (!policy) throw new Error(`${WHO}: no NetworkPolicy ${this.namespace}/${this.serviceName} in the chart`);
     const rules = policy.spec.egress;
-    policy.spec.egress = Lazy.any({ produce: () => [...rules, ...(this.hasAwsPermissions() ? awsEgressRules() : [])] });
+    policy.spec.egress = Lazy.any({ produce: () => [...rules, ...awsEgressRules(this.awsEgress())] });
     return objects;
   }
 
@@ -497,7 +509,12 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     const stable: FlowPeer = { namespace: this.namespace, podLabels: { ...pods.podLabels, [MICROSERVICE_TRACK_LABEL]: 'stable' } };
     const who = `${this.namespace}/${this.serviceName}`;
     declareDnsFlows(this, pods, who);
-    declareAwsFlows(this, pods, who, () => this.hasAwsPermissions());
+    // An internet address on 443 is promised closed unless egressCidrs may open it.
+    const internetClosed = (props.egressCidrs ?? []).length === 0;
+    declareAwsAccessFlows(this, pods, who, () => {
+      const aws = this.awsEgress();
+      return { credentials: aws.kind !== 'none', publicEndpoints: aws.kind === 'public', interfaceEndpoints: aws.endpoints, internetClosed };
+    });
     if (spec.route) {
       const traefik: FlowPeer = { namespace: WIRING.traefik.namespace, podLabels: WIRING.traefik.podLabels };
       for (const service of spec.canary ? [this.serviceName, `${this.serviceName}-canary`] : [this.serviceName]) {
