@@ -1,8 +1,19 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { FxCluster, FxImage, FxMicroservice } from '../src';
+import { FxAddonName, FxCapability, FxCluster, FxImage, FxMicroservice, FxObservability, FxProfile } from '../src';
+import { clusterWithAddons, ENV, importedClusterNetwork, testApp } from './util/fixtures';
 import { check, FxValidationError, nonInternetRangeOf, isIpv4Network, trackConstruct } from '../src/core/errors';
+import { InstallOrder } from '../src/core/install-order';
+
+/** Cloud assemblies of this file's apps, removed after it. */
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-errors-'));
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 class Outer extends Construct {
   constructor(scope: Construct, id: string, port: number) {
@@ -23,7 +34,7 @@ function validatePort(port: number): void {
 
 describe('FxValidationError', () => {
   test('names the path of the tracked construct whose constructor raised it, from any depth', () => {
-    const stack = new Stack(new App(), 'Platform');
+    const stack = new Stack(new App({ outdir: path.join(outdir, 'outer') }), 'Platform');
     const services = new Construct(stack, 'Services');
     expect(() => new Outer(services, 'Orders', 0)).toThrow('Outer at Platform/Services/Orders: invalid port 0; allowed: an integer from 1 to 65535');
     // A second instance: its own path, not the first one's.
@@ -54,7 +65,7 @@ describe('errors of the Fx constructs name their construct path', () => {
   const context = { 'availability-zones:account=123456789012:region=us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'] };
 
   test('FxCluster, raised in a helper below the constructor', () => {
-    const stack = new Stack(new App({ context }), 'Platform', { env });
+    const stack = new Stack(new App({ context, outdir: path.join(outdir, 'cluster') }), 'Platform', { env });
     expect(() => new FxCluster(stack, 'Cluster', { vpcCidr: '10.0.0.0/24' }))
       .toThrow(/^FxCluster at Platform\/Cluster: invalid vpcCidr '10.0.0.0\/24'; allowed: a \/16 block/);
     expect(() => new FxCluster(stack, 'Other', { nodeGroups: [{ name: 'a', instanceTypes: [new ec2.InstanceType('m9z.large')] }] }))
@@ -62,12 +73,78 @@ describe('errors of the Fx constructs name their construct path', () => {
   });
 
   test('FxMicroservice among many: the one whose props are wrong', () => {
-    const stack = new Stack(new App({ context, builtinCloudFormationValidation: false }), 'Platform', { env });
+    const stack = new Stack(new App({ context, builtinCloudFormationValidation: false, outdir: path.join(outdir, 'services') }), 'Platform', { env });
     const cluster = new FxCluster(stack, 'Cluster');
     const services = new Construct(stack, 'Services');
     const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
     new FxMicroservice(services, 'Billing', { cluster, image, serviceName: 'billing' });
     expect(() => new FxMicroservice(services, 'Orders', { cluster, image, serviceName: 'orders', port: 0 }))
       .toThrow(/^FxMicroservice at Platform\/Services\/Orders: invalid port 0; allowed: /);
+  });
+});
+
+describe('a needed capability nobody provides names the construct, the prop and the fix', () => {
+  const image = FxImage.fromRegistry('ghcr.io/acme/api:1.0.0');
+  /** Every validation message of the tree (what synthesis reports), without the cost of synthesizing. */
+  const messages = (scope: Construct): string[] => scope.node.findAll().flatMap((c) => c.node.validate());
+
+  let stack: Stack;
+  beforeAll(() => {
+    stack = new Stack(testApp(path.join(outdir, 'platform')), 'Platform', { env: ENV });
+    const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT, { addons: { remove: [FxAddonName.TRAEFIK, FxAddonName.EXTERNAL_SECRETS] } });
+    new FxMicroservice(stack, 'Orders', { cluster, image, route: { host: 'api.fx.example.com' } });
+    new FxMicroservice(stack, 'Billing', { cluster, image, secretEnv: [{ secret: secretsmanager.Secret.fromSecretNameV2(stack, 'Jwt', 'fx/jwt') }] });
+  });
+
+  test("FxMicroservice 'route' with Traefik removed", () => {
+    expect(messages(stack.node.findChild('Orders'))).toEqual([
+      "FxCluster at Platform/Cluster: Platform/Orders/Manifest needs 'crd:traefik.io' but nothing on this cluster provides it "
+      + "(needed by FxMicroservice at Platform/Orders: prop 'route'); add-on 'traefik' was removed by addons.remove of FxCluster at "
+      + "Platform/Cluster: keep it, or install an add-on that provides 'crd:traefik.io' (addons.replace or addons.extra)",
+    ]);
+  });
+
+  test("FxMicroservice 'secretEnv' with External Secrets removed", () => {
+    const reason = "(needed by FxMicroservice at Platform/Billing: prop 'secretEnv', 'database' or 'route.basicAuth', which External Secrets syncs)";
+    expect(messages(stack.node.findChild('Billing'))).toEqual(['crd:external-secrets.io', 'webhook:external-secrets'].map((capability) =>
+      `FxCluster at Platform/Cluster: Platform/Billing/Manifest needs '${capability}' but nothing on this cluster provides it ${reason}; `
+      + `add-on 'external-secrets' was removed by addons.remove of FxCluster at Platform/Cluster: keep it, or install an add-on that provides '${capability}' (addons.replace or addons.extra)`));
+  });
+
+  test('FxObservability on an imported cluster without storage classes: what installs them, or installedCapabilities', () => {
+    const s = new Stack(testApp(path.join(outdir, 'shared')), 'Shared', { env: ENV });
+    const { vpc, kubectlProvider } = importedClusterNetwork(s);
+    const cluster = FxCluster.fromClusterAttributes(s, 'Cluster', {
+      clusterName: 'shared-eks',
+      vpc,
+      clusterSecurityGroupId: 'sg-0123456789abcdef0',
+      kubectlProvider,
+      platformName: 'fx',
+      installedCapabilities: [FxCapability.NODES, FxCapability.POD_IDENTITY],
+      openIdConnectProvider: iam.OidcProviderNative.fromOidcProviderArn(s, 'Oidc', 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE'),
+    });
+    new FxObservability(s, 'Observability', { cluster, alarmEmails: ['ops@example.com'] });
+    const secrets = "(needed by FxObservability at Shared/Observability: the Grafana admin secret and props 'slackWebhook' and 'pagerDutyKey', which External Secrets syncs)";
+    expect(messages(s)).toEqual([
+      ...['crd:external-secrets.io', 'webhook:external-secrets'].map((capability) => 'FxCluster.fromClusterAttributes at Shared/Cluster: '
+        + `Shared/Cluster/Resource/manifest-MonitoringSecrets needs '${capability}' but nothing on this cluster provides it ${secrets}; `
+        + `install the 'external-secrets' add-on (FxExternalSecretsAddon), or list '${capability}' in installedCapabilities if the cluster already has it`),
+      "FxCluster.fromClusterAttributes at Shared/Cluster: Shared/Cluster/Resource/chart-KubePrometheusStack needs 'storage-classes' "
+      + "but nothing on this cluster provides it (needed by FxObservability at Shared/Observability: prop 'prometheusStorage' and the other volumes, "
+      + "on the gp3 StorageClass); install the storage classes (FxCluster installs them), or list 'storage-classes' in installedCapabilities if the cluster already has it",
+    ]);
+  });
+
+  test('a consumer created outside any Fx construct: the registry names what installs the capability', () => {
+    const root = new Construct(undefined as any, 'Root');
+    const order = new InstallOrder('FxCluster');
+    const rule = new Construct(root, 'Rule');
+    order.require(rule, FxCapability.PROMETHEUS_OPERATOR_CRDS);
+    expect(rule.node.validate()).toEqual(["FxCluster: Root/Rule needs 'crd:monitoring.coreos.com' but nothing on this cluster provides it; "
+      + 'install an FxObservability on this cluster (its kube-prometheus-stack installs the Prometheus operator CRDs)']);
+    const custom = new Construct(root, 'Custom');
+    order.require(custom, 'crd:example.com');
+    expect(custom.node.validate()).toEqual(["FxCluster: Root/Custom needs 'crd:example.com' but nothing on this cluster provides it; "
+      + "install an add-on whose provides lists 'crd:example.com' (IFxAddon) or a resource registered with registerProvider"]);
   });
 });

@@ -4,23 +4,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { FxCapability, FxCluster, FxClusterAttributes, FxCompliance, FxImage, FxMetricsServerAddon, FxMicroservice, FxObservability } from '../src';
-import { ENV, testApp } from './util/fixtures';
+import { ENV, IMPORTED_KUBECTL, importedClusterNetwork, testApp } from './util/fixtures';
 
-const HANDLER_ROLE = 'arn:aws:iam::123456789012:role/kubectl-handler';
-const SERVICE_TOKEN = 'arn:aws:lambda:us-east-1:123456789012:function:kubectl-provider';
+const SERVICE_TOKEN = IMPORTED_KUBECTL.serviceToken;
 
 function importedStack(attrs: Partial<FxClusterAttributes> | ((stack: Stack) => Partial<FxClusterAttributes>) = {}) {
   const stack = new Stack(testApp(), 'Services', { env: ENV });
-  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-    vpcId: 'vpc-0123456789abcdef0',
-    availabilityZones: ['us-east-1a', 'us-east-1b'],
-    vpcCidrBlock: '10.1.0.0/16',
-    privateSubnetIds: ['subnet-0a', 'subnet-0b'],
-    privateSubnetIpv4CidrBlocks: ['10.1.0.0/20', '10.1.16.0/20'],
-  });
-  const kubectlProvider = eks.KubectlProvider.fromKubectlProviderAttributes(stack, 'Kubectl', {
-    serviceToken: SERVICE_TOKEN, role: iam.Role.fromRoleArn(stack, 'KubectlRole', HANDLER_ROLE),
-  });
+  const { vpc, kubectlProvider } = importedClusterNetwork(stack);
   const cluster = FxCluster.fromClusterAttributes(stack, 'Cluster', {
     clusterName: 'shared-eks',
     vpc,

@@ -111,6 +111,7 @@ describe('FxMicroservice workload kinds, container options and placement (issue 
     });
     svc.indexer = new FxMicroservice(stack, 'Indexer', {
       cluster,
+      observability,
       image: TOOL,
       workload: FxWorkload.worker({ replicas: 2 }),
       volumes: [FxVolume.gp3({ name: 'index', mountPath: '/var/lib/index' })],
@@ -157,7 +158,7 @@ describe('FxMicroservice workload kinds, container options and placement (issue 
     const o = objs.worker;
     expect(kinds(o).filter((k) => !k.startsWith('Namespace') && !k.startsWith('ResourceQuota') && !k.startsWith('LimitRange'))).toEqual([
       'Deployment/queueworker', 'NetworkPolicy/default-deny', 'NetworkPolicy/queueworker', 'PodDisruptionBudget/queueworker', 'PodMonitor/queueworker',
-      'ServiceAccount/queueworker',
+      'PrometheusRule/queueworker', 'ServiceAccount/queueworker',
     ]);
     const d = find(o, 'Deployment');
     expect(d.spec.replicas).toBe(3);
@@ -177,8 +178,40 @@ describe('FxMicroservice workload kinds, container options and placement (issue 
       ports: [{ protocol: 'TCP', port: 9100 }],
     }]);
     expect(svc.worker.port).toBeUndefined();
-    // No Traefik dashboard or alerts for a worker: nothing of it goes through Traefik.
-    expect(o.filter((x) => x.kind === 'ConfigMap' || x.kind === 'PrometheusRule' || x.kind === 'ServiceMonitor')).toEqual([]);
+    // No Traefik dashboard or request alerts for a worker: nothing of it goes through Traefik. Its alerts come from kube-state-metrics.
+    expect(o.filter((x) => x.kind === 'ConfigMap' || x.kind === 'ServiceMonitor')).toEqual([]);
+    expect(find(o, 'PrometheusRule', 'queueworker').spec.groups[0].rules.map((r: Obj) => r.alert)).toEqual(['FxWorkerDown', 'FxWorkerRestarting']);
+  });
+
+  test('alerts of workers and jobs read kube-state-metrics series of their own pods and Jobs, and no other workload\'s', () => {
+    // PromQL label regexes are anchored at both ends.
+    const selector = (expr: string, label: string): RegExp => new RegExp(`^${new RegExp(`${label}=~"([^"]+)"`).exec(expr)![1]}$`);
+    const rules = (o: Obj[]) => Object.fromEntries(find(o, 'PrometheusRule').spec.groups[0].rules.map((r: Obj) => [r.alert, r]));
+    const worker = rules(objs.worker);
+    expect(worker.FxWorkerDown.expr).toBe('kube_deployment_status_replicas_available{namespace="queueworker",deployment="queueworker"} < 1');
+    expect(worker.FxWorkerDown.labels).toEqual({ severity: 'critical', service: 'queueworker' });
+    const pods = selector(worker.FxWorkerRestarting.expr, 'pod');
+    expect(['queueworker-7d9f8c6b5d-x2x7q', 'queueworker-5c8d7-abcde'].filter((p) => pods.test(p))).toHaveLength(2);
+    expect(['queueworker-canary-7d9f8c6b5d-x2x7q', 'queueworker-0', 'other-7d9f8c6b5d-x2x7q', 'queueworker'].filter((p) => pods.test(p))).toEqual([]);
+    expect(worker.FxWorkerRestarting.expr).toContain('namespace="queueworker"');
+    // A worker on gp3 volumes is a StatefulSet: its pods are <name>-<ordinal>.
+    const indexer = rules(objs.indexer);
+    expect(indexer.FxWorkerDown.expr).toContain('kube_statefulset_status_replicas_available{namespace="indexer",statefulset="indexer"}');
+    const ordinals = selector(indexer.FxWorkerRestarting.expr, 'pod');
+    expect(['indexer-0', 'indexer-12'].every((p) => ordinals.test(p))).toBe(true);
+    expect(['indexer-7d9f8c6b5d-x2x7q', 'indexer-x'].some((p) => ordinals.test(p))).toBe(false);
+    // The CronJob's Jobs are <cronjob>-<minutes since epoch>; a one-off Job is <name>-<hash>.
+    const cron = rules(objs.cron);
+    expect(Object.keys(cron)).toEqual(['FxJobFailed']);
+    const jobs = selector(cron.FxJobFailed.expr, 'job_name');
+    expect(jobs.test('report-29416230')).toBe(true);
+    expect(['report-daily-29416230', 'report', 'reports-29416230'].some((j) => jobs.test(j))).toBe(false);
+    expect(cron.FxJobFailed.expr).toMatch(/^sum\(kube_job_status_failed\{namespace="report",job_name=~"[^"]+"\}\) > 0$/);
+  });
+
+  test('a workload without observability has no alerts (the PrometheusRule CRD may not exist)', () => {
+    expect(objs.bare.filter((x) => x.kind === 'PrometheusRule')).toEqual([]);
+    expect(objs.job.filter((x) => x.kind === 'PrometheusRule')).toEqual([]);
   });
 
   test('worker with an SQS grant: egress to the Pod Identity agent and AWS on 443 at synth; a worker without grants gets none', () => {

@@ -715,10 +715,25 @@ describe('synth-time validation (issue 18)', () => {
     tokenError({ metricsRetention: Duration.days(number('RetentionDays')) }, 'metricsRetention', 'days');
   });
 
-  test('fails when a volume size is a deploy-time value (it is formatted into the Helm values)', () => {
-    const allowed = 'a size known at synth (it is written into the Helm values of the volume claim)';
-    expectError({ prometheusStorage: Size.gibibytes(number('StorageGiB')) }, 'prometheusStorage', "'(a deploy-time token)'", allowed);
-    expectError({ grafanaStorage: Size.tebibytes(number('StorageTiB')) }, 'grafanaStorage', "'(a deploy-time token)'", allowed);
+  test('fails when a deploy-time volume size is not in gibibytes (the unknown number cannot be converted)', () => {
+    const allowed = 'a deploy-time value only as Size.gibibytes(<token>) (whole GiB of a gp3 volume)';
+    expectError({ grafanaStorage: Size.tebibytes(number('StorageTiB')) }, 'grafanaStorage', "'Size.tebibytes(<token>)'", allowed);
+    expectError({ prometheusStorage: Size.mebibytes(number('StorageMiB')) }, 'prometheusStorage', "'Size.mebibytes(<token>)'", allowed);
+  });
+
+  test('a deploy-time volume size in gibibytes reaches the volume claims as a token', () => {
+    const { stack: own } = newStack();
+    const ownCluster = new FxCluster(own, 'Cluster');
+    const gib = new CfnParameter(own, 'PromGiB', { type: 'Number' }).valueAsNumber;
+    const grafana = new CfnParameter(own, 'GrafanaGiB', { type: 'Number' }).valueAsNumber;
+    new FxObservability(own, 'Observability', { cluster: ownCluster, prometheusStorage: Size.gibibytes(gib), grafanaStorage: Size.gibibytes(grafana) });
+    const charts = Template.fromStack(own).findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Release: 'kube-prometheus-stack' } });
+    const parts: unknown[] = (Object.values(charts)[0] as any).Properties.Values['Fn::Join'][1];
+    // Each size is the parameter followed by its unit: `<n>Gi` for the claims, `<n>GB` for Prometheus' retentionSize.
+    const after = (ref: string) =>
+      parts.flatMap((p, i) => (JSON.stringify(p) === JSON.stringify({ Ref: ref }) ? [String(parts[i + 1]).slice(0, 2)] : []));
+    expect(after('PromGiB').sort()).toEqual(['GB', 'Gi']);
+    expect(after('GrafanaGiB')).toEqual(['Gi']);
   });
 
   test('legal deploy-time tokens pass and reach the template as tokens', () => {

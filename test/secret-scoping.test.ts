@@ -4,14 +4,11 @@
 // across stacks), not the constructs that produced them.
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { bundleIsFresh, bundleRoleHandler } from '../build-tools/bundle-role-handler';
 import { FxCapability, FxCluster, FxDatabase, FxImage, FxVersions, FxMicroservice, FxObservability, FxProfile, FxServiceStacks } from '../src';
-import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { clusterWithAddons, ENV, importedClusterNetwork, testApp } from './util/fixtures';
 import { checkCustomObject, loadChartData } from './util/helm-values';
 import { Assembly, canRead, evaluate, kubernetesObjects, list, Obj, rolePolicies, scopingProblems, secretArn, storeRole, webIdentityTrust } from './util/secret-scoping';
 
@@ -181,16 +178,7 @@ describe('secrets scoped per namespace', () => {
 
   test('fails when a service syncing secrets runs on a cluster whose OIDC issuer is unknown (imported)', () => {
     const stack = new Stack(testApp(), 'Services', { env: ENV });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0',
-      availabilityZones: ['us-east-1a', 'us-east-1b'],
-      vpcCidrBlock: '10.1.0.0/16',
-      privateSubnetIds: ['subnet-0a', 'subnet-0b'],
-      privateSubnetIpv4CidrBlocks: ['10.1.0.0/20', '10.1.16.0/20'],
-    });
-    const kubectlProvider = eks.KubectlProvider.fromKubectlProviderAttributes(stack, 'Kubectl', {
-      serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:kubectl', role: iam.Role.fromRoleArn(stack, 'KubectlRole', 'arn:aws:iam::123456789012:role/kubectl'),
-    });
+    const { vpc, kubectlProvider } = importedClusterNetwork(stack);
     const cluster = FxCluster.fromClusterAttributes(stack, 'Cluster', {
       clusterName: 'shared-eks',
       vpc,

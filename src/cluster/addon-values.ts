@@ -1,5 +1,6 @@
 import { FxAddonSelection, IFxAddon } from './addon';
-import { check } from '../core/errors';
+import { check, runningConstruct } from '../core/errors';
+import { noteRemovedAddon } from '../core/install-order';
 import { FxHelmChartVersion } from '../core/versions';
 
 /**
@@ -19,6 +20,13 @@ export function selectAddons(who: string, defaults: IFxAddon[], selection: FxAdd
     check(!(selection.remove ?? []).includes(addon.name), who, 'addons.replace', addon.name, 'an add-on not also in addons.remove');
     check(!replacements.has(addon.name), who, 'addons.replace', addon.name, 'one replacement per add-on');
     replacements.set(addon.name, addon);
+  }
+  // A need of what a removed add-on provided then names the add-on to keep.
+  const cluster = runningConstruct();
+  for (const addon of defaults) {
+    if (cluster && (selection.remove ?? []).includes(addon.name)) {
+      noteRemovedAddon(cluster, addon.name, addon.provides, `addons.remove of ${who} at ${cluster.node.path}`);
+    }
   }
   return [
     ...defaults.filter((a) => !(selection.remove ?? []).includes(a.name)).map((a) => replacements.get(a.name) ?? a),

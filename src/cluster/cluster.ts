@@ -27,7 +27,7 @@ import { createNodeGroup, resolveNodeGroups } from './nodegroups';
 import { FxAccessLevel, FxAutoscalerExpander, FxClusterAttributes, FxClusterProps, FxNodeAutoscaler, FxUpgradePolicy } from './props';
 import { createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
-import { check, FxValidationError, isIpv4Cidr, isUnresolved, nonInternetRangeOf, trackConstruct } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, nonInternetRangeOf, trackConstruct } from '../core/errors';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -181,6 +181,7 @@ export class FxCluster extends FxClusterBase {
     const network = props.vpc ? undefined : new FxNetwork(this, 'Network', {
       vpcCidr: props.vpcCidr ?? '10.0.0.0/16',
       natGateways: props.natGateways ?? settings.natGateways,
+      natGatewaysFromProfile: props.natGateways === undefined ? this.profile.name : undefined,
       availabilityZones: props.availabilityZones,
       interfaceEndpoints: props.interfaceEndpoints ?? [],
       logRetention,
@@ -381,11 +382,13 @@ function resolveEndpointAccess(props: FxClusterProps): eks.EndpointAccess {
   }
   if (allowlist === undefined) return eks.EndpointAccess.PUBLIC_AND_PRIVATE;
   check(allowlist.length > 0, WHO, 'endpointAllowlist', allowlist, 'at least one IPv4 CIDR block (use privateEndpointOnly for no public access)');
-  for (const cidr of allowlist) {
+  for (const [i, cidr] of allowlist.entries()) {
     check(isIpv4Cidr(cidr), WHO, 'endpointAllowlist', cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
     const reserved = isUnresolved(cidr) ? undefined : nonInternetRangeOf(cidr);
     check(reserved === undefined, WHO, 'endpointAllowlist', cidr,
       `public internet ranges (${cidr} is in the private or reserved range ${reserved}, which never reaches the public endpoint; in-VPC clients use the private endpoint)`);
+    check(isIpv4Network(cidr), WHO, 'endpointAllowlist', cidr, 'network addresses (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
+    check(allowlist.indexOf(cidr) === i, WHO, 'endpointAllowlist', cidr, 'each CIDR block once');
   }
   return eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...allowlist);
 }

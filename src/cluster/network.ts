@@ -17,6 +17,8 @@ export const SUBNET_ISOLATED = 'Isolated';
 export interface NetworkProps {
   readonly vpcCidr: string;
   readonly natGateways: number;
+  /** The profile that chose `natGateways`, when the prop was not set (named in errors). */
+  readonly natGatewaysFromProfile?: string;
   readonly availabilityZones?: string[];
   readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
   readonly logRetention: logs.RetentionDays;
@@ -143,7 +145,8 @@ function validateNetworkProps(props: NetworkProps): void {
   const names = props.interfaceEndpoints.map((e) => e.shortName);
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
   check(repeated === undefined, WHO, 'interfaceEndpoints', repeated, 'each AWS service once (one interface endpoint per service and VPC)');
-  check(Number.isInteger(props.natGateways) && props.natGateways >= 1 && props.natGateways <= 3, WHO, 'natGateways', props.natGateways,
+  check(Number.isInteger(props.natGateways) && props.natGateways >= 1 && props.natGateways <= 3, WHO,
+    props.natGatewaysFromProfile ? `natGateways (from profile ${props.natGatewaysFromProfile})` : 'natGateways', props.natGateways,
     'an integer from 1 to 3 (one per AZ at most; private subnets need egress)');
   if (props.availabilityZones && !Token.isUnresolved(props.availabilityZones)) {
     check(props.availabilityZones.length === 3 && new Set(props.availabilityZones).size === 3, WHO, 'availabilityZones',

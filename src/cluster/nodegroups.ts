@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
-import { check } from '../core/errors';
+import { check, FxValidationError } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { isLabelKey, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -38,44 +38,59 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     check(!seen.has(g.name), WHO, `${p}.name`, g.name, 'a name not used by another node group');
     seen.add(g.name);
 
+    // A value the user did not set comes from the profile, and the message says so.
+    const fromProfile = ` (from profile ${profile.name})`;
     const instanceTypes = g.instanceTypes ?? [s.nodeInstanceType];
+    const typesProp = `${p}.instanceTypes${g.instanceTypes === undefined ? fromProfile : ''}`;
     const capacityType = g.capacityType ?? eks.CapacityType.ON_DEMAND;
-    check(instanceTypes.length > 0, WHO, `${p}.instanceTypes`, [], 'at least one instance type');
+    check(instanceTypes.length > 0, WHO, typesProp, [], 'at least one instance type');
     for (const t of instanceTypes) {
       const name = t.toString();
-      if (Token.isUnresolved(name)) continue;
+      // aws-cdk-lib's Nodegroup reads the architecture of every instance type at synth.
+      if (Token.isUnresolved(name)) {
+        throw new FxValidationError(WHO, typesProp, '(a deploy-time token)',
+          "instance types known at synth such as new ec2.InstanceType('m7i.large') (the node group's AMI architecture is chosen from them)");
+      }
       const problem = instanceTypeProblem(name);
-      check(problem === undefined, WHO, `${p}.instanceTypes`, name, `an EC2 instance type such as m7i.large (${problem})`);
-      check(isAtLeastT3Medium(name), WHO, `${p}.instanceTypes`, name,
+      check(problem === undefined, WHO, typesProp, name, `an EC2 instance type such as m7i.large (${problem})`);
+      check(isAtLeastT3Medium(name), WHO, typesProp, name,
         'instance types of at least t3.medium (2 vCPU, 4 GiB): burstable t*.medium or larger, other families .large or larger');
     }
     if (capacityType === eks.CapacityType.SPOT) {
-      check(instanceTypes.length >= 2, WHO, `${p}.instanceTypes`, instanceTypes.map(String),
+      check(instanceTypes.length >= 2, WHO, typesProp, instanceTypes.map(String),
         'at least two instance types for a spot node group (spot capacity is reclaimed per instance pool)');
     }
-    const archs = new Set(instanceTypes.filter((t) => !Token.isUnresolved(t.toString())).map((t) => t.architecture));
-    check(archs.size <= 1, WHO, `${p}.instanceTypes`, instanceTypes.map(String), 'instance types of a single CPU architecture');
+    const archs = new Set(instanceTypes.map((t) => t.architecture));
+    check(archs.size <= 1, WHO, typesProp, instanceTypes.map(String), 'instance types of a single CPU architecture');
 
+    // What the user set is checked as given, before any default is derived from it.
+    const known = (n: number | undefined): n is number => n !== undefined && !Token.isUnresolved(n);
+    if (g.minSize !== undefined) check(Number.isInteger(g.minSize) && g.minSize >= 0, WHO, `${p}.minSize`, g.minSize, 'an integer of 0 or more');
+    if (g.maxSize !== undefined) check(Number.isInteger(g.maxSize) && g.maxSize >= 1, WHO, `${p}.maxSize`, g.maxSize, 'an integer of at least 1');
+    if (g.desiredSize !== undefined) check(Number.isInteger(g.desiredSize) && g.desiredSize >= 0, WHO, `${p}.desiredSize`, g.desiredSize, 'an integer of 0 or more');
     // Defaults are derived from the sizes that were given, but never from a deploy-time token (a
     // Number parameter): a token is passed on as it is and never copied into another size.
-    const known = (n: number | undefined): n is number => n !== undefined && !Token.isUnresolved(n);
     const minSize = g.minSize ?? (known(g.maxSize) ? Math.min(s.nodeMinSize, g.maxSize) : s.nodeMinSize);
     const maxSize = g.maxSize ?? (known(minSize) ? Math.max(s.nodeMaxSize, minSize) : s.nodeMaxSize);
     const desiredSize = g.desiredSize ?? (known(minSize) && known(maxSize)
       ? Math.min(Math.max(s.nodeDesiredSize, minSize), maxSize)
       : (known(minSize) ? minSize : undefined));
-    check(Number.isInteger(minSize) && minSize >= 0, WHO, `${p}.minSize`, minSize, 'an integer of 0 or more');
-    check(Number.isInteger(maxSize) && maxSize >= 1 && (!known(minSize) || maxSize >= minSize), WHO, `${p}.maxSize`, maxSize,
+    const sizeProp = (name: 'minSize' | 'maxSize' | 'desiredSize') => `${p}.${name}${g[name] === undefined ? fromProfile : ''}`;
+    check(Number.isInteger(minSize) && minSize >= 0, WHO, sizeProp('minSize'), minSize, 'an integer of 0 or more');
+    check(Number.isInteger(maxSize) && maxSize >= 1 && (!known(minSize) || maxSize >= minSize), WHO, sizeProp('maxSize'), maxSize,
       `an integer of at least 1 and at least minSize (${minSize})`);
     if (desiredSize !== undefined) {
       check(Number.isInteger(desiredSize) && (!known(minSize) || desiredSize >= minSize) && (!known(maxSize) || desiredSize <= maxSize),
-        WHO, g.desiredSize === undefined ? `${p}.minSize` : `${p}.desiredSize`, g.desiredSize ?? minSize,
+        WHO, g.desiredSize === undefined ? sizeProp('minSize') : `${p}.desiredSize`, g.desiredSize ?? minSize,
         `an integer between minSize and maxSize (${minSize}..${maxSize})`);
     }
 
     const diskSize = g.diskSize ?? Size.gibibytes(50);
-    const gib = diskSize.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
-    check(gib >= 20 && gib <= 16384, WHO, `${p}.diskSize`, `${gib} GiB`, 'from 20 to 16384 GiB');
+    if (!diskSize.isUnresolved()) {
+      const gib = diskSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+      check(Number.isInteger(gib) && gib >= 20 && gib <= 16384, WHO, `${p}.diskSize`, Number.isInteger(gib) ? `${gib} GiB` : diskSize.toString(),
+        'from 20 to 16384 GiB, in whole GiB (EBS volume sizes)');
+    }
 
     for (const [j, taint] of (g.taints ?? []).entries()) {
       check(!!taint.key && !!taint.effect, WHO, `${p}.taints[${j}]`, taint, 'a taint with a key and an effect');
@@ -110,7 +125,8 @@ export function createNodeGroup(scope: Construct, cluster: eks.Cluster, g: FxNod
     volumeType: ec2.EbsDeviceVolumeType.GP3,
     deleteOnTermination: true,
   });
-  const gib = g.diskSize!.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
+  // A deploy-time size (Size.gibibytes(<Number parameter>)) is passed on as it is.
+  const gib = g.diskSize!.toGibibytes();
   const launchTemplate = new ec2.LaunchTemplate(group, 'LaunchTemplate', {
     requireImdsv2: true,
     httpPutResponseHopLimit: 1,

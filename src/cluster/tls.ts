@@ -84,6 +84,10 @@ function validateDomain(options: FxAcmTlsOptions, method: string): void {
   const domain = options.domainName;
   check(typeof domain === 'string' && isHostname(domain.toLowerCase()) && !domain.startsWith('*.'), WHO, `${method}.domainName`, domain,
     'a fully qualified domain name such as fx.example.com (no wildcard: *.<domainName> is always covered)');
+  // Route hosts, Ingress hosts and certificate names are compared and written in lowercase: a mixed-case
+  // domain would match no route host.
+  check(Token.isUnresolved(domain) || domain === domain.toLowerCase(), WHO, `${method}.domainName`, domain,
+    `a lowercase domain name ('${domain.toLowerCase()}'): route hosts and Kubernetes host names are lowercase`);
   const zoneName = zoneNameOf(options.hostedZone);
   check(zoneName === undefined || Token.isUnresolved(zoneName) || Token.isUnresolved(domain)
     || domain.toLowerCase() === trimDot(zoneName) || domain.toLowerCase().endsWith(`.${trimDot(zoneName)}`),

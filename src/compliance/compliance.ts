@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as config from 'aws-cdk-lib/aws-config';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -205,6 +205,13 @@ export class FxCompliance extends Construct {
     check(notify === false || props.topic !== undefined, WHO, 'notifyNonCompliance', notify,
       'false unless a topic is given (topic, e.g. FxObservability\'s alarmTopic)');
     check(KUBERNETES_MINOR.test(oldestVersion), WHO, 'oldestSupportedKubernetesVersion', oldestVersion, 'a Kubernetes minor such as 1.33');
+    // Below the library's minimum the rule proves nothing; above the cluster's own minor it flags the platform's own cluster.
+    const minor = (v: string) => Number(v.split('.')[1]);
+    const clusterVersion = cluster.kubernetesVersion;
+    check(Token.isUnresolved(oldestVersion) || !KUBERNETES_MINOR.test(clusterVersion)
+      || (minor(oldestVersion) >= minor(FxVersions.MINIMUM_KUBERNETES_VERSION) && minor(oldestVersion) <= minor(clusterVersion)),
+    WHO, 'oldestSupportedKubernetesVersion', oldestVersion,
+    `a minor from ${FxVersions.MINIMUM_KUBERNETES_VERSION} (the oldest Fx supports) to ${clusterVersion} (the cluster's own, which the rule would otherwise flag)`);
     if (!ownRecorder) {
       const recorderOnly: Array<[string, unknown]> = [
         ['recordingFrequency', props.recordingFrequency],

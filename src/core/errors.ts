@@ -40,6 +40,15 @@ export function trackConstruct(construct: IConstruct): void {
  * `new <Class>` frame whose class was registered by `trackConstruct`.
  */
 function runningConstructPath(): string | undefined {
+  return runningConstruct()?.node.path;
+}
+
+/**
+ * The innermost tracked Fx construct whose constructor is on the call stack, if any.
+ *
+ * @internal
+ */
+export function runningConstruct(): IConstruct | undefined {
   if (LIVE.size === 0) return undefined;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 200;
@@ -47,7 +56,7 @@ function runningConstructPath(): string | undefined {
   Error.stackTraceLimit = limit;
   for (const match of stack.matchAll(/at new (\w+)/g)) {
     const construct = LIVE.get(match[1]);
-    if (construct) return construct.node.path;
+    if (construct) return construct;
   }
   return undefined;
 }
@@ -58,12 +67,32 @@ export function check(ok: boolean, construct: string, prop: string, value: unkno
   if (!ok) throw new FxValidationError(construct, prop, value, allowed);
 }
 
-/** True when the value is (or contains) a CDK token whose real value is only known at deploy time. */
+/**
+ * True when the value is (or contains) a CDK token whose real value is only known at deploy time:
+ * a string or number token, a list token or one of its elements (`#{Token[...]}`: an element of a
+ * CommaDelimitedList parameter), a number token formatted into a message value (`${n} GiB`), or a
+ * `Duration`/`Size` of a token in words (`<token> days`).
+ */
 export function isUnresolved(value: unknown): boolean {
-  if (typeof value === 'string' || typeof value === 'number') return Token.isUnresolved(value);
+  if (typeof value === 'number') return Token.isUnresolved(value);
+  if (typeof value === 'string') {
+    return Token.isUnresolved(value) || value.includes('#{Token[') || value.includes('<token>')
+      || (value.match(NUMBER) ?? []).some((n) => Token.isUnresolved(Number(n)));
+  }
   if (Array.isArray(value)) return Token.isUnresolved(value) || value.some((v) => isUnresolved(v));
   return false;
 }
+
+/**
+ * A `Duration` or `Size` of a deploy-time number as given, the number shown as `<token>`
+ * (`Duration.days(<token>)`), for messages that refuse one.
+ */
+export function tokenDescription(value: { toString(): string }): string {
+  return value.toString().replace(NUMBER, '<token>');
+}
+
+/** Numbers in exponent notation: how an encoded number token reads once formatted into a string. */
+const NUMBER = /-?\d+(\.\d+)?e[+-]\d+/g;
 
 function formatValue(value: unknown): string {
   if (value === undefined) return '(undefined)';

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { check, FxValidationError } from './errors';
+import { check, FxValidationError, runningConstruct } from './errors';
 
 /**
  * Named things one part of the platform installs and others wait for.
@@ -57,6 +57,68 @@ export class FxCapability {
 
 const CAPABILITY = /^[a-z0-9][a-z0-9.:/-]*$/;
 
+/** Which prop of an Fx construct class makes it need a capability: class name, then capability. */
+const REASONS = new Map<string, Map<string, string>>();
+
+/**
+ * Declares why instances of the Fx construct class `owner` need each capability (`prop 'route'`),
+ * so that a need nobody provides names the prop that caused it. Call once, next to the class's
+ * validation.
+ *
+ * @internal
+ */
+export function explainNeeds(owner: string, reasons: { [capability: string]: string }): void {
+  const map = REASONS.get(owner) ?? new Map<string, string>();
+  for (const [capability, reason] of Object.entries(reasons)) map.set(capability, reason);
+  REASONS.set(owner, map);
+}
+
+/** A default add-on a cluster was told not to install, and what it would have provided. */
+interface RemovedAddon {
+  readonly name: string;
+  readonly provides: string[];
+  /** How it was removed, for the message (`addons.remove of FxCluster at Platform/Cluster`). */
+  readonly by: string;
+}
+const REMOVED = new WeakMap<IConstruct, RemovedAddon[]>();
+
+/**
+ * Records that `cluster` does not install the default add-on `name`, so that a need of one of
+ * `provides` says which add-on to keep.
+ *
+ * @internal
+ */
+export function noteRemovedAddon(cluster: IConstruct, name: string, provides: string[], by: string): void {
+  REMOVED.set(cluster, [...(REMOVED.get(cluster) ?? []), { name, provides: [...provides], by }]);
+}
+
+/** What installs each capability of the library, for the message of a need nobody provides. */
+const PROVIDED_BY: { [capability: string]: string } = {
+  [FxCapability.NODES]: 'node groups (FxCluster nodeGroups or nodeAutoscaler)',
+  [FxCapability.POD_IDENTITY]: 'the EKS Pod Identity agent (FxCluster installs it)',
+  [FxCapability.EBS_CSI]: 'the aws-ebs-csi-driver EKS add-on (FxCluster installs it)',
+  [FxCapability.EFS_CSI]: 'the aws-efs-csi-driver EKS add-on (FxCluster installs it)',
+  [FxCapability.SNAPSHOT_CRDS]: 'the snapshot-controller EKS add-on (FxCluster installs it)',
+  [FxCapability.STORAGE_CLASSES]: 'the storage classes (FxCluster installs them)',
+  [FxCapability.METRICS_API]: "the 'metrics-server' add-on (FxMetricsServerAddon)",
+  [FxCapability.AWS_LOAD_BALANCER_CONTROLLER]: "the 'aws-load-balancer-controller' add-on (FxLoadBalancerControllerAddon)",
+  [FxCapability.TRAEFIK_CRDS]: "the 'traefik' add-on (FxTraefikAddon)",
+  [FxCapability.TRAEFIK_MIDDLEWARES]: "the 'traefik' add-on (FxTraefikAddon)",
+  [FxCapability.EXTERNAL_SECRETS_CRDS]: "the 'external-secrets' add-on (FxExternalSecretsAddon)",
+  [FxCapability.EXTERNAL_SECRETS_WEBHOOK]: "the 'external-secrets' add-on (FxExternalSecretsAddon)",
+  [FxCapability.CLUSTER_SECRET_STORE]: "the 'external-secrets' add-on (FxExternalSecretsAddon)",
+  [FxCapability.CERT_MANAGER_CRDS]: "the 'cert-manager' add-on (FxCertManagerAddon, with tls FxTls.letsEncrypt())",
+  [FxCapability.CERT_MANAGER_WEBHOOK]: "the 'cert-manager' add-on (FxCertManagerAddon, with tls FxTls.letsEncrypt())",
+  [FxCapability.PROMETHEUS_OPERATOR_CRDS]: 'an FxObservability on this cluster (its kube-prometheus-stack installs the Prometheus operator CRDs)',
+  [FxCapability.VELERO_CRDS]: "the 'velero' add-on (FxVeleroAddon)",
+  [FxCapability.ELASTIC_CRDS]: 'an FxObservability with elk on this cluster (the ECK operator)',
+};
+
+/** Why a consumer was registered: the Fx construct whose constructor created it and the prop. */
+interface Cause {
+  readonly owner?: IConstruct;
+}
+
 /**
  * The install-order registry of one cluster.
  *
@@ -106,13 +168,32 @@ export class InstallOrder {
         if (provider !== construct) this.link(construct, provider, capability);
       }
       if (first) {
+        const cause: Cause = { owner: runningConstruct() };
         construct.node.addValidation({
-          validate: () => this.providers.has(capability)
-            ? []
-            : [`${this.who}: ${construct.node.path} needs '${capability}' but nothing on this cluster provides it; install the component that provides it`],
+          validate: () => this.providers.has(capability) ? [] : [this.unprovided(construct, capability, cause)],
         });
       }
     }
+  }
+
+  /**
+   * The message of a need nobody provides: the consumer, the Fx construct and prop that caused it,
+   * and how to fix it (the removed add-on to keep, or what installs the capability).
+   */
+  private unprovided(construct: IConstruct, capability: string, cause: Cause): string {
+    const where = this.home ? `${this.who} at ${this.home.node.path}` : this.who;
+    const owner = cause.owner && cause.owner !== this.home && cause.owner !== construct ? cause.owner : undefined;
+    let neededBy = '';
+    if (owner) {
+      const reason = REASONS.get(owner.constructor.name)?.get(capability);
+      neededBy = ` (needed by ${owner.constructor.name} at ${owner.node.path}${reason ? `: ${reason}` : ''})`;
+    }
+    const removed = this.home && (REMOVED.get(this.home) ?? []).find((a) => a.provides.includes(capability));
+    const fix = removed
+      ? `add-on '${removed.name}' was removed by ${removed.by}: keep it, or install an add-on that provides '${capability}' (addons.replace or addons.extra)`
+      : `install ${PROVIDED_BY[capability] ?? `an add-on whose provides lists '${capability}' (IFxAddon) or a resource registered with registerProvider`}`
+        + (this.who.includes('fromClusterAttributes') ? `, or list '${capability}' in installedCapabilities if the cluster already has it` : '');
+    return `${where}: ${construct.node.path} needs '${capability}' but nothing on this cluster provides it${neededBy}; ${fix}`;
   }
 
   /** The constructs that provide a capability (empty when none does). */

@@ -6,6 +6,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
  */
 const FAMILIES = new Set<string>(Object.values(ec2.InstanceClass).filter((v) => /^[a-z]{1,4}\d/.test(v) || v.startsWith('u-')));
 const SIZES = new Set<string>(Object.values(ec2.InstanceSize));
+const BURSTABLE_SIZES = new Set(['nano', 'micro', 'small', 'medium', 'large', 'xlarge', '2xlarge']);
+
+/** Whether `family` is an EC2 instance family aws-cdk-lib knows (`m7g`, `c7i`). @internal */
+export function isInstanceFamily(family: string): boolean {
+  return FAMILIES.has(family);
+}
 
 /**
  * Why an instance type name (`m7g.large`, or `db.m7g.large` with `prefix: 'db.'`) is not a real
@@ -20,5 +26,10 @@ export function instanceTypeProblem(name: string, prefix: string = ''): string |
   const [family, size] = parts;
   if (!FAMILIES.has(family)) return `there is no instance family '${family}'`;
   if (!SIZES.has(size)) return `there is no size '${size}'`;
+  // Sizes that exist in no family of the kind: burstable T families stop at 2xlarge and have no
+  // metal; nano and micro exist only in T families; Mac instances are metal only.
+  if (/^t\d/.test(family) && !BURSTABLE_SIZES.has(size)) return `burstable family '${family}' has sizes nano to 2xlarge only, not '${size}'`;
+  if (!/^t\d/.test(family) && (size === 'nano' || size === 'micro')) return `size '${size}' exists only in burstable T families, not in '${family}'`;
+  if (family.startsWith('mac') && !size.startsWith('metal')) return `Mac family '${family}' has metal sizes only, not '${size}'`;
   return undefined;
 }

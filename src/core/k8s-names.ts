@@ -1,3 +1,5 @@
+import { Token } from 'aws-cdk-lib';
+
 /** Kubernetes naming and quantity rules, shared by every construct that writes Kubernetes objects. */
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -42,8 +44,13 @@ export function isQuantity(value: string): boolean {
   return QUANTITY.test(value);
 }
 
-/** The numeric value of a Kubernetes quantity (cores for CPU, bytes for memory). */
+/**
+ * The numeric value of a Kubernetes quantity (cores for CPU, bytes for memory). A deploy-time token
+ * gives a number token: comparisons with it are not decided at synth, and the checks that use it
+ * skip the token.
+ */
 export function quantityValue(value: string): number {
+  if (Token.isUnresolved(value)) return Token.asNumber(value);
   const m = QUANTITY.exec(value);
   if (!m) throw new Error(`not a Kubernetes quantity: ${value}`);
   return Number(m[1]) * SUFFIX[m[3] ?? ''];

@@ -10,6 +10,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeServiceRoleFindings } from './nag';
 import { FxServiceRoleOptions, FxServiceRoleRemoval, IFxServiceRoleDatabase } from './service-role-options';
+import { checkLiteralRotation } from './validation';
 import { IFxWorkloadDatabaseRole } from '../core/contracts';
 import { check, trackConstruct } from '../core/errors';
 
@@ -336,6 +337,7 @@ function validateServiceRole(database: IFxServiceRoleDatabase, name: string, sch
   check(SCHEMA_NAME.test(schema), WHO, 'schema', schema, 'lowercase letters, digits and _, starting with a letter or _, at most 63 characters');
   check(schema !== 'public' && schema !== 'information_schema' && !schema.startsWith('pg_'), WHO, 'schema', schema,
     'a schema of its own: not public, information_schema or pg_*');
+  checkLiteralRotation(schedule, WHO);
   const days = schedule.toDays({ integral: false });
   check(Number.isInteger(days) && days >= 1 && days <= 365, WHO, 'rotationSchedule', `${days} days`, 'a whole number of days from 1 to 365');
 }

@@ -60,8 +60,10 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const engineVersion = props.engineVersion ?? cluster.versions.postgresEngineVersion;
   const major = v.validateEngineVersion(engineVersion);
   const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(engineVersion, major) });
+  // A value the user did not set comes from the profile, and the message says so.
+  const from = (given: unknown, prop: string) => (given === undefined ? `${prop} (from profile ${profile.name})` : prop);
   const instanceType = props.instanceType ?? profile.databaseInstanceType;
-  v.validateInstanceType('instanceType', instanceType);
+  v.validateInstanceType(from(props.instanceType, 'instanceType'), instanceType);
   const replicaInstanceType = props.readReplicaInstanceType ?? instanceType;
   v.validateInstanceType('readReplicaInstanceType', replicaInstanceType);
 
@@ -69,12 +71,12 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const maximum = props.maxAllocatedStorage ?? profile.databaseMaxAllocatedStorage;
   const allocatedGiB = allocated.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
   const maxAllocatedGiB = maximum.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-  v.validateStorage(allocatedGiB, maxAllocatedGiB);
+  v.validateStorage(allocatedGiB, maxAllocatedGiB, from(props.allocatedStorage, 'allocatedStorage'), from(props.maxAllocatedStorage, 'maxAllocatedStorage'));
 
   const port = props.port ?? 5433;
   v.validatePort(port);
   const backupRetention = props.backupRetention ?? profile.backupRetention;
-  v.validateBackupRetention(backupRetention);
+  v.validateBackupRetention(backupRetention, from(props.backupRetention, 'backupRetention'));
   const backupWindow = props.preferredBackupWindow ?? '03:00-04:00';
   const maintenanceWindow = props.preferredMaintenanceWindow ?? 'sun:06:00-sun:07:00';
   v.validateWindows(backupWindow, maintenanceWindow);
@@ -84,7 +86,8 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   v.validateRotation(rotationSchedule);
   const dailyRetention = props.dailyBackupRetention ?? profile.backupRetention;
   const weeklyRetention = props.weeklyBackupRetention ?? profile.databaseWeeklyBackupRetention;
-  v.validatePlanRetention(dailyRetention, weeklyRetention);
+  v.validatePlanRetention(dailyRetention, weeklyRetention, from(props.dailyBackupRetention, 'dailyBackupRetention'),
+    from(props.weeklyBackupRetention, 'weeklyBackupRetention'));
   const parameters = props.parameters ?? {};
   v.validateParameters(parameters, Number(major));
   v.validateSlowQueryThreshold(props.slowQueryThreshold ?? Duration.seconds(1));

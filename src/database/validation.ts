@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { check, FxValidationError } from '../core/errors';
+import { check, FxValidationError, tokenDescription } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
 
@@ -100,14 +100,14 @@ export function validateInstanceType(prop: string, instanceType: ec2.InstanceTyp
 }
 
 /** Allocated and maximum storage in GiB. */
-export function validateStorage(allocated: number, maximum: number): void {
-  check(Number.isInteger(allocated) && allocated >= GIB_MIN && allocated <= GIB_MAX, WHO, 'allocatedStorage', `${allocated} GiB`,
+export function validateStorage(allocated: number, maximum: number, allocatedProp = 'allocatedStorage', maximumProp = 'maxAllocatedStorage'): void {
+  check(Number.isInteger(allocated) && allocated >= GIB_MIN && allocated <= GIB_MAX, WHO, allocatedProp, `${allocated} GiB`,
     `${GIB_MIN} to ${GIB_MAX} GiB of gp3 storage`);
-  check(Number.isInteger(maximum) && maximum > allocated && maximum <= GIB_MAX, WHO, 'maxAllocatedStorage', `${maximum} GiB`,
+  check(Number.isInteger(maximum) && maximum > allocated && maximum <= GIB_MAX, WHO, maximumProp, `${maximum} GiB`,
     `more than allocatedStorage (${allocated} GiB) and at most ${GIB_MAX} GiB`);
   // RDS refuses a maximum storage threshold less than 10% above the allocated storage.
   const step = Math.ceil((allocated * 11) / 10);
-  check(maximum >= step, WHO, 'maxAllocatedStorage', `${maximum} GiB`,
+  check(maximum >= step, WHO, maximumProp, `${maximum} GiB`,
     `at least 10% above allocatedStorage (${allocated} GiB), i.e. ${step} GiB or more (RDS storage autoscaling's minimum)`);
 }
 
@@ -148,17 +148,19 @@ export function validateSlowQueryThreshold(threshold: Duration): void {
 }
 
 /** Automated backup retention. */
-export function validateBackupRetention(retention: Duration): void {
+export function validateBackupRetention(retention: Duration, prop = 'backupRetention'): void {
   const days = retention.toDays({ integral: false });
-  check(Number.isInteger(days) && days >= 1 && days <= 35, WHO, 'backupRetention', `${days} days`, '1 to 35 days');
+  // Whole days as days; anything else as given (Duration.hours(36)), which RDS would round silently.
+  check(Number.isInteger(days) && days >= 1 && days <= 35, WHO, prop, Number.isInteger(days) ? `${days} days` : retention.toString(),
+    '1 to 35 days, in whole days');
 }
 
 /** AWS Backup retention of the daily and weekly rules. */
-export function validatePlanRetention(daily: Duration, weekly: Duration): void {
+export function validatePlanRetention(daily: Duration, weekly: Duration, dailyProp = 'dailyBackupRetention', weeklyProp = 'weeklyBackupRetention'): void {
   const d = daily.toDays({ integral: false });
   const w = weekly.toDays({ integral: false });
-  check(Number.isInteger(d) && d >= 1, WHO, 'dailyBackupRetention', `${d} days`, 'a whole number of days, at least 1');
-  check(Number.isInteger(w) && w >= d && w >= 7, WHO, 'weeklyBackupRetention', `${w} days`,
+  check(Number.isInteger(d) && d >= 1, WHO, dailyProp, `${d} days`, 'a whole number of days, at least 1');
+  check(Number.isInteger(w) && w >= d && w >= 7, WHO, weeklyProp, `${w} days`,
     `a whole number of days, at least 7 and at least dailyBackupRetention (${d} days)`);
 }
 
@@ -194,8 +196,20 @@ export function validateMonitoringInterval(interval: Duration): void {
   check(MONITORING_INTERVALS.includes(seconds), WHO, 'monitoringInterval', `${seconds} seconds`, `one of ${MONITORING_INTERVALS.join(', ')} seconds`);
 }
 
+/**
+ * A rotation period must be known at synth: aws-cdk-lib's RotationSchedule converts it into a
+ * schedule expression of days, which a deploy-time value cannot be.
+ */
+export function checkLiteralRotation(schedule: Duration, who: string = WHO): void {
+  if (schedule.isUnresolved()) {
+    throw new FxValidationError(who, 'rotationSchedule', tokenDescription(schedule),
+      "a duration known at synth such as Duration.days(30) (Secrets Manager's schedule expression is written at synth)");
+  }
+}
+
 /** Master password rotation period. */
 export function validateRotation(schedule: Duration): void {
+  checkLiteralRotation(schedule);
   const days = schedule.toDays({ integral: false });
   check(Number.isInteger(days) && days >= 1 && days <= 365, WHO, 'rotationSchedule', `${days} days`, 'a whole number of days from 1 to 365');
 }

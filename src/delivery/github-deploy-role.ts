@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeDeployRoleFindings } from './nag';
 import { claimAccountSingleton } from '../core/environment';
-import { check, trackConstruct } from '../core/errors';
+import { check, FxValidationError, tokenDescription, trackConstruct } from '../core/errors';
+import { isLabelValue } from '../core/k8s-names';
 import { TAG_COMPONENT, TAG_PLATFORM, tagPlatform } from '../core/tags';
 
 const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
@@ -109,6 +110,11 @@ export class FxGithubDeployRole extends Construct {
         && !branch.includes('//') && !branch.includes('..'), NAME, `branches[${i}]`, branch,
       "a branch name such as 'main' or 'release/1.x' (no wildcards; without 'refs/heads/', which the trust adds)"));
     check(/^[a-z0-9]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier, 'the bootstrap qualifier: up to 10 lowercase letters or digits');
+    if (maxSession.isUnresolved()) {
+      // aws-cdk-lib's iam.Role compares the duration with its 1..12 hour range at synth.
+      throw new FxValidationError(NAME, 'maxSessionDuration', tokenDescription(maxSession),
+        'a duration known at synth from 1 to 12 hours (iam.Role checks the range at synth)');
+    }
     check(maxSession.toSeconds() >= 3600 && maxSession.toSeconds() <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
 
     const createProvider = props.createOidcProvider ?? false;
@@ -143,6 +149,10 @@ export class FxGithubDeployRole extends Construct {
         `arn:${stack.partition}:iam::${stack.account}:role/cdk-${qualifier}-${kind}-role-${stack.account}-${stack.region}`),
     }));
     const platformName = props.platformName ?? stack.stackName;
+    // The tag value FxCluster writes on the platform's repositories: a name FxCluster refuses matches none.
+    check(Token.isUnresolved(platformName) || (isLabelValue(platformName) && platformName !== '' && platformName.length <= 40), NAME,
+      props.platformName === undefined ? 'platformName (from the stack name)' : 'platformName', platformName,
+      "the cluster's platformName: up to 40 letters, digits, -, _ and ., starting and ending with a letter or digit");
     this.role.addToPolicy(new iam.PolicyStatement({
       sid: 'EcrLogin',
       actions: ['ecr:GetAuthorizationToken'],

@@ -176,6 +176,8 @@ class ServiceObjects {
       if (kind === 'http-service') this.monitoring(this.spec.monitoring, this.spec.metrics);
       else if (kind === 'worker') this.podMonitor(this.spec.metrics);
     }
+    // Workers and jobs serve no traffic Traefik could measure: they are watched through kube-state-metrics.
+    if (this.spec.monitoring && kind !== 'http-service') this.workloadAlerts();
   }
 
   /** Shared claims (EFS) and ConfigMaps of the pod's file volumes. */
@@ -638,6 +640,49 @@ class ServiceObjects {
           : {}),
       },
     });
+  }
+
+  /**
+   * Alerts of a worker or a job from kube-state-metrics (part of the platform's Prometheus): a worker
+   * with no available replica or restarting, a Job (of a CronJob, or one-off) that failed, a CronJob
+   * that has not completed a run for three of its periods is left to the user (its period is a cron
+   * expression). The rule lives in the workload's namespace, like an HTTP service's.
+   */
+  private workloadAlerts(): void {
+    const n = this.spec.name;
+    const ns = this.ns;
+    const labels = (severity: string) => ({ severity, service: n });
+    const stateful = this.spec.pod.claimTemplates.length > 0;
+    // Pods of a Deployment are <name>-<template hash>-<suffix>, of a StatefulSet <name>-<ordinal>, of a Job <job>-<suffix>.
+    const pods = stateful ? `${n}-[0-9]+` : `${n}-[a-z0-9]+-[a-z0-9]+`;
+    const rules = this.spec.workload.kind === 'worker' ? [
+      {
+        alert: 'FxWorkerDown',
+        expr: stateful
+          ? `kube_statefulset_status_replicas_available{namespace="${ns}",statefulset="${n}"} < 1`
+          : `kube_deployment_status_replicas_available{namespace="${ns}",deployment="${n}"} < 1`,
+        for: '5m',
+        labels: labels('critical'),
+        annotations: { summary: `${n} has no available replicas`, description: `Worker ${ns}/${n} has had no available replica for 5 minutes.` },
+      },
+      {
+        alert: 'FxWorkerRestarting',
+        expr: `sum(increase(kube_pod_container_status_restarts_total{namespace="${ns}",pod=~"${pods}",container="app"}[15m])) > 3`,
+        for: '0m',
+        labels: labels('warning'),
+        annotations: { summary: `${n} restarts repeatedly`, description: `Containers of worker ${ns}/${n} restarted more than 3 times in 15 minutes.` },
+      },
+    ] : [
+      {
+        alert: 'FxJobFailed',
+        // A CronJob's Jobs are <cronjob>-<minutes since epoch>; a one-off Job carries the workload's name and a hash.
+        expr: `sum(kube_job_status_failed{namespace="${ns}",job_name=~"${n}-[a-z0-9]+"}) > 0`,
+        for: '0m',
+        labels: labels('warning'),
+        annotations: { summary: `a Job of ${n} failed`, description: `A Job of ${ns}/${n} exhausted its retries (backoffLimit) or its deadline.` },
+      },
+    ];
+    this.obj('PrometheusRule', crd.KubePrometheusRule, this.meta(n), { spec: { groups: [{ name: `${ns}.${n}`, rules }] } });
   }
 
   private monitoring(monitoring: MonitoringSpec, metrics: { port: number; path: string }): void {

@@ -75,6 +75,8 @@ function checkReference(reference: string): void {
   }
   const registry = segments.length > 1 && /[.:]|^localhost$/.test(segments[0]) ? segments.shift()! : undefined;
   if (registry !== undefined && !REGISTRY.test(registry)) throw allowed(`'${registry}' is not a registry host[:port]`);
+  const port = registry?.includes(':') ? Number(registry.split(':')[1]) : undefined;
+  if (port !== undefined && !(port >= 1 && port <= 65535)) throw allowed(`registry port ${port} is not from 1 to 65535`);
   for (const segment of segments) {
     if (segment === '') throw allowed('a path segment is empty');
     if (!PATH_COMPONENT.test(segment)) throw allowed(`path segment '${segment}' must be lowercase letters and digits separated by ., _, __ or -`);

@@ -639,9 +639,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     for (const kind of ['cpu', 'memory'] as const) {
       const given = props.quota?.[kind];
       const limit = v.limits[kind];
-      if (given !== undefined) {
-        check(isQuantity(given) && quantityValue(given) > 0, WHO, `quota.${kind}`, given, "a positive Kubernetes quantity such as '4', '4000m', '8Gi'");
-      }
+      const prop = given !== undefined ? `quota.${kind}` : `quota.${kind} (from profile ${props.cluster.profile.name})`;
+      check(isQuantity(quota[kind]) && quantityValue(quota[kind]) > 0, WHO, prop, quota[kind], "a positive Kubernetes quantity such as '4', '4000m', '8Gi'");
       if (isUnresolved(quota[kind]) || isUnresolved(limit) || !isQuantity(limit)) continue;
       if (quantityValue(quota[kind]) >= quantityValue(limit)) continue;
       const limitProp = `resources.${kind}Limit`;
@@ -671,7 +670,12 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
 
   private validateRoute(route: FxRoute): void {
     const hosts = [route.host, ...(route.additionalHosts ?? [])];
-    hosts.forEach((h, i) => check(isHostname(h), WHO, i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`, h, 'a lowercase fully qualified host name such as api.example.com'));
+    hosts.forEach((h, i) => {
+      const prop = i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`;
+      // Traefik's Host() matcher compares names exactly: a wildcard would match nothing.
+      check(!h.includes('*'), WHO, prop, h, 'a host name without a wildcard (Traefik Host() matches exact names; list each host in additionalHosts)');
+      check(isHostname(h), WHO, prop, h, 'a lowercase fully qualified host name such as api.example.com');
+    });
     const prefix = route.pathPrefix ?? '/';
     check(prefix.startsWith('/') && !/[\s`]/.test(prefix), WHO, 'route.pathPrefix', prefix, "a path starting with '/' (no spaces or backticks)");
     if (route.rateLimit) {
@@ -686,6 +690,9 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       check(problem === undefined, WHO, 'route.circuitBreaker', route.circuitBreaker,
         'a Traefik circuit breaker expression: NetworkErrorRatio() or ResponseCodeRatio(from, to, from, to) compared with a float, '
         + `LatencyAtQuantileMS(<float>) compared with integer ms, joined by &&, || and parentheses (${problem})`);
+    }
+    if (route.ipAllowList !== undefined && !isUnresolved(route.ipAllowList)) {
+      check(route.ipAllowList.length > 0, WHO, 'route.ipAllowList', route.ipAllowList, 'at least one IPv4 CIDR block (leave it unset to allow every source)');
     }
     (route.ipAllowList ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
     if (route.maxRequestBodyBytes !== undefined) {

@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { check, FxValidationError } from '../core/errors';
+import { check, FxValidationError, trackConstruct } from '../core/errors';
 
 const WHO = 'FxServiceStacks';
 
@@ -62,6 +62,7 @@ export class FxServiceStacks extends Construct {
 
   constructor(scope: Construct, id: string, props: FxServiceStacksProps) {
     super(scope, id);
+    trackConstruct(this);
     this.perStack = props.servicesPerStack ?? 30;
     check(Number.isInteger(this.perStack) && this.perStack >= 1 && this.perStack <= 40, WHO, 'servicesPerStack', this.perStack,
       'an integer from 1 to 40 (at up to 25 KB of template per service, more risks the 1 MB template limit)');

@@ -1,4 +1,15 @@
+import { explainNeeds, FxCapability } from '../core/install-order';
 import { WIRING } from '../core/wiring';
+
+// What makes a service need each capability: a need nobody provides names the prop.
+explainNeeds('FxMicroservice', {
+  [FxCapability.NODES]: 'its pods',
+  [FxCapability.POD_IDENTITY]: 'its Pod Identity association',
+  [FxCapability.TRAEFIK_CRDS]: "prop 'route'",
+  [FxCapability.EXTERNAL_SECRETS_CRDS]: "prop 'secretEnv', 'database' or 'route.basicAuth', which External Secrets syncs",
+  [FxCapability.EXTERNAL_SECRETS_WEBHOOK]: "prop 'secretEnv', 'database' or 'route.basicAuth', which External Secrets syncs",
+  [FxCapability.PROMETHEUS_OPERATOR_CRDS]: "prop 'observability', its ServiceMonitor and PrometheusRule",
+});
 
 /** Largest value of a Kubernetes int32 field (replicas, ports, percentages, counts). */
 export const INT32_MAX = 2 ** 31 - 1;

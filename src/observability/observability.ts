@@ -19,7 +19,8 @@ import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack, NAMESPACE_CAPABILITY 
 import { FxDatabaseAlarmThresholds, FxObservabilityProps } from './props';
 import {
   prometheusRetention, resolveAlarmThresholds, resolveDatabaseThresholds, ResolvedAlarmThresholds, resolveElkSettings, validateBudget,
-  validateEmails, validateRetention, validateSamplingRate, validateSecretReference, validateVolume, WHO,
+  validateEmails, validateProfileReplicas, validateProfileResources, validateRetention, validateSamplingRate, validateSecretReference,
+  validateVolume, WHO,
 } from './validation';
 import type { IFxCluster } from '../cluster';
 import { IFxWorkloadObservability } from '../core/contracts';
@@ -115,11 +116,15 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
 
     validateEmails(emails);
     validateRetention(logRetention);
-    validateSamplingRate(traceSamplingRate);
-    const retention = prometheusRetention(props.metricsRetention ?? settings.metricsRetention);
+    const fromProfile = (given: unknown, prop: string) => (given === undefined ? `${prop} (from profile ${cluster.profile.name})` : prop);
+    validateSamplingRate(traceSamplingRate, fromProfile(props.traceSamplingRate, 'traceSamplingRate'));
+    const retention = prometheusRetention(props.metricsRetention ?? settings.metricsRetention, fromProfile(props.metricsRetention, 'metricsRetention'));
     const prometheusStorageGiB = validateVolume(props.prometheusStorage ? 'prometheusStorage' : 'prometheusStorage (the profile default)',
       props.prometheusStorage ?? settings.prometheusStorage);
     const grafanaStorageGiB = props.grafanaStorage ? validateVolume('grafanaStorage', props.grafanaStorage) : 10;
+    validateProfileReplicas(cluster.profile, 'prometheusReplicas');
+    validateProfileReplicas(cluster.profile, 'alertmanagerReplicas');
+    validateProfileResources(cluster.profile, elk);
     this.thresholds = resolveAlarmThresholds(cluster.profile, props.alarmThresholds);
     if (props.monthlyBudget !== undefined) validateBudget(props.monthlyBudget, emails);
     if (props.slackWebhook) validateSecretReference('slackWebhook', props.slackWebhook, 'Slack webhook URL');

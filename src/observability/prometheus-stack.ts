@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -230,7 +230,8 @@ export class MonitoringStack {
           replicas: settings.prometheusReplicas,
           retention: o.retention,
           // Prometheus deletes the oldest blocks before the volume fills up.
-          retentionSize: `${Math.floor(o.prometheusStorageGiB * 0.85)}GB`,
+          // 85% of the volume; for a deploy-time size, as many GB (10^9) as the volume has GiB (2^30): 93%.
+          retentionSize: Token.isUnresolved(o.prometheusStorageGiB) ? `${o.prometheusStorageGiB}GB` : `${Math.floor(o.prometheusStorageGiB * 0.85)}GB`,
           storageSpec: gp3(`${o.prometheusStorageGiB}Gi`),
           // Select ServiceMonitors, PodMonitors, Probes, ScrapeConfigs and rules of every namespace, not only the chart's.
           serviceMonitorSelectorNilUsesHelmValues: false,

@@ -2,10 +2,24 @@ import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token, Tokeni
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
-import { check, FxValidationError, isEmail } from '../core/errors';
+import { check, FxValidationError, isEmail, tokenDescription } from '../core/errors';
+import { explainNeeds, FxCapability } from '../core/install-order';
+import { isQuantity, quantityValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
 
 export const WHO = 'FxObservability';
+
+// What makes FxObservability need each capability: a need nobody provides names the cause.
+explainNeeds(WHO, {
+  [FxCapability.NODES]: 'its monitoring pods',
+  [FxCapability.POD_IDENTITY]: 'the AWS access of Grafana, Alertmanager, Container Insights and Fluent Bit',
+  [FxCapability.STORAGE_CLASSES]: "prop 'prometheusStorage' and the other volumes, on the gp3 StorageClass",
+  [FxCapability.TRAEFIK_CRDS]: 'the Grafana and Kibana routes (the cluster has a domain)',
+  [FxCapability.TRAEFIK_MIDDLEWARES]: 'the Grafana and Kibana routes (the cluster has a domain)',
+  [FxCapability.PROMETHEUS_OPERATOR_CRDS]: "prop 'elk', the Fluent Bit ServiceMonitor",
+  [FxCapability.EXTERNAL_SECRETS_CRDS]: "the Grafana admin secret and props 'slackWebhook' and 'pagerDutyKey', which External Secrets syncs",
+  [FxCapability.EXTERNAL_SECRETS_WEBHOOK]: "the Grafana admin secret and props 'slackWebhook' and 'pagerDutyKey', which External Secrets syncs",
+});
 
 // Practical address check (local@domain.tld); SNS and Budgets reject anything stranger anyway.
 // A PagerDuty integration/routing key is 32 lowercase alphanumerics: a secret *named* like that is
@@ -53,10 +67,10 @@ export function validateRetention(retention: logs.RetentionDays): void {
 }
 
 /** Prometheus' `retention` string for a Duration (`30d`, or `36h` when not whole days). @internal */
-export function prometheusRetention(retention: Duration): string {
-  if (retention.isUnresolved()) return `${Tokenization.stringifyNumber(deployTimeSeconds('metricsRetention', retention))}s`;
+export function prometheusRetention(retention: Duration, prop = 'metricsRetention'): string {
+  if (retention.isUnresolved()) return `${Tokenization.stringifyNumber(deployTimeSeconds(prop, retention))}s`;
   const seconds = retention.toSeconds();
-  check(seconds >= 7200 && seconds <= 3650 * 86400 && seconds % 3600 === 0, WHO, 'metricsRetention', retention.toHumanString(),
+  check(seconds >= 7200 && seconds <= 3650 * 86400 && seconds % 3600 === 0, WHO, prop, retention.toHumanString(),
     'whole hours from 2 hours (one Prometheus block) to 3650 days');
   return seconds % 86400 === 0 ? `${seconds / 86400}d` : `${seconds / 3600}h`;
 }
@@ -64,18 +78,56 @@ export function prometheusRetention(retention: Duration): string {
 /** @internal */
 export function validateVolume(prop: string, size: Size): number {
   if (size.isUnresolved()) {
-    // The size is formatted into Helm values (`<n>Gi`, Prometheus' retentionSize): a token would not survive that.
-    throw new FxValidationError(WHO, prop, '(a deploy-time token)', 'a size known at synth (it is written into the Helm values of the volume claim)');
+    // A deploy-time size reaches the Helm values and manifests as `<token>Gi` (CloudFormation joins it in); only
+    // gibibytes can be passed on without converting the unknown number.
+    try {
+      return size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+    } catch {
+      throw new FxValidationError(WHO, prop, tokenDescription(size), 'a deploy-time value only as Size.gibibytes(<token>) (whole GiB of a gp3 volume)');
+    }
   }
   const gib = size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-  check(Number.isInteger(gib) && gib >= 1 && gib <= 16384, WHO, prop, `${size.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`,
+  check(Number.isInteger(gib) && gib >= 1 && gib <= 16384, WHO, prop,
+    Number.isInteger(gib) ? `${gib} GiB` : `${size.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`,
     'whole GiB from 1 to 16384 (gp3 volume sizes)');
   return gib;
 }
 
+/**
+ * Replicas of a monitoring component from the profile (`prometheusReplicas`, `alertmanagerReplicas`):
+ * Helm writes them into an int32 `replicas`.
+ *
+ * @internal
+ */
+export function validateProfileReplicas(profile: FxProfile, setting: 'prometheusReplicas' | 'alertmanagerReplicas'): number {
+  const replicas = profile.settings[setting];
+  check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 10, WHO, `${setting} (from profile ${profile.name})`, replicas, 'an integer from 1 to 10');
+  return replicas;
+}
+
+/**
+ * Requests and limits the profile sets on Prometheus (always) and Elasticsearch and Kibana (with ELK):
+ * Kubernetes quantities, the memory limit at least the request, the JVM heap a `-Xmx` size.
+ *
+ * @internal
+ */
+export function validateProfileResources(profile: FxProfile, elk: boolean): void {
+  const s = profile.settings;
+  const prop = (name: string) => `${name} (from profile ${profile.name})`;
+  const quantities: [string, string][] = [['prometheusCpuRequest', s.prometheusCpuRequest], ['prometheusMemoryRequest', s.prometheusMemoryRequest],
+    ['prometheusMemoryLimit', s.prometheusMemoryLimit]];
+  if (elk) quantities.push(['elasticsearchMemory', s.elasticsearchMemory], ['elasticsearchCpuRequest', s.elasticsearchCpuRequest], ['kibanaCpuRequest', s.kibanaCpuRequest]);
+  for (const [name, value] of quantities) {
+    check(isQuantity(value) && quantityValue(value) > 0, WHO, prop(name), value, "a positive Kubernetes quantity such as '500m', '2Gi'");
+  }
+  check(quantityValue(s.prometheusMemoryLimit) >= quantityValue(s.prometheusMemoryRequest), WHO, prop('prometheusMemoryLimit'), s.prometheusMemoryLimit,
+    `at least prometheusMemoryRequest (${s.prometheusMemoryRequest})`);
+  if (elk) check(/^[1-9]\d*[mg]$/.test(s.elasticsearchHeap), WHO, prop('elasticsearchHeap'), s.elasticsearchHeap, "a JVM heap size such as '1g' or '512m'");
+}
+
 /** @internal */
-export function validateSamplingRate(rate: number): void {
-  check(Number.isFinite(rate) && rate >= 0 && rate <= 1, WHO, 'traceSamplingRate', rate, 'a fraction from 0 to 1');
+export function validateSamplingRate(rate: number, prop = 'traceSamplingRate'): void {
+  check(Number.isFinite(rate) && rate >= 0 && rate <= 1, WHO, prop, rate, 'a fraction from 0 to 1');
 }
 
 /** @internal */

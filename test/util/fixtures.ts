@@ -1,4 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { FxCluster, FxClusterProps, FxProfile, FxTls } from '../../src';
@@ -35,4 +38,28 @@ export function clusterWithAddons(stack: Stack, profile: FxProfile, props: Parti
     tls: FxTls.acm({ hostedZone: testZone(stack), domainName: 'fx.example.com' }),
     ...props,
   });
+}
+
+/** The kubectl handler of an EKS cluster created elsewhere (imported-cluster tests). */
+export const IMPORTED_KUBECTL = {
+  serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:kubectl-provider',
+  handlerRole: 'arn:aws:iam::123456789012:role/kubectl-handler',
+};
+
+/**
+ * What `FxCluster.fromClusterAttributes` needs besides names: the VPC of a cluster created elsewhere
+ * (two private subnets in 10.1.0.0/16) and its kubectl provider, imported without lookups.
+ */
+export function importedClusterNetwork(stack: Stack): { vpc: ec2.IVpc; kubectlProvider: eks.IKubectlProvider } {
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0123456789abcdef0',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    vpcCidrBlock: '10.1.0.0/16',
+    privateSubnetIds: ['subnet-0a', 'subnet-0b'],
+    privateSubnetIpv4CidrBlocks: ['10.1.0.0/20', '10.1.16.0/20'],
+  });
+  const kubectlProvider = eks.KubectlProvider.fromKubectlProviderAttributes(stack, 'Kubectl', {
+    serviceToken: IMPORTED_KUBECTL.serviceToken, role: iam.Role.fromRoleArn(stack, 'KubectlRole', IMPORTED_KUBECTL.handlerRole),
+  });
+  return { vpc, kubectlProvider };
 }

@@ -93,6 +93,7 @@ export class FxTraefikAddon implements IFxAddon {
     const traefik = new TraefikAddon(cluster, scope, {
       tls: cluster.tls,
       replicas: this.options.replicas ?? cluster.profile.settings.ingressReplicas,
+      replicasFromProfile: this.options.replicas === undefined ? cluster.profile.name : undefined,
       rateLimit: this.options.rateLimit ?? { average: 100, burst: 200 },
       ipAllowlist: this.options.ipAllowlist ?? defaultIpAllowlist(cluster),
       values: this.options.values,
@@ -226,7 +227,8 @@ export class FxVeleroAddon implements IFxAddon {
   constructor(private readonly options: FxVeleroAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, scope: Construct): void {
-    const velero = new VeleroAddon(cluster, scope, this.options.retentionDays ?? cluster.profile.settings.clusterBackupRetentionDays, this.options);
+    const velero = new VeleroAddon(cluster, scope, this.options.retentionDays ?? cluster.profile.settings.clusterBackupRetentionDays, this.options,
+      this.options.retentionDays === undefined ? cluster.profile.name : undefined);
     this.chart = velero.chart;
     this.bucket = velero.bucket;
   }

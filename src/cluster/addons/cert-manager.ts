@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
+import { addonNamespace, addonReplicas, controllerResources, grantStatements, namespaceCapability } from './common';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
@@ -38,7 +38,7 @@ export class CertManagerAddon {
   public readonly issuerManifest: eks.KubernetesManifest;
 
   constructor(cluster: IFxCluster, tls: FxTls, options: FxAddonOptions = {}) {
-    const addonReplicas = cluster.profile.settings.addonReplicas;
+    const replicas = addonReplicas(cluster);
     const stack = Stack.of(cluster);
     const zone = tls.hostedZone;
     this.namespace = addonNamespace(cluster, 'CertManagerNamespace', NAMESPACE, 'cert-manager', 'restricted');
@@ -79,8 +79,8 @@ export class CertManagerAddon {
       wait: true,
       values: mergeValues({
         crds: { enabled: true, keep: true },
-        replicaCount: addonReplicas,
-        podDisruptionBudget: { enabled: addonReplicas > 1, minAvailable: 1 },
+        replicaCount: replicas,
+        podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
         resources: controllerResources('50m', '128Mi', '256Mi'),
         global: {
@@ -88,8 +88,8 @@ export class CertManagerAddon {
           leaderElection: { namespace: NAMESPACE },
         },
         webhook: {
-          replicaCount: addonReplicas,
-          podDisruptionBudget: { enabled: addonReplicas > 1, minAvailable: 1 },
+          replicaCount: replicas,
+          podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
           resources: controllerResources('25m', '64Mi', '128Mi'),
         },
         cainjector: { resources: controllerResources('25m', '128Mi', '256Mi') },

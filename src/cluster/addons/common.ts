@@ -1,9 +1,23 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { check } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { platformLabels } from '../../core/tags';
 import type { IFxCluster } from '../contract';
+
+/**
+ * Replicas of each add-on controller (the profile's `addonReplicas`): an integer, since Helm writes
+ * it into a Deployment's int32 `replicas`.
+ *
+ * @internal
+ */
+export function addonReplicas(cluster: IFxCluster): number {
+  const replicas = cluster.profile.settings.addonReplicas;
+  check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 10, 'FxCluster', `addonReplicas (from profile ${cluster.profile.name})`, replicas,
+    'an integer from 1 to 10 (replicas of each add-on controller)');
+  return replicas;
+}
 
 /** Pod Security Standard enforced on an add-on's namespace. */
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';

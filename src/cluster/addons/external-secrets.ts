@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
-import { addonNamespace, controllerResources, namespaceCapability } from './common';
+import { addonNamespace, addonReplicas, controllerResources, namespaceCapability } from './common';
 import { FxValidationError } from '../../core/errors';
 import { declareFlow } from '../../core/flows';
 import { FxCapability } from '../../core/install-order';
@@ -81,7 +81,7 @@ export class ExternalSecretsAddon {
 
   constructor(cluster: IFxCluster, options: FxAddonOptions = {}) {
     const ns = WIRING.externalSecrets.namespace;
-    const addonReplicas = cluster.profile.settings.addonReplicas;
+    const replicas = addonReplicas(cluster);
     this.namespace = addonNamespace(cluster, 'ExternalSecretsNamespace', ns, 'external-secrets', 'restricted');
     this.serviceAccount = cluster.addPodIdentityServiceAccount('ExternalSecretsServiceAccount', {
       name: SERVICE_ACCOUNT, namespace: ns, needs: [namespaceCapability(ns)],
@@ -96,15 +96,15 @@ export class ExternalSecretsAddon {
       wait: true,
       values: mergeValues({
         installCRDs: true,
-        replicaCount: addonReplicas,
+        replicaCount: replicas,
         commonLabels: chartLabels(cluster.platformName, 'external-secrets'),
         // Every store authenticates with its own namespace's service account, not with this one.
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
-        podDisruptionBudget: { enabled: addonReplicas > 1, minAvailable: 1 },
+        podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
         resources: controllerResources('50m', '128Mi', '256Mi'),
         webhook: {
-          replicaCount: addonReplicas,
-          podDisruptionBudget: { enabled: addonReplicas > 1, minAvailable: 1 },
+          replicaCount: replicas,
+          podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
           resources: controllerResources('25m', '64Mi', '128Mi'),
         },
         certController: { resources: controllerResources('25m', '64Mi', '256Mi') },

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,9 +8,10 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { controllerResources, grantStatements } from './common';
 import { karpenterControllerPolicy } from './karpenter-policy';
-import { check } from '../../core/errors';
+import { check, FxValidationError, tokenDescription } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
-import { isDnsLabel } from '../../core/k8s-names';
+import { isInstanceFamily } from '../../core/instance-types';
+import { isDnsLabel, isLabelKey, isLabelValue } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
 import { SPOT_TAINT } from '../../core/wiring';
@@ -63,7 +64,8 @@ export interface ResolvedNodePool {
   readonly instanceSizes: string[];
   readonly architectures: string[];
   readonly cpuLimit: number;
-  readonly memoryLimitGib: number;
+  /** Undefined when the CPU limit is a deploy-time token and no memory limit is given: memory is then not limited. */
+  readonly memoryLimitGib?: number;
   readonly consolidationPolicy: FxConsolidationPolicy;
   readonly consolidateAfter: string;
   readonly expireAfter: string;
@@ -91,15 +93,21 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     check(capacityType !== eks.CapacityType.CAPACITY_BLOCK, WHO, `${p}.capacityType`, capacityType, 'ON_DEMAND or SPOT');
     const spot = capacityType === eks.CapacityType.SPOT;
 
+    // A value the user did not set comes from the profile, and the message says so.
+    const fromProfile = ` (from profile ${profile.name})`;
     const families = pool.instanceFamilies ?? s.karpenterInstanceFamilies;
     const sizes = pool.instanceSizes ?? s.karpenterInstanceSizes;
-    check(families.length > 0, WHO, `${p}.instanceFamilies`, families, 'at least one EC2 instance family such as m7i');
-    check(sizes.length > 0, WHO, `${p}.instanceSizes`, sizes, 'at least one EC2 instance size such as large');
-    for (const f of families) check(FAMILY.test(f), WHO, `${p}.instanceFamilies`, f, 'EC2 instance families such as m7i, c7g, r6a');
-    for (const z of sizes) check(SIZE.test(z), WHO, `${p}.instanceSizes`, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
+    const familiesProp = `${p}.instanceFamilies${pool.instanceFamilies === undefined ? fromProfile : ''}`;
+    const sizesProp = `${p}.instanceSizes${pool.instanceSizes === undefined ? fromProfile : ''}`;
+    check(families.length > 0, WHO, familiesProp, families, 'at least one EC2 instance family such as m7i');
+    check(sizes.length > 0, WHO, sizesProp, sizes, 'at least one EC2 instance size such as large');
+    for (const f of families) {
+      check(FAMILY.test(f) && isInstanceFamily(f), WHO, familiesProp, f, 'EC2 instance families that exist, such as m7i, c7g, r6a (ec2.InstanceClass)');
+    }
+    for (const z of sizes) check(SIZE.test(z), WHO, sizesProp, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
     for (const f of families) {
       for (const z of sizes) {
-        check(isAtLeastT3Medium(`${f}.${z}`), WHO, `${p}.instanceSizes`, `${f}.${z}`,
+        check(isAtLeastT3Medium(`${f}.${z}`), WHO, sizesProp, `${f}.${z}`,
           'instance types of at least t3.medium (2 vCPU, 4 GiB): burstable t*.medium or larger, other families .large or larger');
       }
     }
@@ -107,29 +115,37 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
       'at least two instance types (families x sizes) for a spot NodePool (spot capacity is reclaimed per instance pool)');
 
     const archs = pool.architectures ?? s.karpenterArchitectures;
-    check(archs.length > 0, WHO, `${p}.architectures`, archs, 'at least one CPU architecture');
+    const given = (value: unknown, prop: string) => `${p}.${prop}${value === undefined ? fromProfile : ''}`;
+    check(archs.length > 0, WHO, given(pool.architectures, 'architectures'), archs, 'at least one CPU architecture');
     const cpuLimit = pool.cpuLimit ?? s.karpenterCpuLimit;
-    check(Number.isInteger(cpuLimit) && cpuLimit >= 2, WHO, `${p}.cpuLimit`, cpuLimit, 'an integer of at least 2 (vCPUs of one node)');
-    const memoryLimitGib = pool.memoryLimit ? pool.memoryLimit.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR }) : cpuLimit * 4;
-    check(memoryLimitGib >= 4, WHO, `${p}.memoryLimit`, `${memoryLimitGib} GiB`, 'at least 4 GiB (memory of one node)');
+    check(Number.isInteger(cpuLimit) && cpuLimit >= 2, WHO, given(pool.cpuLimit, 'cpuLimit'), cpuLimit, 'an integer of at least 2 (vCPUs of one node)');
+    // Deploy-time sizes are passed on as they are; a memory limit is derived only from a literal CPU limit.
+    const memoryLimitGib = pool.memoryLimit ? gibibytes(pool.memoryLimit) : (Token.isUnresolved(cpuLimit) ? undefined : cpuLimit * 4);
+    if (memoryLimitGib !== undefined) check(memoryLimitGib >= 4, WHO, `${p}.memoryLimit`, `${memoryLimitGib} GiB`, 'at least 4 GiB (memory of one node)');
     const consolidateAfter = pool.consolidateAfter ?? s.karpenterConsolidateAfter;
     const expireAfter = pool.expireAfter ?? s.karpenterExpireAfter;
-    check(isWholeSeconds(consolidateAfter, 0), WHO, `${p}.consolidateAfter`, secondsText(consolidateAfter), 'whole seconds, 0 or more');
-    check(isWholeSeconds(expireAfter, 3600), WHO, `${p}.expireAfter`, secondsText(expireAfter), 'whole seconds, at least 1 hour');
+    check(isWholeSeconds(consolidateAfter, 0), WHO, given(pool.consolidateAfter, 'consolidateAfter'), secondsText(consolidateAfter), 'whole seconds, 0 or more');
+    check(isWholeSeconds(expireAfter, 3600), WHO, given(pool.expireAfter, 'expireAfter'), secondsText(expireAfter), 'whole seconds, at least 1 hour');
     check(pool.weight === undefined || (Number.isInteger(pool.weight) && pool.weight >= 0 && pool.weight <= 100), WHO,
       `${p}.weight`, pool.weight, 'an integer from 0 to 100');
-    const diskGib = (pool.diskSize ?? Size.gibibytes(50)).toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
+    const diskGib = gibibytes(pool.diskSize ?? Size.gibibytes(50));
     check(diskGib >= 20 && diskGib <= 16384, WHO, `${p}.diskSize`, `${diskGib} GiB`, 'from 20 to 16384 GiB');
 
     const taints = (pool.taints ?? []).map((t, j) => {
       check(!!t.key && !!t.effect, WHO, `${p}.taints[${j}]`, t, 'a taint with a key and an effect');
+      check(isLabelKey(t.key!), WHO, `${p}.taints[${j}].key`, t.key,
+        'a Kubernetes key: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
+      check(t.value === undefined || isLabelValue(t.value), WHO, `${p}.taints[${j}].value`, t.value,
+        'up to 63 letters, digits, -, _ and ., starting and ending alphanumeric');
       return { key: t.key!, ...(t.value ? { value: t.value } : {}), effect: TAINT_EFFECT[t.effect!] ?? t.effect! };
     });
     // Same opt-in as spot node groups: only workloads tolerating the spot taint land on spot capacity.
     if (spot && !taints.some((t) => t.key === SPOT_TAINT.key)) {
       taints.push({ key: SPOT_TAINT.key, value: SPOT_TAINT.value, effect: TAINT_EFFECT[SPOT_TAINT.effect] });
     }
-    for (const key of Object.keys(pool.labels ?? {})) {
+    for (const [key, value] of Object.entries(pool.labels ?? {})) {
+      check(isLabelKey(key), WHO, `${p}.labels`, key, 'Kubernetes label keys: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
+      check(isLabelValue(value), WHO, `${p}.labels['${key}']`, value, 'a label value: up to 63 letters, digits, -, _ and ., starting and ending alphanumeric');
       const domain = key.includes('/') ? key.split('/')[0] : '';
       const restricted = RESTRICTED_LABEL_DOMAINS.some((d) => domain === d || domain.endsWith(`.${d}`))
         && !LABEL_DOMAIN_EXCEPTIONS.some((d) => domain === d || domain.endsWith(`.${d}`));
@@ -146,8 +162,8 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
       cpuLimit,
       memoryLimitGib,
       consolidationPolicy: pool.consolidationPolicy ?? FxConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED,
-      consolidateAfter: karpenterDuration(consolidateAfter),
-      expireAfter: karpenterDuration(expireAfter),
+      consolidateAfter: karpenterDuration(consolidateAfter, `${p}.consolidateAfter`),
+      expireAfter: karpenterDuration(expireAfter, `${p}.expireAfter`),
       labels,
       taints,
       weight: pool.weight,
@@ -185,7 +201,8 @@ export class KarpenterAddon {
     const scope = new Construct(parent, 'Karpenter');
     const pools = resolveNodePools(options, cluster.profile);
     const replicas = options.replicas ?? cluster.profile.settings.karpenterReplicas;
-    check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5, WHO, 'nodeAutoscaler.replicas', replicas, 'an integer from 1 to 5');
+    check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5, WHO,
+      `nodeAutoscaler.replicas${options.replicas === undefined ? ` (from profile ${cluster.profile.name})` : ''}`, replicas, 'an integer from 1 to 5');
     const alias = options.nodeImageAlias ?? DEFAULT_ALIAS;
     check(ALIAS.test(alias), WHO, 'nodeAutoscaler.nodeImageAlias', alias, 'an EKS AMI alias such as al2023@v20251120 or bottlerocket@v1.50.0');
     if (alias.endsWith('@latest')) {
@@ -388,7 +405,7 @@ function nodePool(platformName: string, pool: ResolvedNodePool): Record<string, 
         // At most a tenth of the pool is disrupted at once (at least one node).
         budgets: [{ nodes: '10%' }],
       },
-      limits: { cpu: String(pool.cpuLimit), memory: `${pool.memoryLimitGib}Gi` },
+      limits: { cpu: `${pool.cpuLimit}`, ...(pool.memoryLimitGib !== undefined ? { memory: `${pool.memoryLimitGib}Gi` } : {}) },
       ...(pool.weight !== undefined ? { weight: pool.weight } : {}),
     },
   };
@@ -420,7 +437,24 @@ function nodeClass(cluster: IFxCluster, pool: ResolvedNodePool, clusterName: str
 }
 
 /** A duration in Karpenter's format (`30s`, `5m`, `720h`). */
-function karpenterDuration(d: Duration): string {
+/** Whole GiB of a size, floored; a deploy-time `Size.gibibytes(<token>)` as it is. */
+function gibibytes(size: Size): number {
+  return size.isUnresolved() ? size.toGibibytes() : size.toGibibytes({ rounding: SizeRoundingBehavior.FLOOR });
+}
+
+function karpenterDuration(d: Duration, prop: string): string {
+  // A deploy-time duration keeps its own unit (Karpenter reads 30s, 5m, 720h); it is never converted.
+  if (d.isUnresolved()) {
+    for (const [unit, convert] of [['s', () => d.toSeconds()], ['m', () => d.toMinutes()], ['h', () => d.toHours()]] as const) {
+      try {
+        return `${convert()}${unit}`;
+      } catch {
+        // another unit
+      }
+    }
+    throw new FxValidationError(WHO, prop, tokenDescription(d),
+      'a deploy-time value only as Duration.seconds(), Duration.minutes() or Duration.hours() of a token');
+  }
   const seconds = d.toSeconds();
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
   if (seconds % 60 === 0) return `${seconds / 60}m`;
@@ -428,10 +462,11 @@ function karpenterDuration(d: Duration): string {
 }
 
 function secondsText(d: Duration): string {
-  return `${d.toSeconds({ integral: false })}s`;
+  return d.isUnresolved() ? d.toString() : `${d.toSeconds({ integral: false })}s`;
 }
 
 function isWholeSeconds(d: Duration, min: number): boolean {
+  if (d.isUnresolved()) return true;
   const seconds = d.toSeconds({ integral: false });
   return Number.isInteger(seconds) && seconds >= min;
 }

@@ -1,7 +1,7 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { controllerResources, grantStatements, zoneSpread } from './common';
+import { addonReplicas, controllerResources, grantStatements, zoneSpread } from './common';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels } from '../../core/tags';
 import { FxAddonOptions } from '../addon';
@@ -29,7 +29,7 @@ export class LoadBalancerControllerAddon {
   public readonly chart: eks.HelmChart;
 
   constructor(cluster: IFxCluster, options: FxAddonOptions = {}) {
-    const addonReplicas = cluster.profile.settings.addonReplicas;
+    const replicas = addonReplicas(cluster);
     const clusterName = cluster.cluster.clusterName;
     this.serviceAccount = cluster.addPodIdentityServiceAccount('LoadBalancerControllerServiceAccount', {
       name: SERVICE_ACCOUNT, namespace: NAMESPACE,
@@ -51,9 +51,9 @@ export class LoadBalancerControllerAddon {
         clusterName,
         region: Stack.of(cluster).region,
         vpcId: cluster.vpc.vpcId,
-        replicaCount: addonReplicas,
+        replicaCount: replicas,
         serviceAccount: { create: false, name: SERVICE_ACCOUNT },
-        podDisruptionBudget: addonReplicas > 1 ? { maxUnavailable: 1 } : {},
+        podDisruptionBudget: replicas > 1 ? { maxUnavailable: 1 } : {},
         topologySpreadConstraints: zoneSpread(podLabels, cluster.profile.settings.strictZoneSpread),
         resources: controllerResources('50m', '128Mi', '256Mi'),
         additionalLabels: chartLabels(cluster.platformName, 'aws-load-balancer-controller'),

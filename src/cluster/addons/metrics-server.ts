@@ -4,6 +4,7 @@ import { chartLabels } from '../../core/tags';
 import { FxAddonOptions } from '../addon';
 import { mergeValues } from '../addon-values';
 import type { IFxCluster } from '../contract';
+import { addonReplicas } from './common';
 
 /**
  * metrics-server in kube-system: the resource metrics API HPAs scale on. Replicas and the
@@ -12,7 +13,7 @@ import type { IFxCluster } from '../contract';
  * @internal
  */
 export function installMetricsServer(cluster: IFxCluster, options: FxAddonOptions = {}): eks.HelmChart {
-  const replicas = cluster.profile.settings.addonReplicas;
+  const replicas = addonReplicas(cluster);
   return cluster.addHelmChart('MetricsServer', {
     chart: cluster.versions.charts.metricsServer,
     version: options.version,

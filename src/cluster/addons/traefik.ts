@@ -5,7 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { addonNamespace, controllerResources, namespaceCapability, zoneSpread } from './common';
 import { elbHostedZoneId, loadBalancerAlias, platformAlbName } from './dns';
-import { check, isIpv4Cidr } from '../../core/errors';
+import { check, isIpv4Cidr, isIpv4Network } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
@@ -37,6 +37,8 @@ export const TLS12_CIPHER_SUITES = [
 export interface TraefikAddonProps {
   readonly tls?: FxTls;
   readonly replicas: number;
+  /** The profile's name when `replicas` is its default. */
+  readonly replicasFromProfile?: string;
   readonly rateLimit: FxRateLimit;
   readonly ipAllowlist: string[];
   readonly values?: { [key: string]: any };
@@ -213,10 +215,13 @@ function validate(props: TraefikAddonProps): void {
   check(Number.isInteger(burst) && burst > 0, WHO, 'ingressRateLimit.burst', burst, 'a positive integer (requests)');
   check(burst >= average, WHO, 'ingressRateLimit.burst', burst, `at least ingressRateLimit.average (${average})`);
   check(props.ipAllowlist.length > 0, WHO, 'ingressIpAllowlist', props.ipAllowlist, 'at least one IPv4 CIDR block');
-  for (const cidr of props.ipAllowlist) {
+  for (const [i, cidr] of props.ipAllowlist.entries()) {
     check(isIpv4Cidr(cidr), WHO, 'ingressIpAllowlist', cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
+    check(isIpv4Network(cidr), WHO, 'ingressIpAllowlist', cidr, 'network addresses (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
+    check(props.ipAllowlist.indexOf(cidr) === i, WHO, 'ingressIpAllowlist', cidr, 'each CIDR block once');
   }
-  check(Number.isInteger(props.replicas) && props.replicas >= 1 && props.replicas <= 20, WHO, 'ingressReplicas', props.replicas, 'an integer from 1 to 20');
+  check(Number.isInteger(props.replicas) && props.replicas >= 1 && props.replicas <= 20, WHO,
+    `ingressReplicas${props.replicasFromProfile ? ` (from profile ${props.replicasFromProfile})` : ''}`, props.replicas, 'an integer from 1 to 20');
 }
 
 /** The TLSOption, the shared middlewares and (Let's Encrypt) the default TLSStore. */

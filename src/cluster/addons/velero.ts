@@ -35,8 +35,10 @@ export class VeleroAddon {
   public readonly scheduleObject: Record<string, any>;
   public readonly schedule: eks.KubernetesManifest;
 
-  constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}) {
-    check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, 'FxCluster', 'clusterBackupRetentionDays', retentionDays,
+  /** @param fromProfile the profile's name when `retentionDays` is its default */
+  constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}, fromProfile?: string) {
+    check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, 'FxCluster',
+      `clusterBackupRetentionDays${fromProfile ? ` (from profile ${fromProfile})` : ''}`, retentionDays,
       'an integer number of days from 1 to 3650');
     const region = Stack.of(cluster).region;
     this.bucket = new s3.Bucket(scope, 'BackupBucket', {
