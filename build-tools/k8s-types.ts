@@ -24,7 +24,7 @@ export const K8S_ROOTS: K8sRoot[] = [
     .map((kind) => ({ type: `${CORE}.${kind}`, apiVersion: 'v1', kind })),
   ...['Deployment', 'StatefulSet'].map((kind) => ({ type: `io.k8s.api.apps.v1.${kind}`, apiVersion: 'apps/v1', kind })),
   ...['Job', 'CronJob'].map((kind) => ({ type: `io.k8s.api.batch.v1.${kind}`, apiVersion: 'batch/v1', kind })),
-  { type: 'io.k8s.api.networking.v1.NetworkPolicy', apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  ...['NetworkPolicy', 'Ingress'].map((kind) => ({ type: `io.k8s.api.networking.v1.${kind}`, apiVersion: 'networking.k8s.io/v1', kind })),
   { type: 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
   { type: 'io.k8s.api.policy.v1.PodDisruptionBudget', apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   ...['Role', 'RoleBinding'].map((kind) => ({ type: `io.k8s.api.rbac.v1.${kind}`, apiVersion: 'rbac.authorization.k8s.io/v1', kind })),
@@ -110,26 +110,40 @@ export function generateK8sTypes(schema: { types: NamedType[] }, roots: K8sRoot[
     out.push('}', '');
     if (rootTypes.has(n)) out.push(`export type ${tsName(n)}Props = Omit<${tsName(n)}, 'apiVersion' | 'kind'>;`, '');
   }
-  for (const r of roots) {
-    const props = `${tsName(r.type)}Props`;
-    out.push(
-      `/** A ${r.kind} (${r.apiVersion}). */`,
-      `export class Kube${r.kind} extends ApiObject {`,
-      `  public static readonly GVK = { apiVersion: '${r.apiVersion}', kind: '${r.kind}' } as const;`,
-      '',
-      '  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */',
-      `  public static manifest(props: ${props}): { readonly apiVersion: '${r.apiVersion}'; readonly kind: '${r.kind}' } & ${props} {`,
-      `    return { ...Kube${r.kind}.GVK, ...props };`,
-      '  }',
-      '',
-      `  constructor(scope: Construct, id: string, props: ${props}) {`,
-      `    super(scope, id, { ...Kube${r.kind}.GVK, ...props } as ApiObjectProps);`,
-      '  }',
-      '}',
-      '',
-    );
-  }
+  out.push(
+    '/** What every `Kube<Kind>.manifest()` returns (a list of objects of several kinds has this type). */',
+    'export interface KubeObject {',
+    '  readonly apiVersion: string;',
+    '  readonly kind: string;',
+    `  readonly metadata?: ${tsName('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta')};`,
+    '}',
+    '',
+  );
+  for (const r of roots) out.push(...kindClass(r.kind, r.apiVersion, `${tsName(r.type)}Props`));
   return out.join('\n');
+}
+
+/** The manifest type and the cdk8s class of one kind. */
+function kindClass(kind: string, apiVersion: string, props: string): string[] {
+  return [
+    `/** A ${kind} (${apiVersion}) as a plain manifest. */`,
+    `export type Kube${kind}Manifest = { readonly apiVersion: '${apiVersion}'; readonly kind: '${kind}' } & ${props};`,
+    '',
+    `/** A ${kind} (${apiVersion}). */`,
+    `export class Kube${kind} extends ApiObject {`,
+    `  public static readonly GVK = { apiVersion: '${apiVersion}', kind: '${kind}' } as const;`,
+    '',
+    '  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */',
+    `  public static manifest(props: ${props}): Kube${kind}Manifest {`,
+    `    return { ...Kube${kind}.GVK, ...props };`,
+    '  }',
+    '',
+    `  constructor(scope: Construct, id: string, props: ${props}) {`,
+    `    super(scope, id, { ...Kube${kind}.GVK, ...props } as ApiObjectProps);`,
+    '  }',
+    '}',
+    '',
+  ];
 }
 
 function scalar(s: string): string {
@@ -158,6 +172,13 @@ export const CRD_ROOTS: CrdRoot[] = [
   ...['IngressRoute', 'Middleware', 'TLSOption', 'TLSStore'].map((kind) => ({ chart: 'traefik' as const, group: 'traefik.io', kind, version: 'v1alpha1' })),
   ...['ServiceMonitor', 'PodMonitor', 'PrometheusRule'].map((kind) => ({ chart: 'kubePrometheusStack' as const, group: 'monitoring.coreos.com', kind, version: 'v1' })),
   ...['ExternalSecret', 'SecretStore'].map((kind) => ({ chart: 'externalSecrets' as const, group: 'external-secrets.io', kind, version: 'v1' })),
+  ...['Certificate', 'ClusterIssuer'].map((kind) => ({ chart: 'certManager' as const, group: 'cert-manager.io', kind, version: 'v1' })),
+  { chart: 'velero', group: 'velero.io', kind: 'Schedule', version: 'v1' },
+  { chart: 'karpenter', group: 'karpenter.sh', kind: 'NodePool', version: 'v1' },
+  { chart: 'karpenter', group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', version: 'v1' },
+  // The CRDs of the ECK operator chart (its crds sub-chart, eck-operator-crds, carries the same).
+  { chart: 'eckOperator', group: 'elasticsearch.k8s.elastic.co', kind: 'Elasticsearch', version: 'v1' },
+  { chart: 'eckOperator', group: 'kibana.k8s.elastic.co', kind: 'Kibana', version: 'v1' },
 ];
 
 interface JsonSchema {
@@ -213,20 +234,7 @@ export function generateCrdTypes(chartsDir: string, roots: CrdRoot[] = CRD_ROOTS
       `/** ${r.kind} (${apiVersion}) of ${chart.chart} ${chart.version}. */`,
       `export interface ${r.kind}Props ${schemaType({ type: 'object', properties: { ...fields, metadata: { type: 'object' } } }, '').replace('readonly metadata?: { readonly [key: string]: unknown };', 'readonly metadata?: ObjectMeta;')}`,
       '',
-      `/** A ${r.kind} (${apiVersion}). */`,
-      `export class Kube${r.kind} extends ApiObject {`,
-      `  public static readonly GVK = { apiVersion: '${apiVersion}', kind: '${r.kind}' } as const;`,
-      '',
-      '  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */',
-      `  public static manifest(props: ${r.kind}Props): { readonly apiVersion: '${apiVersion}'; readonly kind: '${r.kind}' } & ${r.kind}Props {`,
-      `    return { ...Kube${r.kind}.GVK, ...props };`,
-      '  }',
-      '',
-      `  constructor(scope: Construct, id: string, props: ${r.kind}Props) {`,
-      `    super(scope, id, { ...Kube${r.kind}.GVK, ...props } as ApiObjectProps);`,
-      '  }',
-      '}',
-      '',
+      ...kindClass(r.kind, apiVersion, `${r.kind}Props`),
     );
   }
   return out.join('\n');

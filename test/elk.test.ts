@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, CfnElement, Size, Stack } from 'aws-cdk-lib';
+import { CfnElement, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FxCluster, FxObservability, FxObservabilityProps, FxProfile, FxVersions } from '../src';
-import { ENV, clusterWithAddons, testApp } from './util/fixtures';
+import { clusterWithAddons, ENV, ObservabilityScenario, testApp } from './util/fixtures';
 import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { joinedString, kubernetesObjectsOf } from './util/manifests';
@@ -14,12 +14,7 @@ type Json = Record<string, any>;
 
 const ROW = FxVersions.forKubernetes(FxVersions.DEFAULT_KUBERNETES_VERSION);
 
-interface Scenario {
-  readonly app: App;
-  readonly stack: Stack;
-  readonly cluster: FxCluster;
-  readonly observability: FxObservability;
-  readonly template: Template;
+interface Scenario extends ObservabilityScenario {
   readonly objects: Json[];
 }
 

@@ -10,6 +10,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FxCluster, FxObservability, FxObservabilityProps, FxProfile, FxTls, FxVersions } from '../src';
+import { ObservabilityScenario } from './util/fixtures';
 import { checkAssembly, loadChartData } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
 import { joinedString, kubernetesObjectsOf } from './util/manifests';
@@ -24,13 +25,7 @@ const PAGERDUTY_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:fx/pag
 
 type Json = Record<string, any>;
 
-interface Scenario {
-  readonly app: App;
-  readonly stack: Stack;
-  readonly cluster: FxCluster;
-  readonly observability: FxObservability;
-  readonly template: Template;
-}
+type Scenario = ObservabilityScenario;
 
 function newStack(outdir?: string): { app: App; stack: Stack } {
   const app = new App({ builtinCloudFormationValidation: false, outdir, context: { [`availability-zones:account=${ACCOUNT}:region=${REGION}`]: AZS } });

@@ -61,10 +61,16 @@ export interface IFxWorkloadDatabase {
  * An observability stack workloads report to (implemented by FxObservability).
  */
 export interface IFxWorkloadObservability {
-  /** OTLP/gRPC endpoint for traces, e.g. `http://otel-collector.observability:4317`. */
-  readonly otlpEndpoint: string;
-  /** OTLP/HTTP endpoint for traces (the OpenTelemetry SDKs' default protocol), e.g. `http://otel-collector.observability:4318`. */
-  readonly otlpHttpEndpoint: string;
+  /**
+   * OTLP/gRPC endpoint for traces, e.g. `http://otel-collector.observability:4317`.
+   * @default - no collector: services export no traces (FxObservability without Container Insights)
+   */
+  readonly otlpEndpoint?: string;
+  /**
+   * OTLP/HTTP endpoint for traces (the OpenTelemetry SDKs' default protocol), e.g. `http://otel-collector.observability:4318`.
+   * @default - no collector, like `otlpEndpoint`
+   */
+  readonly otlpHttpEndpoint?: string;
   /**
    * The request-rate/errors/duration Grafana dashboard of one service, as a ConfigMap in the service's
    * namespace (Grafana's sidecar loads dashboards from every namespace). It goes into the service's own

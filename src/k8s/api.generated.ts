@@ -1538,6 +1538,90 @@ export interface NetworkPolicyIngressRule {
   readonly ports?: Array<NetworkPolicyPort>;
 }
 
+/** io.k8s.api.networking.v1.Ingress */
+export interface Ingress {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: ObjectMeta;
+  readonly spec?: IngressSpec;
+}
+
+export type IngressProps = Omit<Ingress, 'apiVersion' | 'kind'>;
+
+/** io.k8s.api.networking.v1.IngressSpec */
+export interface IngressSpec {
+  readonly defaultBackend?: IngressBackend;
+  readonly ingressClassName?: string;
+  readonly rules?: Array<IngressRule>;
+  readonly tls?: Array<IngressTLS>;
+}
+
+/** io.k8s.api.networking.v1.IngressBackend */
+export interface IngressBackend {
+  readonly resource?: TypedLocalObjectReference;
+  readonly service?: IngressServiceBackend;
+}
+
+/** io.k8s.api.networking.v1.IngressServiceBackend */
+export interface IngressServiceBackend {
+  readonly name?: string;
+  readonly port?: ServiceBackendPort;
+}
+
+/** io.k8s.api.networking.v1.ServiceBackendPort */
+export interface ServiceBackendPort {
+  readonly name?: string;
+  readonly number?: number;
+}
+
+/** io.k8s.api.networking.v1.IngressRule */
+export interface IngressRule {
+  readonly host?: string;
+  readonly http?: HTTPIngressRuleValue;
+}
+
+/** io.k8s.api.networking.v1.HTTPIngressRuleValue */
+export interface HTTPIngressRuleValue {
+  readonly paths?: Array<HTTPIngressPath>;
+}
+
+/** io.k8s.api.networking.v1.HTTPIngressPath */
+export interface HTTPIngressPath {
+  readonly backend?: IngressBackend;
+  readonly path?: string;
+  readonly pathType?: string;
+}
+
+/** io.k8s.api.networking.v1.IngressTLS */
+export interface IngressTLS {
+  readonly hosts?: Array<string>;
+  readonly secretName?: string;
+}
+
+/** io.k8s.api.networking.v1.IngressStatus */
+export interface IngressStatus {
+  readonly loadBalancer?: IngressLoadBalancerStatus;
+}
+
+/** io.k8s.api.networking.v1.IngressLoadBalancerStatus */
+export interface IngressLoadBalancerStatus {
+  readonly ingress?: Array<IngressLoadBalancerIngress>;
+}
+
+/** io.k8s.api.networking.v1.IngressLoadBalancerIngress */
+export interface IngressLoadBalancerIngress {
+  readonly hostname?: string;
+  readonly ip?: string;
+  readonly ports?: Array<IngressPortStatus>;
+}
+
+/** io.k8s.api.networking.v1.IngressPortStatus */
+export interface IngressPortStatus {
+  readonly error?: string;
+  readonly port?: number;
+  readonly protocol?: string;
+}
+
 /** io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler */
 export interface HorizontalPodAutoscaler {
   readonly apiVersion?: string;
@@ -1810,12 +1894,22 @@ export interface TopologySelectorLabelRequirement {
   readonly values?: Array<string>;
 }
 
+/** What every `Kube<Kind>.manifest()` returns (a list of objects of several kinds has this type). */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata?: ObjectMeta;
+}
+
+/** A Namespace (v1) as a plain manifest. */
+export type KubeNamespaceManifest = { readonly apiVersion: 'v1'; readonly kind: 'Namespace' } & NamespaceProps;
+
 /** A Namespace (v1). */
 export class KubeNamespace extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'Namespace' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: NamespaceProps): { readonly apiVersion: 'v1'; readonly kind: 'Namespace' } & NamespaceProps {
+  public static manifest(props: NamespaceProps): KubeNamespaceManifest {
     return { ...KubeNamespace.GVK, ...props };
   }
 
@@ -1824,12 +1918,15 @@ export class KubeNamespace extends ApiObject {
   }
 }
 
+/** A ServiceAccount (v1) as a plain manifest. */
+export type KubeServiceAccountManifest = { readonly apiVersion: 'v1'; readonly kind: 'ServiceAccount' } & ServiceAccountProps;
+
 /** A ServiceAccount (v1). */
 export class KubeServiceAccount extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'ServiceAccount' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: ServiceAccountProps): { readonly apiVersion: 'v1'; readonly kind: 'ServiceAccount' } & ServiceAccountProps {
+  public static manifest(props: ServiceAccountProps): KubeServiceAccountManifest {
     return { ...KubeServiceAccount.GVK, ...props };
   }
 
@@ -1838,12 +1935,15 @@ export class KubeServiceAccount extends ApiObject {
   }
 }
 
+/** A ConfigMap (v1) as a plain manifest. */
+export type KubeConfigMapManifest = { readonly apiVersion: 'v1'; readonly kind: 'ConfigMap' } & ConfigMapProps;
+
 /** A ConfigMap (v1). */
 export class KubeConfigMap extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: ConfigMapProps): { readonly apiVersion: 'v1'; readonly kind: 'ConfigMap' } & ConfigMapProps {
+  public static manifest(props: ConfigMapProps): KubeConfigMapManifest {
     return { ...KubeConfigMap.GVK, ...props };
   }
 
@@ -1852,12 +1952,15 @@ export class KubeConfigMap extends ApiObject {
   }
 }
 
+/** A Secret (v1) as a plain manifest. */
+export type KubeSecretManifest = { readonly apiVersion: 'v1'; readonly kind: 'Secret' } & SecretProps;
+
 /** A Secret (v1). */
 export class KubeSecret extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'Secret' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: SecretProps): { readonly apiVersion: 'v1'; readonly kind: 'Secret' } & SecretProps {
+  public static manifest(props: SecretProps): KubeSecretManifest {
     return { ...KubeSecret.GVK, ...props };
   }
 
@@ -1866,12 +1969,15 @@ export class KubeSecret extends ApiObject {
   }
 }
 
+/** A Service (v1) as a plain manifest. */
+export type KubeServiceManifest = { readonly apiVersion: 'v1'; readonly kind: 'Service' } & ServiceProps;
+
 /** A Service (v1). */
 export class KubeService extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'Service' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: ServiceProps): { readonly apiVersion: 'v1'; readonly kind: 'Service' } & ServiceProps {
+  public static manifest(props: ServiceProps): KubeServiceManifest {
     return { ...KubeService.GVK, ...props };
   }
 
@@ -1880,12 +1986,15 @@ export class KubeService extends ApiObject {
   }
 }
 
+/** A PersistentVolumeClaim (v1) as a plain manifest. */
+export type KubePersistentVolumeClaimManifest = { readonly apiVersion: 'v1'; readonly kind: 'PersistentVolumeClaim' } & PersistentVolumeClaimProps;
+
 /** A PersistentVolumeClaim (v1). */
 export class KubePersistentVolumeClaim extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: PersistentVolumeClaimProps): { readonly apiVersion: 'v1'; readonly kind: 'PersistentVolumeClaim' } & PersistentVolumeClaimProps {
+  public static manifest(props: PersistentVolumeClaimProps): KubePersistentVolumeClaimManifest {
     return { ...KubePersistentVolumeClaim.GVK, ...props };
   }
 
@@ -1894,12 +2003,15 @@ export class KubePersistentVolumeClaim extends ApiObject {
   }
 }
 
+/** A ResourceQuota (v1) as a plain manifest. */
+export type KubeResourceQuotaManifest = { readonly apiVersion: 'v1'; readonly kind: 'ResourceQuota' } & ResourceQuotaProps;
+
 /** A ResourceQuota (v1). */
 export class KubeResourceQuota extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'ResourceQuota' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: ResourceQuotaProps): { readonly apiVersion: 'v1'; readonly kind: 'ResourceQuota' } & ResourceQuotaProps {
+  public static manifest(props: ResourceQuotaProps): KubeResourceQuotaManifest {
     return { ...KubeResourceQuota.GVK, ...props };
   }
 
@@ -1908,12 +2020,15 @@ export class KubeResourceQuota extends ApiObject {
   }
 }
 
+/** A LimitRange (v1) as a plain manifest. */
+export type KubeLimitRangeManifest = { readonly apiVersion: 'v1'; readonly kind: 'LimitRange' } & LimitRangeProps;
+
 /** A LimitRange (v1). */
 export class KubeLimitRange extends ApiObject {
   public static readonly GVK = { apiVersion: 'v1', kind: 'LimitRange' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: LimitRangeProps): { readonly apiVersion: 'v1'; readonly kind: 'LimitRange' } & LimitRangeProps {
+  public static manifest(props: LimitRangeProps): KubeLimitRangeManifest {
     return { ...KubeLimitRange.GVK, ...props };
   }
 
@@ -1922,12 +2037,15 @@ export class KubeLimitRange extends ApiObject {
   }
 }
 
+/** A Deployment (apps/v1) as a plain manifest. */
+export type KubeDeploymentManifest = { readonly apiVersion: 'apps/v1'; readonly kind: 'Deployment' } & DeploymentProps;
+
 /** A Deployment (apps/v1). */
 export class KubeDeployment extends ApiObject {
   public static readonly GVK = { apiVersion: 'apps/v1', kind: 'Deployment' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: DeploymentProps): { readonly apiVersion: 'apps/v1'; readonly kind: 'Deployment' } & DeploymentProps {
+  public static manifest(props: DeploymentProps): KubeDeploymentManifest {
     return { ...KubeDeployment.GVK, ...props };
   }
 
@@ -1936,12 +2054,15 @@ export class KubeDeployment extends ApiObject {
   }
 }
 
+/** A StatefulSet (apps/v1) as a plain manifest. */
+export type KubeStatefulSetManifest = { readonly apiVersion: 'apps/v1'; readonly kind: 'StatefulSet' } & StatefulSetProps;
+
 /** A StatefulSet (apps/v1). */
 export class KubeStatefulSet extends ApiObject {
   public static readonly GVK = { apiVersion: 'apps/v1', kind: 'StatefulSet' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: StatefulSetProps): { readonly apiVersion: 'apps/v1'; readonly kind: 'StatefulSet' } & StatefulSetProps {
+  public static manifest(props: StatefulSetProps): KubeStatefulSetManifest {
     return { ...KubeStatefulSet.GVK, ...props };
   }
 
@@ -1950,12 +2071,15 @@ export class KubeStatefulSet extends ApiObject {
   }
 }
 
+/** A Job (batch/v1) as a plain manifest. */
+export type KubeJobManifest = { readonly apiVersion: 'batch/v1'; readonly kind: 'Job' } & JobProps;
+
 /** A Job (batch/v1). */
 export class KubeJob extends ApiObject {
   public static readonly GVK = { apiVersion: 'batch/v1', kind: 'Job' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: JobProps): { readonly apiVersion: 'batch/v1'; readonly kind: 'Job' } & JobProps {
+  public static manifest(props: JobProps): KubeJobManifest {
     return { ...KubeJob.GVK, ...props };
   }
 
@@ -1964,12 +2088,15 @@ export class KubeJob extends ApiObject {
   }
 }
 
+/** A CronJob (batch/v1) as a plain manifest. */
+export type KubeCronJobManifest = { readonly apiVersion: 'batch/v1'; readonly kind: 'CronJob' } & CronJobProps;
+
 /** A CronJob (batch/v1). */
 export class KubeCronJob extends ApiObject {
   public static readonly GVK = { apiVersion: 'batch/v1', kind: 'CronJob' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: CronJobProps): { readonly apiVersion: 'batch/v1'; readonly kind: 'CronJob' } & CronJobProps {
+  public static manifest(props: CronJobProps): KubeCronJobManifest {
     return { ...KubeCronJob.GVK, ...props };
   }
 
@@ -1978,12 +2105,15 @@ export class KubeCronJob extends ApiObject {
   }
 }
 
+/** A NetworkPolicy (networking.k8s.io/v1) as a plain manifest. */
+export type KubeNetworkPolicyManifest = { readonly apiVersion: 'networking.k8s.io/v1'; readonly kind: 'NetworkPolicy' } & NetworkPolicyProps;
+
 /** A NetworkPolicy (networking.k8s.io/v1). */
 export class KubeNetworkPolicy extends ApiObject {
   public static readonly GVK = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: NetworkPolicyProps): { readonly apiVersion: 'networking.k8s.io/v1'; readonly kind: 'NetworkPolicy' } & NetworkPolicyProps {
+  public static manifest(props: NetworkPolicyProps): KubeNetworkPolicyManifest {
     return { ...KubeNetworkPolicy.GVK, ...props };
   }
 
@@ -1992,12 +2122,32 @@ export class KubeNetworkPolicy extends ApiObject {
   }
 }
 
+/** A Ingress (networking.k8s.io/v1) as a plain manifest. */
+export type KubeIngressManifest = { readonly apiVersion: 'networking.k8s.io/v1'; readonly kind: 'Ingress' } & IngressProps;
+
+/** A Ingress (networking.k8s.io/v1). */
+export class KubeIngress extends ApiObject {
+  public static readonly GVK = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: IngressProps): KubeIngressManifest {
+    return { ...KubeIngress.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: IngressProps) {
+    super(scope, id, { ...KubeIngress.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** A HorizontalPodAutoscaler (autoscaling/v2) as a plain manifest. */
+export type KubeHorizontalPodAutoscalerManifest = { readonly apiVersion: 'autoscaling/v2'; readonly kind: 'HorizontalPodAutoscaler' } & HorizontalPodAutoscalerProps;
+
 /** A HorizontalPodAutoscaler (autoscaling/v2). */
 export class KubeHorizontalPodAutoscaler extends ApiObject {
   public static readonly GVK = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: HorizontalPodAutoscalerProps): { readonly apiVersion: 'autoscaling/v2'; readonly kind: 'HorizontalPodAutoscaler' } & HorizontalPodAutoscalerProps {
+  public static manifest(props: HorizontalPodAutoscalerProps): KubeHorizontalPodAutoscalerManifest {
     return { ...KubeHorizontalPodAutoscaler.GVK, ...props };
   }
 
@@ -2006,12 +2156,15 @@ export class KubeHorizontalPodAutoscaler extends ApiObject {
   }
 }
 
+/** A PodDisruptionBudget (policy/v1) as a plain manifest. */
+export type KubePodDisruptionBudgetManifest = { readonly apiVersion: 'policy/v1'; readonly kind: 'PodDisruptionBudget' } & PodDisruptionBudgetProps;
+
 /** A PodDisruptionBudget (policy/v1). */
 export class KubePodDisruptionBudget extends ApiObject {
   public static readonly GVK = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: PodDisruptionBudgetProps): { readonly apiVersion: 'policy/v1'; readonly kind: 'PodDisruptionBudget' } & PodDisruptionBudgetProps {
+  public static manifest(props: PodDisruptionBudgetProps): KubePodDisruptionBudgetManifest {
     return { ...KubePodDisruptionBudget.GVK, ...props };
   }
 
@@ -2020,12 +2173,15 @@ export class KubePodDisruptionBudget extends ApiObject {
   }
 }
 
+/** A Role (rbac.authorization.k8s.io/v1) as a plain manifest. */
+export type KubeRoleManifest = { readonly apiVersion: 'rbac.authorization.k8s.io/v1'; readonly kind: 'Role' } & RoleProps;
+
 /** A Role (rbac.authorization.k8s.io/v1). */
 export class KubeRole extends ApiObject {
   public static readonly GVK = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: RoleProps): { readonly apiVersion: 'rbac.authorization.k8s.io/v1'; readonly kind: 'Role' } & RoleProps {
+  public static manifest(props: RoleProps): KubeRoleManifest {
     return { ...KubeRole.GVK, ...props };
   }
 
@@ -2034,12 +2190,15 @@ export class KubeRole extends ApiObject {
   }
 }
 
+/** A RoleBinding (rbac.authorization.k8s.io/v1) as a plain manifest. */
+export type KubeRoleBindingManifest = { readonly apiVersion: 'rbac.authorization.k8s.io/v1'; readonly kind: 'RoleBinding' } & RoleBindingProps;
+
 /** A RoleBinding (rbac.authorization.k8s.io/v1). */
 export class KubeRoleBinding extends ApiObject {
   public static readonly GVK = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: RoleBindingProps): { readonly apiVersion: 'rbac.authorization.k8s.io/v1'; readonly kind: 'RoleBinding' } & RoleBindingProps {
+  public static manifest(props: RoleBindingProps): KubeRoleBindingManifest {
     return { ...KubeRoleBinding.GVK, ...props };
   }
 
@@ -2048,12 +2207,15 @@ export class KubeRoleBinding extends ApiObject {
   }
 }
 
+/** A StorageClass (storage.k8s.io/v1) as a plain manifest. */
+export type KubeStorageClassManifest = { readonly apiVersion: 'storage.k8s.io/v1'; readonly kind: 'StorageClass' } & StorageClassProps;
+
 /** A StorageClass (storage.k8s.io/v1). */
 export class KubeStorageClass extends ApiObject {
   public static readonly GVK = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: StorageClassProps): { readonly apiVersion: 'storage.k8s.io/v1'; readonly kind: 'StorageClass' } & StorageClassProps {
+  public static manifest(props: StorageClassProps): KubeStorageClassManifest {
     return { ...KubeStorageClass.GVK, ...props };
   }
 

@@ -99,12 +99,15 @@ export interface IngressRouteProps {
   };
 }
 
+/** A IngressRoute (traefik.io/v1alpha1) as a plain manifest. */
+export type KubeIngressRouteManifest = { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'IngressRoute' } & IngressRouteProps;
+
 /** A IngressRoute (traefik.io/v1alpha1). */
 export class KubeIngressRoute extends ApiObject {
   public static readonly GVK = { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: IngressRouteProps): { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'IngressRoute' } & IngressRouteProps {
+  public static manifest(props: IngressRouteProps): KubeIngressRouteManifest {
     return { ...KubeIngressRoute.GVK, ...props };
   }
 
@@ -409,12 +412,15 @@ export interface MiddlewareProps {
   };
 }
 
+/** A Middleware (traefik.io/v1alpha1) as a plain manifest. */
+export type KubeMiddlewareManifest = { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'Middleware' } & MiddlewareProps;
+
 /** A Middleware (traefik.io/v1alpha1). */
 export class KubeMiddleware extends ApiObject {
   public static readonly GVK = { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: MiddlewareProps): { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'Middleware' } & MiddlewareProps {
+  public static manifest(props: MiddlewareProps): KubeMiddlewareManifest {
     return { ...KubeMiddleware.GVK, ...props };
   }
 
@@ -442,12 +448,15 @@ export interface TLSOptionProps {
   };
 }
 
+/** A TLSOption (traefik.io/v1alpha1) as a plain manifest. */
+export type KubeTLSOptionManifest = { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'TLSOption' } & TLSOptionProps;
+
 /** A TLSOption (traefik.io/v1alpha1). */
 export class KubeTLSOption extends ApiObject {
   public static readonly GVK = { apiVersion: 'traefik.io/v1alpha1', kind: 'TLSOption' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: TLSOptionProps): { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'TLSOption' } & TLSOptionProps {
+  public static manifest(props: TLSOptionProps): KubeTLSOptionManifest {
     return { ...KubeTLSOption.GVK, ...props };
   }
 
@@ -476,12 +485,15 @@ export interface TLSStoreProps {
   };
 }
 
+/** A TLSStore (traefik.io/v1alpha1) as a plain manifest. */
+export type KubeTLSStoreManifest = { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'TLSStore' } & TLSStoreProps;
+
 /** A TLSStore (traefik.io/v1alpha1). */
 export class KubeTLSStore extends ApiObject {
   public static readonly GVK = { apiVersion: 'traefik.io/v1alpha1', kind: 'TLSStore' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: TLSStoreProps): { readonly apiVersion: 'traefik.io/v1alpha1'; readonly kind: 'TLSStore' } & TLSStoreProps {
+  public static manifest(props: TLSStoreProps): KubeTLSStoreManifest {
     return { ...KubeTLSStore.GVK, ...props };
   }
 
@@ -702,12 +714,15 @@ export interface ServiceMonitorProps {
   };
 }
 
+/** A ServiceMonitor (monitoring.coreos.com/v1) as a plain manifest. */
+export type KubeServiceMonitorManifest = { readonly apiVersion: 'monitoring.coreos.com/v1'; readonly kind: 'ServiceMonitor' } & ServiceMonitorProps;
+
 /** A ServiceMonitor (monitoring.coreos.com/v1). */
 export class KubeServiceMonitor extends ApiObject {
   public static readonly GVK = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: ServiceMonitorProps): { readonly apiVersion: 'monitoring.coreos.com/v1'; readonly kind: 'ServiceMonitor' } & ServiceMonitorProps {
+  public static manifest(props: ServiceMonitorProps): KubeServiceMonitorManifest {
     return { ...KubeServiceMonitor.GVK, ...props };
   }
 
@@ -923,12 +938,15 @@ export interface PodMonitorProps {
   };
 }
 
+/** A PodMonitor (monitoring.coreos.com/v1) as a plain manifest. */
+export type KubePodMonitorManifest = { readonly apiVersion: 'monitoring.coreos.com/v1'; readonly kind: 'PodMonitor' } & PodMonitorProps;
+
 /** A PodMonitor (monitoring.coreos.com/v1). */
 export class KubePodMonitor extends ApiObject {
   public static readonly GVK = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: PodMonitorProps): { readonly apiVersion: 'monitoring.coreos.com/v1'; readonly kind: 'PodMonitor' } & PodMonitorProps {
+  public static manifest(props: PodMonitorProps): KubePodMonitorManifest {
     return { ...KubePodMonitor.GVK, ...props };
   }
 
@@ -961,12 +979,15 @@ export interface PrometheusRuleProps {
   };
 }
 
+/** A PrometheusRule (monitoring.coreos.com/v1) as a plain manifest. */
+export type KubePrometheusRuleManifest = { readonly apiVersion: 'monitoring.coreos.com/v1'; readonly kind: 'PrometheusRule' } & PrometheusRuleProps;
+
 /** A PrometheusRule (monitoring.coreos.com/v1). */
 export class KubePrometheusRule extends ApiObject {
   public static readonly GVK = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: PrometheusRuleProps): { readonly apiVersion: 'monitoring.coreos.com/v1'; readonly kind: 'PrometheusRule' } & PrometheusRuleProps {
+  public static manifest(props: PrometheusRuleProps): KubePrometheusRuleManifest {
     return { ...KubePrometheusRule.GVK, ...props };
   }
 
@@ -1106,12 +1127,15 @@ export interface ExternalSecretProps {
   };
 }
 
+/** A ExternalSecret (external-secrets.io/v1) as a plain manifest. */
+export type KubeExternalSecretManifest = { readonly apiVersion: 'external-secrets.io/v1'; readonly kind: 'ExternalSecret' } & ExternalSecretProps;
+
 /** A ExternalSecret (external-secrets.io/v1). */
 export class KubeExternalSecret extends ApiObject {
   public static readonly GVK = { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: ExternalSecretProps): { readonly apiVersion: 'external-secrets.io/v1'; readonly kind: 'ExternalSecret' } & ExternalSecretProps {
+  public static manifest(props: ExternalSecretProps): KubeExternalSecretManifest {
     return { ...KubeExternalSecret.GVK, ...props };
   }
 
@@ -2561,16 +2585,1530 @@ export interface SecretStoreProps {
   };
 }
 
+/** A SecretStore (external-secrets.io/v1) as a plain manifest. */
+export type KubeSecretStoreManifest = { readonly apiVersion: 'external-secrets.io/v1'; readonly kind: 'SecretStore' } & SecretStoreProps;
+
 /** A SecretStore (external-secrets.io/v1). */
 export class KubeSecretStore extends ApiObject {
   public static readonly GVK = { apiVersion: 'external-secrets.io/v1', kind: 'SecretStore' } as const;
 
   /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
-  public static manifest(props: SecretStoreProps): { readonly apiVersion: 'external-secrets.io/v1'; readonly kind: 'SecretStore' } & SecretStoreProps {
+  public static manifest(props: SecretStoreProps): KubeSecretStoreManifest {
     return { ...KubeSecretStore.GVK, ...props };
   }
 
   constructor(scope: Construct, id: string, props: SecretStoreProps) {
     super(scope, id, { ...KubeSecretStore.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** Certificate (cert-manager.io/v1) of cert-manager v1.21.1. */
+export interface CertificateProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly additionalOutputFormats?: Array<{
+      readonly type?: string;
+    }>;
+    readonly commonName?: string;
+    readonly dnsNames?: Array<string>;
+    readonly duration?: string;
+    readonly emailAddresses?: Array<string>;
+    readonly encodeUsagesInRequest?: boolean;
+    readonly ipAddresses?: Array<string>;
+    readonly isCA?: boolean;
+    readonly issuerRef?: {
+      readonly group?: string;
+      readonly kind?: string;
+      readonly name?: string;
+    };
+    readonly keystores?: {
+      readonly jks?: {
+        readonly alias?: string;
+        readonly create?: boolean;
+        readonly password?: string;
+        readonly passwordSecretRef?: {
+          readonly key?: string;
+          readonly name?: string;
+        };
+      };
+      readonly pkcs12?: {
+        readonly create?: boolean;
+        readonly password?: string;
+        readonly passwordSecretRef?: {
+          readonly key?: string;
+          readonly name?: string;
+        };
+        readonly profile?: string;
+      };
+    };
+    readonly literalSubject?: string;
+    readonly nameConstraints?: {
+      readonly critical?: boolean;
+      readonly excluded?: {
+        readonly dnsDomains?: Array<string>;
+        readonly emailAddresses?: Array<string>;
+        readonly ipRanges?: Array<string>;
+        readonly uriDomains?: Array<string>;
+      };
+      readonly permitted?: {
+        readonly dnsDomains?: Array<string>;
+        readonly emailAddresses?: Array<string>;
+        readonly ipRanges?: Array<string>;
+        readonly uriDomains?: Array<string>;
+      };
+    };
+    readonly otherNames?: Array<{
+      readonly oid?: string;
+      readonly utf8Value?: string;
+    }>;
+    readonly privateKey?: {
+      readonly algorithm?: string;
+      readonly encoding?: string;
+      readonly rotationPolicy?: string;
+      readonly size?: number;
+    };
+    readonly renewBefore?: string;
+    readonly renewBeforePercentage?: number;
+    readonly renewal?: {
+      readonly policy?: string;
+      readonly windows?: Array<{
+        readonly cron?: string;
+        readonly timezone?: string;
+        readonly windowDuration?: string;
+      }>;
+    };
+    readonly revisionHistoryLimit?: number;
+    readonly secretName?: string;
+    readonly secretTemplate?: {
+      readonly annotations?: { readonly [key: string]: string };
+      readonly labels?: { readonly [key: string]: string };
+    };
+    readonly signatureAlgorithm?: string;
+    readonly subject?: {
+      readonly countries?: Array<string>;
+      readonly localities?: Array<string>;
+      readonly organizationalUnits?: Array<string>;
+      readonly organizations?: Array<string>;
+      readonly postalCodes?: Array<string>;
+      readonly provinces?: Array<string>;
+      readonly serialNumber?: string;
+      readonly streetAddresses?: Array<string>;
+    };
+    readonly uris?: Array<string>;
+    readonly usages?: Array<string>;
+  };
+}
+
+/** A Certificate (cert-manager.io/v1) as a plain manifest. */
+export type KubeCertificateManifest = { readonly apiVersion: 'cert-manager.io/v1'; readonly kind: 'Certificate' } & CertificateProps;
+
+/** A Certificate (cert-manager.io/v1). */
+export class KubeCertificate extends ApiObject {
+  public static readonly GVK = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: CertificateProps): KubeCertificateManifest {
+    return { ...KubeCertificate.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: CertificateProps) {
+    super(scope, id, { ...KubeCertificate.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** ClusterIssuer (cert-manager.io/v1) of cert-manager v1.21.1. */
+export interface ClusterIssuerProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly acme?: {
+      readonly caBundle?: string;
+      readonly disableAccountKeyGeneration?: boolean;
+      readonly email?: string;
+      readonly enableDurationFeature?: boolean;
+      readonly externalAccountBinding?: {
+        readonly keyAlgorithm?: string;
+        readonly keyID?: string;
+        readonly keySecretRef?: {
+          readonly key?: string;
+          readonly name?: string;
+        };
+      };
+      readonly preferredChain?: string;
+      readonly privateKeySecretRef?: {
+        readonly key?: string;
+        readonly name?: string;
+      };
+      readonly profile?: string;
+      readonly server?: string;
+      readonly skipTLSVerify?: boolean;
+      readonly solvers?: Array<{
+        readonly dns01?: {
+          readonly acmeDNS?: {
+            readonly accountSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly host?: string;
+          };
+          readonly akamai?: {
+            readonly accessTokenSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly clientSecretSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly clientTokenSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly serviceConsumerDomain?: string;
+          };
+          readonly azureDNS?: {
+            readonly clientID?: string;
+            readonly clientSecretSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly environment?: string;
+            readonly hostedZoneName?: string;
+            readonly managedIdentity?: {
+              readonly clientID?: string;
+              readonly resourceID?: string;
+              readonly tenantID?: string;
+            };
+            readonly resourceGroupName?: string;
+            readonly subscriptionID?: string;
+            readonly tenantID?: string;
+            readonly zoneType?: string;
+          };
+          readonly cloudDNS?: {
+            readonly hostedZoneName?: string;
+            readonly project?: string;
+            readonly serviceAccountSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+          };
+          readonly cloudflare?: {
+            readonly apiKeySecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly apiTokenSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly email?: string;
+          };
+          readonly cnameStrategy?: string;
+          readonly digitalocean?: {
+            readonly tokenSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+          };
+          readonly rfc2136?: {
+            readonly nameserver?: string;
+            readonly protocol?: string;
+            readonly tsigAlgorithm?: string;
+            readonly tsigKeyName?: string;
+            readonly tsigSecretSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+          };
+          readonly route53?: {
+            readonly accessKeyID?: string;
+            readonly accessKeyIDSecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+            readonly auth?: {
+              readonly kubernetes?: {
+                readonly serviceAccountRef?: {
+                  readonly audiences?: Array<string>;
+                  readonly name?: string;
+                };
+              };
+            };
+            readonly hostedZoneID?: string;
+            readonly region?: string;
+            readonly role?: string;
+            readonly secretAccessKeySecretRef?: {
+              readonly key?: string;
+              readonly name?: string;
+            };
+          };
+          readonly webhook?: {
+            readonly config?: { readonly [key: string]: unknown };
+            readonly groupName?: string;
+            readonly solverName?: string;
+          };
+        };
+        readonly http01?: {
+          readonly gatewayHTTPRoute?: {
+            readonly labels?: { readonly [key: string]: string };
+            readonly parentRefs?: Array<{
+              readonly group?: string;
+              readonly kind?: string;
+              readonly name?: string;
+              readonly namespace?: string;
+              readonly port?: number;
+              readonly sectionName?: string;
+            }>;
+            readonly podTemplate?: {
+              readonly metadata?: {
+                readonly annotations?: { readonly [key: string]: string };
+                readonly labels?: { readonly [key: string]: string };
+              };
+              readonly spec?: {
+                readonly affinity?: {
+                  readonly nodeAffinity?: {
+                    readonly preferredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly preference?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchFields?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                      };
+                      readonly weight?: number;
+                    }>;
+                    readonly requiredDuringSchedulingIgnoredDuringExecution?: {
+                      readonly nodeSelectorTerms?: Array<{
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchFields?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                      }>;
+                    };
+                  };
+                  readonly podAffinity?: {
+                    readonly preferredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly podAffinityTerm?: {
+                        readonly labelSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly matchLabelKeys?: Array<string>;
+                        readonly mismatchLabelKeys?: Array<string>;
+                        readonly namespaceSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly namespaces?: Array<string>;
+                        readonly topologyKey?: string;
+                      };
+                      readonly weight?: number;
+                    }>;
+                    readonly requiredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly labelSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly matchLabelKeys?: Array<string>;
+                      readonly mismatchLabelKeys?: Array<string>;
+                      readonly namespaceSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly namespaces?: Array<string>;
+                      readonly topologyKey?: string;
+                    }>;
+                  };
+                  readonly podAntiAffinity?: {
+                    readonly preferredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly podAffinityTerm?: {
+                        readonly labelSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly matchLabelKeys?: Array<string>;
+                        readonly mismatchLabelKeys?: Array<string>;
+                        readonly namespaceSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly namespaces?: Array<string>;
+                        readonly topologyKey?: string;
+                      };
+                      readonly weight?: number;
+                    }>;
+                    readonly requiredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly labelSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly matchLabelKeys?: Array<string>;
+                      readonly mismatchLabelKeys?: Array<string>;
+                      readonly namespaceSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly namespaces?: Array<string>;
+                      readonly topologyKey?: string;
+                    }>;
+                  };
+                };
+                readonly imagePullSecrets?: Array<{
+                  readonly name?: string;
+                }>;
+                readonly nodeSelector?: { readonly [key: string]: string };
+                readonly priorityClassName?: string;
+                readonly resources?: {
+                  readonly limits?: { readonly [key: string]: number | string };
+                  readonly requests?: { readonly [key: string]: number | string };
+                };
+                readonly securityContext?: {
+                  readonly fsGroup?: number;
+                  readonly fsGroupChangePolicy?: string;
+                  readonly runAsGroup?: number;
+                  readonly runAsNonRoot?: boolean;
+                  readonly runAsUser?: number;
+                  readonly seLinuxOptions?: {
+                    readonly level?: string;
+                    readonly role?: string;
+                    readonly type?: string;
+                    readonly user?: string;
+                  };
+                  readonly seccompProfile?: {
+                    readonly localhostProfile?: string;
+                    readonly type?: string;
+                  };
+                  readonly supplementalGroups?: Array<number>;
+                  readonly sysctls?: Array<{
+                    readonly name?: string;
+                    readonly value?: string;
+                  }>;
+                };
+                readonly serviceAccountName?: string;
+                readonly tolerations?: Array<{
+                  readonly effect?: string;
+                  readonly key?: string;
+                  readonly operator?: string;
+                  readonly tolerationSeconds?: number;
+                  readonly value?: string;
+                }>;
+              };
+            };
+            readonly serviceType?: string;
+          };
+          readonly ingress?: {
+            readonly class?: string;
+            readonly ingressClassName?: string;
+            readonly ingressTemplate?: {
+              readonly metadata?: {
+                readonly annotations?: { readonly [key: string]: string };
+                readonly labels?: { readonly [key: string]: string };
+              };
+            };
+            readonly name?: string;
+            readonly podTemplate?: {
+              readonly metadata?: {
+                readonly annotations?: { readonly [key: string]: string };
+                readonly labels?: { readonly [key: string]: string };
+              };
+              readonly spec?: {
+                readonly affinity?: {
+                  readonly nodeAffinity?: {
+                    readonly preferredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly preference?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchFields?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                      };
+                      readonly weight?: number;
+                    }>;
+                    readonly requiredDuringSchedulingIgnoredDuringExecution?: {
+                      readonly nodeSelectorTerms?: Array<{
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchFields?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                      }>;
+                    };
+                  };
+                  readonly podAffinity?: {
+                    readonly preferredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly podAffinityTerm?: {
+                        readonly labelSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly matchLabelKeys?: Array<string>;
+                        readonly mismatchLabelKeys?: Array<string>;
+                        readonly namespaceSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly namespaces?: Array<string>;
+                        readonly topologyKey?: string;
+                      };
+                      readonly weight?: number;
+                    }>;
+                    readonly requiredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly labelSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly matchLabelKeys?: Array<string>;
+                      readonly mismatchLabelKeys?: Array<string>;
+                      readonly namespaceSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly namespaces?: Array<string>;
+                      readonly topologyKey?: string;
+                    }>;
+                  };
+                  readonly podAntiAffinity?: {
+                    readonly preferredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly podAffinityTerm?: {
+                        readonly labelSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly matchLabelKeys?: Array<string>;
+                        readonly mismatchLabelKeys?: Array<string>;
+                        readonly namespaceSelector?: {
+                          readonly matchExpressions?: Array<{
+                            readonly key?: string;
+                            readonly operator?: string;
+                            readonly values?: Array<string>;
+                          }>;
+                          readonly matchLabels?: { readonly [key: string]: string };
+                        };
+                        readonly namespaces?: Array<string>;
+                        readonly topologyKey?: string;
+                      };
+                      readonly weight?: number;
+                    }>;
+                    readonly requiredDuringSchedulingIgnoredDuringExecution?: Array<{
+                      readonly labelSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly matchLabelKeys?: Array<string>;
+                      readonly mismatchLabelKeys?: Array<string>;
+                      readonly namespaceSelector?: {
+                        readonly matchExpressions?: Array<{
+                          readonly key?: string;
+                          readonly operator?: string;
+                          readonly values?: Array<string>;
+                        }>;
+                        readonly matchLabels?: { readonly [key: string]: string };
+                      };
+                      readonly namespaces?: Array<string>;
+                      readonly topologyKey?: string;
+                    }>;
+                  };
+                };
+                readonly imagePullSecrets?: Array<{
+                  readonly name?: string;
+                }>;
+                readonly nodeSelector?: { readonly [key: string]: string };
+                readonly priorityClassName?: string;
+                readonly resources?: {
+                  readonly limits?: { readonly [key: string]: number | string };
+                  readonly requests?: { readonly [key: string]: number | string };
+                };
+                readonly securityContext?: {
+                  readonly fsGroup?: number;
+                  readonly fsGroupChangePolicy?: string;
+                  readonly runAsGroup?: number;
+                  readonly runAsNonRoot?: boolean;
+                  readonly runAsUser?: number;
+                  readonly seLinuxOptions?: {
+                    readonly level?: string;
+                    readonly role?: string;
+                    readonly type?: string;
+                    readonly user?: string;
+                  };
+                  readonly seccompProfile?: {
+                    readonly localhostProfile?: string;
+                    readonly type?: string;
+                  };
+                  readonly supplementalGroups?: Array<number>;
+                  readonly sysctls?: Array<{
+                    readonly name?: string;
+                    readonly value?: string;
+                  }>;
+                };
+                readonly serviceAccountName?: string;
+                readonly tolerations?: Array<{
+                  readonly effect?: string;
+                  readonly key?: string;
+                  readonly operator?: string;
+                  readonly tolerationSeconds?: number;
+                  readonly value?: string;
+                }>;
+              };
+            };
+            readonly serviceType?: string;
+          };
+        };
+        readonly selector?: {
+          readonly dnsNames?: Array<string>;
+          readonly dnsZones?: Array<string>;
+          readonly matchLabels?: { readonly [key: string]: string };
+        };
+        readonly waitInsteadOfSelfCheck?: string;
+      }>;
+    };
+    readonly ca?: {
+      readonly crlDistributionPoints?: Array<string>;
+      readonly issuingCertificateURLs?: Array<string>;
+      readonly ocspServers?: Array<string>;
+      readonly secretName?: string;
+    };
+    readonly selfSigned?: {
+      readonly crlDistributionPoints?: Array<string>;
+    };
+    readonly vault?: {
+      readonly auth?: {
+        readonly appRole?: {
+          readonly path?: string;
+          readonly roleId?: string;
+          readonly secretRef?: {
+            readonly key?: string;
+            readonly name?: string;
+          };
+        };
+        readonly aws?: {
+          readonly iamRoleArn?: string;
+          readonly mountPath?: string;
+          readonly region?: string;
+          readonly role?: string;
+          readonly serviceAccountRef?: {
+            readonly audiences?: Array<string>;
+            readonly name?: string;
+          };
+          readonly vaultHeaderValue?: string;
+        };
+        readonly clientCertificate?: {
+          readonly mountPath?: string;
+          readonly name?: string;
+          readonly secretName?: string;
+        };
+        readonly kubernetes?: {
+          readonly mountPath?: string;
+          readonly role?: string;
+          readonly secretRef?: {
+            readonly key?: string;
+            readonly name?: string;
+          };
+          readonly serviceAccountRef?: {
+            readonly audiences?: Array<string>;
+            readonly name?: string;
+          };
+        };
+        readonly tokenSecretRef?: {
+          readonly key?: string;
+          readonly name?: string;
+        };
+      };
+      readonly caBundle?: string;
+      readonly caBundleSecretRef?: {
+        readonly key?: string;
+        readonly name?: string;
+      };
+      readonly clientCertSecretRef?: {
+        readonly key?: string;
+        readonly name?: string;
+      };
+      readonly clientKeySecretRef?: {
+        readonly key?: string;
+        readonly name?: string;
+      };
+      readonly namespace?: string;
+      readonly path?: string;
+      readonly server?: string;
+      readonly serverName?: string;
+    };
+    readonly venafi?: {
+      readonly cloud?: {
+        readonly apiTokenSecretRef?: {
+          readonly key?: string;
+          readonly name?: string;
+        };
+        readonly url?: string;
+      };
+      readonly ngts?: {
+        readonly credentialsRef?: {
+          readonly name?: string;
+        };
+        readonly tokenEndpoint?: string;
+        readonly tsgID?: string;
+        readonly url?: string;
+      };
+      readonly tpp?: {
+        readonly caBundle?: string;
+        readonly caBundleSecretRef?: {
+          readonly key?: string;
+          readonly name?: string;
+        };
+        readonly credentialsRef?: {
+          readonly name?: string;
+        };
+        readonly url?: string;
+      };
+      readonly zone?: string;
+    };
+  };
+}
+
+/** A ClusterIssuer (cert-manager.io/v1) as a plain manifest. */
+export type KubeClusterIssuerManifest = { readonly apiVersion: 'cert-manager.io/v1'; readonly kind: 'ClusterIssuer' } & ClusterIssuerProps;
+
+/** A ClusterIssuer (cert-manager.io/v1). */
+export class KubeClusterIssuer extends ApiObject {
+  public static readonly GVK = { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: ClusterIssuerProps): KubeClusterIssuerManifest {
+    return { ...KubeClusterIssuer.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: ClusterIssuerProps) {
+    super(scope, id, { ...KubeClusterIssuer.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** Schedule (velero.io/v1) of velero 12.1.0. */
+export interface ScheduleProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly paused?: boolean;
+    readonly schedule?: string;
+    readonly skipImmediately?: boolean;
+    readonly template?: {
+      readonly csiSnapshotTimeout?: string;
+      readonly datamover?: string;
+      readonly defaultVolumesToFsBackup?: boolean;
+      readonly defaultVolumesToRestic?: boolean;
+      readonly excludedClusterScopedResources?: Array<string>;
+      readonly excludedNamespaceScopedResources?: Array<string>;
+      readonly excludedNamespaces?: Array<string>;
+      readonly excludedResources?: Array<string>;
+      readonly hooks?: {
+        readonly resources?: Array<{
+          readonly excludedNamespaces?: Array<string>;
+          readonly excludedResources?: Array<string>;
+          readonly includedNamespaces?: Array<string>;
+          readonly includedResources?: Array<string>;
+          readonly labelSelector?: {
+            readonly matchExpressions?: Array<{
+              readonly key?: string;
+              readonly operator?: string;
+              readonly values?: Array<string>;
+            }>;
+            readonly matchLabels?: { readonly [key: string]: string };
+          };
+          readonly name?: string;
+          readonly post?: Array<{
+            readonly exec?: {
+              readonly command?: Array<string>;
+              readonly container?: string;
+              readonly onError?: string;
+              readonly timeout?: string;
+            };
+          }>;
+          readonly pre?: Array<{
+            readonly exec?: {
+              readonly command?: Array<string>;
+              readonly container?: string;
+              readonly onError?: string;
+              readonly timeout?: string;
+            };
+          }>;
+        }>;
+      };
+      readonly includeClusterResources?: boolean;
+      readonly includedClusterScopedResources?: Array<string>;
+      readonly includedNamespaceScopedResources?: Array<string>;
+      readonly includedNamespaces?: Array<string>;
+      readonly includedResources?: Array<string>;
+      readonly itemOperationTimeout?: string;
+      readonly labelSelector?: {
+        readonly matchExpressions?: Array<{
+          readonly key?: string;
+          readonly operator?: string;
+          readonly values?: Array<string>;
+        }>;
+        readonly matchLabels?: { readonly [key: string]: string };
+      };
+      readonly metadata?: {
+        readonly labels?: { readonly [key: string]: string };
+      };
+      readonly orLabelSelectors?: Array<{
+        readonly matchExpressions?: Array<{
+          readonly key?: string;
+          readonly operator?: string;
+          readonly values?: Array<string>;
+        }>;
+        readonly matchLabels?: { readonly [key: string]: string };
+      }>;
+      readonly orderedResources?: { readonly [key: string]: string };
+      readonly resourcePolicy?: {
+        readonly apiGroup?: string;
+        readonly kind?: string;
+        readonly name?: string;
+      };
+      readonly snapshotMoveData?: boolean;
+      readonly snapshotVolumes?: boolean;
+      readonly storageLocation?: string;
+      readonly ttl?: string;
+      readonly uploaderConfig?: {
+        readonly parallelFilesUpload?: number;
+      };
+      readonly volumeGroupSnapshotLabelKey?: string;
+      readonly volumeSnapshotLocations?: Array<string>;
+    };
+    readonly useOwnerReferencesInBackup?: boolean;
+  };
+}
+
+/** A Schedule (velero.io/v1) as a plain manifest. */
+export type KubeScheduleManifest = { readonly apiVersion: 'velero.io/v1'; readonly kind: 'Schedule' } & ScheduleProps;
+
+/** A Schedule (velero.io/v1). */
+export class KubeSchedule extends ApiObject {
+  public static readonly GVK = { apiVersion: 'velero.io/v1', kind: 'Schedule' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: ScheduleProps): KubeScheduleManifest {
+    return { ...KubeSchedule.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: ScheduleProps) {
+    super(scope, id, { ...KubeSchedule.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** NodePool (karpenter.sh/v1) of karpenter 1.14.1. */
+export interface NodePoolProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly disruption?: {
+      readonly budgets?: Array<{
+        readonly duration?: string;
+        readonly nodes?: string;
+        readonly reasons?: Array<string>;
+        readonly schedule?: string;
+      }>;
+      readonly consolidateAfter?: string;
+      readonly consolidationPolicy?: string;
+    };
+    readonly limits?: { readonly [key: string]: number | string };
+    readonly replicas?: number;
+    readonly template?: {
+      readonly metadata?: {
+        readonly annotations?: { readonly [key: string]: string };
+        readonly labels?: { readonly [key: string]: string };
+      };
+      readonly spec?: {
+        readonly expireAfter?: string;
+        readonly nodeClassRef?: {
+          readonly group?: string;
+          readonly kind?: string;
+          readonly name?: string;
+        };
+        readonly requirements?: Array<{
+          readonly key?: string;
+          readonly minValues?: number;
+          readonly operator?: string;
+          readonly values?: Array<string>;
+        }>;
+        readonly startupTaints?: Array<{
+          readonly effect?: string;
+          readonly key?: string;
+          readonly timeAdded?: string;
+          readonly value?: string;
+        }>;
+        readonly taints?: Array<{
+          readonly effect?: string;
+          readonly key?: string;
+          readonly timeAdded?: string;
+          readonly value?: string;
+        }>;
+        readonly terminationGracePeriod?: string;
+      };
+    };
+    readonly weight?: number;
+  };
+}
+
+/** A NodePool (karpenter.sh/v1) as a plain manifest. */
+export type KubeNodePoolManifest = { readonly apiVersion: 'karpenter.sh/v1'; readonly kind: 'NodePool' } & NodePoolProps;
+
+/** A NodePool (karpenter.sh/v1). */
+export class KubeNodePool extends ApiObject {
+  public static readonly GVK = { apiVersion: 'karpenter.sh/v1', kind: 'NodePool' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: NodePoolProps): KubeNodePoolManifest {
+    return { ...KubeNodePool.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: NodePoolProps) {
+    super(scope, id, { ...KubeNodePool.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** EC2NodeClass (karpenter.k8s.aws/v1) of karpenter 1.14.1. */
+export interface EC2NodeClassProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly amiFamily?: string;
+    readonly amiSelectorTerms?: Array<{
+      readonly alias?: string;
+      readonly id?: string;
+      readonly name?: string;
+      readonly owner?: string;
+      readonly ssmParameter?: string;
+      readonly tags?: { readonly [key: string]: string };
+    }>;
+    readonly associatePublicIPAddress?: boolean;
+    readonly blockDeviceMappings?: Array<{
+      readonly deviceName?: string;
+      readonly ebs?: {
+        readonly deleteOnTermination?: boolean;
+        readonly encrypted?: boolean;
+        readonly iops?: number;
+        readonly kmsKeyID?: string;
+        readonly snapshotID?: string;
+        readonly throughput?: number;
+        readonly volumeInitializationRate?: number;
+        readonly volumeSize?: string;
+        readonly volumeType?: string;
+      };
+      readonly rootVolume?: boolean;
+    }>;
+    readonly capacityReservationSelectorTerms?: Array<{
+      readonly id?: string;
+      readonly instanceMatchCriteria?: string;
+      readonly ownerID?: string;
+      readonly tags?: { readonly [key: string]: string };
+    }>;
+    readonly connectionTracking?: {
+      readonly tcpEstablishedTimeout?: number;
+      readonly udpStreamTimeout?: number;
+      readonly udpTimeout?: number;
+    };
+    readonly context?: string;
+    readonly cpuOptions?: {
+      readonly nestedVirtualization?: string;
+    };
+    readonly detailedMonitoring?: boolean;
+    readonly instanceProfile?: string;
+    readonly instanceStorePolicy?: string;
+    readonly ipPrefixCount?: number;
+    readonly kubelet?: { readonly [key: string]: { readonly [key: string]: unknown } };
+    readonly metadataOptions?: {
+      readonly httpEndpoint?: string;
+      readonly httpProtocolIPv6?: string;
+      readonly httpPutResponseHopLimit?: number;
+      readonly httpTokens?: string;
+    };
+    readonly networkInterfaces?: Array<{
+      readonly deviceIndex?: number;
+      readonly interfaceType?: string;
+      readonly networkCardIndex?: number;
+    }>;
+    readonly placementGroupSelector?: {
+      readonly id?: string;
+      readonly name?: string;
+    };
+    readonly role?: string;
+    readonly securityGroupSelectorTerms?: Array<{
+      readonly id?: string;
+      readonly name?: string;
+      readonly tags?: { readonly [key: string]: string };
+    }>;
+    readonly subnetSelectorTerms?: Array<{
+      readonly id?: string;
+      readonly tags?: { readonly [key: string]: string };
+    }>;
+    readonly tags?: { readonly [key: string]: string };
+    readonly userData?: string;
+  };
+}
+
+/** A EC2NodeClass (karpenter.k8s.aws/v1) as a plain manifest. */
+export type KubeEC2NodeClassManifest = { readonly apiVersion: 'karpenter.k8s.aws/v1'; readonly kind: 'EC2NodeClass' } & EC2NodeClassProps;
+
+/** A EC2NodeClass (karpenter.k8s.aws/v1). */
+export class KubeEC2NodeClass extends ApiObject {
+  public static readonly GVK = { apiVersion: 'karpenter.k8s.aws/v1', kind: 'EC2NodeClass' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: EC2NodeClassProps): KubeEC2NodeClassManifest {
+    return { ...KubeEC2NodeClass.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: EC2NodeClassProps) {
+    super(scope, id, { ...KubeEC2NodeClass.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** Elasticsearch (elasticsearch.k8s.elastic.co/v1) of eck-operator 3.5.0. */
+export interface ElasticsearchProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly auth?: {
+      readonly disableElasticUser?: boolean;
+      readonly fileRealm?: Array<{
+        readonly secretName?: string;
+      }>;
+      readonly roles?: Array<{
+        readonly secretName?: string;
+      }>;
+    };
+    readonly http?: {
+      readonly service?: {
+        readonly metadata?: {
+          readonly annotations?: { readonly [key: string]: string };
+          readonly finalizers?: Array<string>;
+          readonly labels?: { readonly [key: string]: string };
+          readonly name?: string;
+          readonly namespace?: string;
+        };
+        readonly spec?: {
+          readonly allocateLoadBalancerNodePorts?: boolean;
+          readonly clusterIP?: string;
+          readonly clusterIPs?: Array<string>;
+          readonly externalIPs?: Array<string>;
+          readonly externalName?: string;
+          readonly externalTrafficPolicy?: string;
+          readonly healthCheckNodePort?: number;
+          readonly internalTrafficPolicy?: string;
+          readonly ipFamilies?: Array<string>;
+          readonly ipFamilyPolicy?: string;
+          readonly loadBalancerClass?: string;
+          readonly loadBalancerIP?: string;
+          readonly loadBalancerSourceRanges?: Array<string>;
+          readonly ports?: Array<{
+            readonly appProtocol?: string;
+            readonly name?: string;
+            readonly nodePort?: number;
+            readonly port?: number;
+            readonly protocol?: string;
+            readonly targetPort?: number | string;
+          }>;
+          readonly publishNotReadyAddresses?: boolean;
+          readonly selector?: { readonly [key: string]: string };
+          readonly sessionAffinity?: string;
+          readonly sessionAffinityConfig?: {
+            readonly clientIP?: {
+              readonly timeoutSeconds?: number;
+            };
+          };
+          readonly trafficDistribution?: string;
+          readonly type?: string;
+        };
+      };
+      readonly tls?: {
+        readonly certificate?: {
+          readonly secretName?: string;
+        };
+        readonly client?: {
+          readonly authentication?: boolean;
+        };
+        readonly selfSignedCertificate?: {
+          readonly disabled?: boolean;
+          readonly subjectAltNames?: Array<{
+            readonly dns?: string;
+            readonly ip?: string;
+          }>;
+        };
+      };
+    };
+    readonly image?: string;
+    readonly monitoring?: {
+      readonly logs?: {
+        readonly elasticsearchRefs?: Array<{
+          readonly name?: string;
+          readonly namespace?: string;
+          readonly secretName?: string;
+          readonly serviceName?: string;
+        }>;
+      };
+      readonly metrics?: {
+        readonly elasticsearchRefs?: Array<{
+          readonly name?: string;
+          readonly namespace?: string;
+          readonly secretName?: string;
+          readonly serviceName?: string;
+        }>;
+      };
+    };
+    readonly nodeSets?: Array<{
+      readonly config?: { readonly [key: string]: unknown };
+      readonly count?: number;
+      readonly name?: string;
+      readonly podTemplate?: { readonly [key: string]: unknown };
+      readonly resources?: {
+        readonly limits?: {
+          readonly cpu?: number | string;
+          readonly memory?: number | string;
+        };
+        readonly requests?: {
+          readonly cpu?: number | string;
+          readonly memory?: number | string;
+        };
+      };
+      readonly volumeClaimTemplates?: Array<{
+        readonly apiVersion?: string;
+        readonly kind?: string;
+        readonly metadata?: {
+          readonly annotations?: { readonly [key: string]: string };
+          readonly finalizers?: Array<string>;
+          readonly labels?: { readonly [key: string]: string };
+          readonly name?: string;
+          readonly namespace?: string;
+        };
+        readonly spec?: {
+          readonly accessModes?: Array<string>;
+          readonly dataSource?: {
+            readonly apiGroup?: string;
+            readonly kind?: string;
+            readonly name?: string;
+          };
+          readonly dataSourceRef?: {
+            readonly apiGroup?: string;
+            readonly kind?: string;
+            readonly name?: string;
+            readonly namespace?: string;
+          };
+          readonly resources?: {
+            readonly limits?: { readonly [key: string]: number | string };
+            readonly requests?: { readonly [key: string]: number | string };
+          };
+          readonly selector?: {
+            readonly matchExpressions?: Array<{
+              readonly key?: string;
+              readonly operator?: string;
+              readonly values?: Array<string>;
+            }>;
+            readonly matchLabels?: { readonly [key: string]: string };
+          };
+          readonly storageClassName?: string;
+          readonly volumeAttributesClassName?: string;
+          readonly volumeMode?: string;
+          readonly volumeName?: string;
+        };
+      }>;
+      readonly zoneAwareness?: {
+        readonly topologyKey?: string;
+        readonly zones?: Array<string>;
+      };
+    }>;
+    readonly podDisruptionBudget?: {
+      readonly metadata?: {
+        readonly annotations?: { readonly [key: string]: string };
+        readonly finalizers?: Array<string>;
+        readonly labels?: { readonly [key: string]: string };
+        readonly name?: string;
+        readonly namespace?: string;
+      };
+      readonly spec?: {
+        readonly maxUnavailable?: number | string;
+        readonly minAvailable?: number | string;
+        readonly selector?: {
+          readonly matchExpressions?: Array<{
+            readonly key?: string;
+            readonly operator?: string;
+            readonly values?: Array<string>;
+          }>;
+          readonly matchLabels?: { readonly [key: string]: string };
+        };
+        readonly unhealthyPodEvictionPolicy?: string;
+      };
+    };
+    readonly remoteClusterServer?: {
+      readonly enabled?: boolean;
+      readonly service?: {
+        readonly metadata?: {
+          readonly annotations?: { readonly [key: string]: string };
+          readonly finalizers?: Array<string>;
+          readonly labels?: { readonly [key: string]: string };
+          readonly name?: string;
+          readonly namespace?: string;
+        };
+        readonly spec?: {
+          readonly allocateLoadBalancerNodePorts?: boolean;
+          readonly clusterIP?: string;
+          readonly clusterIPs?: Array<string>;
+          readonly externalIPs?: Array<string>;
+          readonly externalName?: string;
+          readonly externalTrafficPolicy?: string;
+          readonly healthCheckNodePort?: number;
+          readonly internalTrafficPolicy?: string;
+          readonly ipFamilies?: Array<string>;
+          readonly ipFamilyPolicy?: string;
+          readonly loadBalancerClass?: string;
+          readonly loadBalancerIP?: string;
+          readonly loadBalancerSourceRanges?: Array<string>;
+          readonly ports?: Array<{
+            readonly appProtocol?: string;
+            readonly name?: string;
+            readonly nodePort?: number;
+            readonly port?: number;
+            readonly protocol?: string;
+            readonly targetPort?: number | string;
+          }>;
+          readonly publishNotReadyAddresses?: boolean;
+          readonly selector?: { readonly [key: string]: string };
+          readonly sessionAffinity?: string;
+          readonly sessionAffinityConfig?: {
+            readonly clientIP?: {
+              readonly timeoutSeconds?: number;
+            };
+          };
+          readonly trafficDistribution?: string;
+          readonly type?: string;
+        };
+      };
+    };
+    readonly remoteClusters?: Array<{
+      readonly apiKey?: {
+        readonly access?: {
+          readonly replication?: {
+            readonly names?: Array<string>;
+          };
+          readonly search?: {
+            readonly allow_restricted_indices?: boolean;
+            readonly field_security?: {
+              readonly except?: Array<string>;
+              readonly grant?: Array<string>;
+            };
+            readonly names?: Array<string>;
+            readonly query?: { readonly [key: string]: unknown };
+          };
+        };
+      };
+      readonly elasticsearchRef?: {
+        readonly name?: string;
+        readonly namespace?: string;
+        readonly serviceName?: string;
+      };
+      readonly name?: string;
+    }>;
+    readonly revisionHistoryLimit?: number;
+    readonly secureSettings?: Array<{
+      readonly entries?: Array<{
+        readonly key?: string;
+        readonly path?: string;
+      }>;
+      readonly secretName?: string;
+    }>;
+    readonly serviceAccountName?: string;
+    readonly transport?: {
+      readonly service?: {
+        readonly metadata?: {
+          readonly annotations?: { readonly [key: string]: string };
+          readonly finalizers?: Array<string>;
+          readonly labels?: { readonly [key: string]: string };
+          readonly name?: string;
+          readonly namespace?: string;
+        };
+        readonly spec?: {
+          readonly allocateLoadBalancerNodePorts?: boolean;
+          readonly clusterIP?: string;
+          readonly clusterIPs?: Array<string>;
+          readonly externalIPs?: Array<string>;
+          readonly externalName?: string;
+          readonly externalTrafficPolicy?: string;
+          readonly healthCheckNodePort?: number;
+          readonly internalTrafficPolicy?: string;
+          readonly ipFamilies?: Array<string>;
+          readonly ipFamilyPolicy?: string;
+          readonly loadBalancerClass?: string;
+          readonly loadBalancerIP?: string;
+          readonly loadBalancerSourceRanges?: Array<string>;
+          readonly ports?: Array<{
+            readonly appProtocol?: string;
+            readonly name?: string;
+            readonly nodePort?: number;
+            readonly port?: number;
+            readonly protocol?: string;
+            readonly targetPort?: number | string;
+          }>;
+          readonly publishNotReadyAddresses?: boolean;
+          readonly selector?: { readonly [key: string]: string };
+          readonly sessionAffinity?: string;
+          readonly sessionAffinityConfig?: {
+            readonly clientIP?: {
+              readonly timeoutSeconds?: number;
+            };
+          };
+          readonly trafficDistribution?: string;
+          readonly type?: string;
+        };
+      };
+      readonly tls?: {
+        readonly certificate?: {
+          readonly secretName?: string;
+        };
+        readonly certificateAuthorities?: {
+          readonly configMapName?: string;
+        };
+        readonly otherNameSuffix?: string;
+        readonly selfSignedCertificates?: {
+          readonly disabled?: boolean;
+        };
+        readonly subjectAltNames?: Array<{
+          readonly dns?: string;
+          readonly ip?: string;
+        }>;
+      };
+    };
+    readonly updateStrategy?: {
+      readonly changeBudget?: {
+        readonly maxSurge?: number;
+        readonly maxUnavailable?: number;
+      };
+    };
+    readonly version?: string;
+    readonly volumeClaimDeletePolicy?: string;
+  };
+}
+
+/** A Elasticsearch (elasticsearch.k8s.elastic.co/v1) as a plain manifest. */
+export type KubeElasticsearchManifest = { readonly apiVersion: 'elasticsearch.k8s.elastic.co/v1'; readonly kind: 'Elasticsearch' } & ElasticsearchProps;
+
+/** A Elasticsearch (elasticsearch.k8s.elastic.co/v1). */
+export class KubeElasticsearch extends ApiObject {
+  public static readonly GVK = { apiVersion: 'elasticsearch.k8s.elastic.co/v1', kind: 'Elasticsearch' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: ElasticsearchProps): KubeElasticsearchManifest {
+    return { ...KubeElasticsearch.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: ElasticsearchProps) {
+    super(scope, id, { ...KubeElasticsearch.GVK, ...props } as ApiObjectProps);
+  }
+}
+
+/** Kibana (kibana.k8s.elastic.co/v1) of eck-operator 3.5.0. */
+export interface KibanaProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly config?: { readonly [key: string]: unknown };
+    readonly count?: number;
+    readonly elasticsearchRef?: {
+      readonly clientCertificateSecretName?: string;
+      readonly name?: string;
+      readonly namespace?: string;
+      readonly secretName?: string;
+      readonly serviceName?: string;
+    };
+    readonly enterpriseSearchRef?: {
+      readonly name?: string;
+      readonly namespace?: string;
+      readonly secretName?: string;
+      readonly serviceName?: string;
+    };
+    readonly http?: {
+      readonly service?: {
+        readonly metadata?: {
+          readonly annotations?: { readonly [key: string]: string };
+          readonly finalizers?: Array<string>;
+          readonly labels?: { readonly [key: string]: string };
+          readonly name?: string;
+          readonly namespace?: string;
+        };
+        readonly spec?: {
+          readonly allocateLoadBalancerNodePorts?: boolean;
+          readonly clusterIP?: string;
+          readonly clusterIPs?: Array<string>;
+          readonly externalIPs?: Array<string>;
+          readonly externalName?: string;
+          readonly externalTrafficPolicy?: string;
+          readonly healthCheckNodePort?: number;
+          readonly internalTrafficPolicy?: string;
+          readonly ipFamilies?: Array<string>;
+          readonly ipFamilyPolicy?: string;
+          readonly loadBalancerClass?: string;
+          readonly loadBalancerIP?: string;
+          readonly loadBalancerSourceRanges?: Array<string>;
+          readonly ports?: Array<{
+            readonly appProtocol?: string;
+            readonly name?: string;
+            readonly nodePort?: number;
+            readonly port?: number;
+            readonly protocol?: string;
+            readonly targetPort?: number | string;
+          }>;
+          readonly publishNotReadyAddresses?: boolean;
+          readonly selector?: { readonly [key: string]: string };
+          readonly sessionAffinity?: string;
+          readonly sessionAffinityConfig?: {
+            readonly clientIP?: {
+              readonly timeoutSeconds?: number;
+            };
+          };
+          readonly trafficDistribution?: string;
+          readonly type?: string;
+        };
+      };
+      readonly tls?: {
+        readonly certificate?: {
+          readonly secretName?: string;
+        };
+        readonly selfSignedCertificate?: {
+          readonly disabled?: boolean;
+          readonly subjectAltNames?: Array<{
+            readonly dns?: string;
+            readonly ip?: string;
+          }>;
+        };
+      };
+    };
+    readonly image?: string;
+    readonly monitoring?: {
+      readonly logs?: {
+        readonly elasticsearchRefs?: Array<{
+          readonly name?: string;
+          readonly namespace?: string;
+          readonly secretName?: string;
+          readonly serviceName?: string;
+        }>;
+      };
+      readonly metrics?: {
+        readonly elasticsearchRefs?: Array<{
+          readonly name?: string;
+          readonly namespace?: string;
+          readonly secretName?: string;
+          readonly serviceName?: string;
+        }>;
+      };
+    };
+    readonly packageRegistryRef?: {
+      readonly name?: string;
+      readonly namespace?: string;
+      readonly serviceName?: string;
+    };
+    readonly podTemplate?: { readonly [key: string]: unknown };
+    readonly resources?: {
+      readonly limits?: {
+        readonly cpu?: number | string;
+        readonly memory?: number | string;
+      };
+      readonly requests?: {
+        readonly cpu?: number | string;
+        readonly memory?: number | string;
+      };
+    };
+    readonly revisionHistoryLimit?: number;
+    readonly secureSettings?: Array<{
+      readonly entries?: Array<{
+        readonly key?: string;
+        readonly path?: string;
+      }>;
+      readonly secretName?: string;
+    }>;
+    readonly serviceAccountName?: string;
+    readonly version?: string;
+  };
+}
+
+/** A Kibana (kibana.k8s.elastic.co/v1) as a plain manifest. */
+export type KubeKibanaManifest = { readonly apiVersion: 'kibana.k8s.elastic.co/v1'; readonly kind: 'Kibana' } & KibanaProps;
+
+/** A Kibana (kibana.k8s.elastic.co/v1). */
+export class KubeKibana extends ApiObject {
+  public static readonly GVK = { apiVersion: 'kibana.k8s.elastic.co/v1', kind: 'Kibana' } as const;
+
+  /** The object as a plain manifest (for a manifest that is not part of a cdk8s chart). */
+  public static manifest(props: KibanaProps): KubeKibanaManifest {
+    return { ...KubeKibana.GVK, ...props };
+  }
+
+  constructor(scope: Construct, id: string, props: KibanaProps) {
+    super(scope, id, { ...KubeKibana.GVK, ...props } as ApiObjectProps);
   }
 }

@@ -48,7 +48,7 @@ export interface ServiceChartSpec {
    * The namespace's own SecretStore and its service account (`secretStoreObjects`), present when
    * the service syncs any secret: every ExternalSecret of the service references it.
    */
-  readonly secretStore?: { readonly name: string; readonly objects: Array<Record<string, any>> };
+  readonly secretStore?: { readonly name: string; readonly objects: k8s.KubeObject[] };
   readonly quota?: { readonly cpu: string; readonly memory: string; readonly pods: number };
   readonly egress: EgressSpec;
   readonly route?: RouteSpec;
@@ -343,7 +343,7 @@ class ServiceObjects {
 
   private secretStore(): void {
     for (const { apiVersion, kind, metadata, ...body } of this.spec.secretStore?.objects ?? []) {
-      this.custom(`SecretStore${kind}`, apiVersion, kind, metadata, body);
+      this.custom(`SecretStore${kind}`, apiVersion, kind, metadata ?? {}, body);
     }
   }
 

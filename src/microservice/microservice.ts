@@ -352,8 +352,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     const env: Record<string, string> = { ...props.env };
     if (props.observability) {
       Object.assign(env, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: props.observability.otlpHttpEndpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        // No collector (FxObservability without Container Insights): the SDK exports no traces.
+        ...(props.observability.otlpHttpEndpoint !== undefined
+          ? { OTEL_EXPORTER_OTLP_ENDPOINT: props.observability.otlpHttpEndpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }
+          : { OTEL_TRACES_EXPORTER: 'none' }),
         OTEL_SERVICE_NAME: this.serviceName,
         OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${this.namespace},deployment.environment=${cluster.profile.name}`,
         LOG_FORMAT: 'json',
@@ -841,8 +843,10 @@ function claimName(cluster: IFxCluster, namespace: string, name: string): void {
  * its namespace on both ports, plus the node subnets in case the collector's DaemonSet runs on the host
  * network (its Service then translates to node addresses).
  */
-function otlpEgress(observability: IFxWorkloadObservability, nodeCidrs: string[]): OtlpEgressSpec {
-  const endpoints = [observability.otlpEndpoint, observability.otlpHttpEndpoint].map((url) => {
+function otlpEgress(observability: IFxWorkloadObservability, nodeCidrs: string[]): OtlpEgressSpec | undefined {
+  const urls = [observability.otlpEndpoint, observability.otlpHttpEndpoint].filter((url): url is string => url !== undefined);
+  if (urls.length === 0) return undefined;
+  const endpoints = urls.map((url) => {
     const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)(?:\.svc(?:\.cluster\.local)?)?:(\d+)\/?$/.exec(url);
     if (!m) throw new FxValidationError(WHO, 'observability', url, 'OTLP endpoints of the form http://<service>.<namespace>:<port>');
     return { namespace: m[2], port: Number(m[3]) };

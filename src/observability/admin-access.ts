@@ -7,8 +7,7 @@ import { defaultIpAllowlist } from '../cluster/addons/traefik';
 import { FxTlsMode } from '../cluster/tls';
 import { check, isIpv4Cidr, nonInternetRangeOf } from '../core/errors';
 import { platformLabels } from '../core/tags';
-
-type Json = Record<string, any>;
+import { KubeMiddleware, KubeMiddlewareManifest } from '../k8s/crds.generated';
 
 /** Name of the Traefik ipAllowList middleware in front of Grafana and Kibana (one in each namespace). */
 export const ADMIN_ALLOWLIST_MIDDLEWARE = 'fx-admin-allowlist';
@@ -90,11 +89,9 @@ export function validateAdminCidrs(cidrs: string[]): void {
  *
  * @internal
  */
-export function adminAllowlistMiddleware(cluster: IFxCluster, namespace: string, component: string, access: AdminAccess): Json {
+export function adminAllowlistMiddleware(cluster: IFxCluster, namespace: string, component: string, access: AdminAccess): KubeMiddlewareManifest {
   const behindAlb = cluster.tls?.mode === FxTlsMode.ACM;
-  return {
-    apiVersion: 'traefik.io/v1alpha1',
-    kind: 'Middleware',
+  return KubeMiddleware.manifest({
     metadata: { name: ADMIN_ALLOWLIST_MIDDLEWARE, namespace, labels: platformLabels(cluster.platformName, component) },
     spec: {
       ipAllowList: {
@@ -102,7 +99,7 @@ export function adminAllowlistMiddleware(cluster: IFxCluster, namespace: string,
         ...(behindAlb ? { ipStrategy: { depth: 1 } } : {}),
       },
     },
-  };
+  });
 }
 
 /** Whether the cluster's API endpoint is private only, and the CIDR blocks of its public endpoint. */

@@ -73,6 +73,8 @@ export interface PlatformAlarmsProps {
   readonly clusterName: string;
   readonly topic: sns.ITopic;
   readonly thresholds: ResolvedAlarmThresholds;
+  /** Whether Container Insights is installed: without it no node or pod metrics exist, and no alarm reads them. */
+  readonly containerInsights: boolean;
   readonly dashboard: cloudwatch.Dashboard;
   /** The platform's ALB (ACM path); without one (no domain, or Let's Encrypt behind an NLB) there are no ALB alarms. */
   readonly loadBalancer?: PlatformLoadBalancer;
@@ -120,8 +122,9 @@ function loadBalancerDimension(scope: Construct, lb: PlatformLoadBalancer): stri
 }
 
 /**
- * Cluster alarms from Container Insights and, when the platform has its ALB, alarms on that ALB
- * only (its `LoadBalancer` dimension, see `loadBalancerDimension`), plus their dashboard widgets.
+ * Cluster alarms from Container Insights (when installed) and, when the platform has its ALB, alarms
+ * on that ALB only (its `LoadBalancer` dimension, see `loadBalancerDimension`), plus their dashboard
+ * widgets (none when there is no alarm).
  *
  * @internal
  */
@@ -140,7 +143,7 @@ export function createPlatformAlarms(scope: Construct, props: PlatformAlarmsProp
     namespace: 'AWS/ApplicationELB', metricName, dimensionsMap: { LoadBalancer: dimension! }, statistic, period: PERIOD,
   });
 
-  const specs: AlarmSpec[] = [
+  const specs: AlarmSpec[] = !props.containerInsights ? [] : [
     {
       id: 'NodeCpuAlarm',
       metric: insights('node_cpu_utilization'),
@@ -204,6 +207,7 @@ export function createPlatformAlarms(scope: Construct, props: PlatformAlarmsProp
     );
   }
   const alarms = specs.map((s) => alarm(scope, s, t.evaluationPeriods, props.topic));
+  if (alarms.length === 0) return alarms;
   props.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Platform alarms', alarms, width: 24, height: 4 }));
   props.dashboard.addWidgets(...specs.map(graph));
   return alarms;

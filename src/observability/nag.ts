@@ -8,7 +8,8 @@ import { acknowledgeCfnUtilsProvider, acknowledgeDeployTimeLambda, acknowledgeRo
 export interface ObservabilityRoles {
   readonly alertmanager: eks.ServiceAccount;
   readonly grafana: eks.ServiceAccount;
-  readonly cloudWatchAgent: IConstruct;
+  /** The CloudWatch agent's role, when Container Insights is installed. */
+  readonly cloudWatchAgent?: IConstruct;
 }
 
 /** The ELK resources whose NIST 800-53 R5 findings FxObservability acknowledges. @internal */
@@ -35,12 +36,12 @@ export function acknowledgeObservabilityFindings(cluster: IFxCluster, roles: Obs
   // The role names the cluster by reference when the CfnCluster is in its stack; an imported cluster has
   // none (its name is a literal); one in another stack is an import, which no acknowledgement can name.
   const cfn = cluster.cluster.node.defaultChild as eks.CfnCluster | undefined;
-  const clusterRef = cfn && Stack.of(cfn) === Stack.of(roles.cloudWatchAgent) ? `<${stack.getLogicalId(cfn)}>`
+  const agent = roles.cloudWatchAgent;
+  const clusterRef = !agent ? undefined : cfn && Stack.of(cfn) === Stack.of(agent) ? `<${stack.getLogicalId(cfn)}>`
     : Token.isUnresolved(cluster.cluster.clusterName) ? undefined : cluster.cluster.clusterName;
 
   acknowledgeServiceAccountRole(roles.alertmanager);
   acknowledgeServiceAccountRole(roles.grafana);
-  acknowledgeRoleInlinePolicy(roles.cloudWatchAgent, 'the CloudWatch agent of Container Insights (Pod Identity)');
   ack(roles.alertmanager.role, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
     'Publishing to the KMS-encrypted alarm topic needs kms:GenerateDataKey* (the SNS publish grant); the statement names only the topic key.');
 
@@ -50,7 +51,9 @@ export function acknowledgeObservabilityFindings(cluster: IFxCluster, roles: Obs
   ack(roles.grafana.role, `AwsSolutions-IAM5[Resource::${logGroups}:*]`,
     'Grafana\'s CloudWatch datasource runs read-only Logs Insights queries on the log groups of this account and region.');
 
-  ack(roles.cloudWatchAgent, 'AwsSolutions-IAM5[Resource::*]',
+  if (!agent) return;
+  acknowledgeRoleInlinePolicy(agent, 'the CloudWatch agent of Container Insights (Pod Identity)');
+  ack(agent, 'AwsSolutions-IAM5[Resource::*]',
     'CloudWatch agent of Container Insights: cloudwatch:PutMetricData, ec2:DescribeVolumes/DescribeTags/DescribeInstances, '
     + 'logs:DescribeLogGroups and the X-Ray trace and sampling actions have no resource-level permissions (the actions of '
     + 'CloudWatchAgentServerPolicy, without its SSM and log-retention rights).');
@@ -58,8 +61,8 @@ export function acknowledgeObservabilityFindings(cluster: IFxCluster, roles: Obs
   const insights = `${logGroups}:/aws/containerinsights/${clusterRef}/*`;
   const reason = 'Container Insights writes only to this cluster\'s log groups (/aws/containerinsights/<cluster>/...) and their '
     + 'streams, whose names the agents choose per node and pod.';
-  ack(roles.cloudWatchAgent, `AwsSolutions-IAM5[Resource::${insights}]`, reason);
-  ack(roles.cloudWatchAgent, `AwsSolutions-IAM5[Resource::${insights}:log-stream:*]`, reason);
+  ack(agent, `AwsSolutions-IAM5[Resource::${insights}]`, reason);
+  ack(agent, `AwsSolutions-IAM5[Resource::${insights}:log-stream:*]`, reason);
 }
 
 function ack(scope: IConstruct, id: string, reason: string): void {

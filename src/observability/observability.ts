@@ -12,7 +12,7 @@ import * as xray from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
 import { resolveAdminAccess } from './admin-access';
 import { createAlarmTopic, createBudget, createDatabaseAlarms, createPlatformAlarms, platformLoadBalancer } from './alarms';
-import { ContainerInsights, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT } from './container-insights';
+import { ContainerInsights, createFluentBitLogGroups, OTLP_GRPC_ENDPOINT, OTLP_HTTP_ENDPOINT, validateContainerInsights } from './container-insights';
 import { ElkStack } from './elk/elk';
 import { acknowledgeElkFindings, acknowledgeGrafanaAdminSecret, acknowledgeObservabilityFindings } from './nag';
 import { ALERTMANAGER_SERVICE_ACCOUNT_ID, MonitoringStack, NAMESPACE_CAPABILITY as MONITORING_NAMESPACE } from './prometheus-stack';
@@ -29,10 +29,15 @@ import { check, trackConstruct } from '../core/errors';
 import { isDnsLabel } from '../core/k8s-names';
 import { tagPlatform } from '../core/tags';
 
+/** The alarm thresholds of Container Insights metrics (no such alarm without it). */
+const INSIGHTS_THRESHOLDS = ['nodeCpuPercent', 'nodeMemoryPercent', 'nodeDiskPercent', 'failedNodes', 'podRestarts'] as const;
+
 /**
  * Observability of an FxCluster: metrics, dashboards and alerts in the cluster (kube-prometheus-stack
  * with Prometheus, Alertmanager and Grafana), Container Insights metrics and logs in CloudWatch,
  * traces in X-Ray, CloudWatch alarms to an encrypted SNS topic, and a monthly cost budget.
+ * `containerInsights: { enabled: false }` leaves out Container Insights and what depends on it (the
+ * OTLP collector, the X-Ray sampling rule, the node and pod alarms; see FxContainerInsightsOptions).
  *
  * Pass it to each FxMicroservice (`observability`): services get the OTLP endpoint in their
  * environment and a request-rate/errors/duration Grafana dashboard. Call `watchDatabase()` for each
@@ -45,28 +50,34 @@ import { tagPlatform } from '../core/tags';
  * `kubectl port-forward`.
  */
 export class FxObservability extends Construct implements IFxWorkloadObservability {
-  /** OTLP/gRPC endpoint of the in-cluster CloudWatch agent (traces go to X-Ray). */
-  public readonly otlpEndpoint: string;
-  /** OTLP/HTTP endpoint of the same agent, for SDKs that export over HTTP. */
-  public readonly otlpHttpEndpoint: string;
+  /** OTLP/gRPC endpoint of the in-cluster CloudWatch agent (traces go to X-Ray); undefined without Container Insights. */
+  public readonly otlpEndpoint?: string;
+  /** OTLP/HTTP endpoint of the same agent, for SDKs that export over HTTP; undefined without Container Insights. */
+  public readonly otlpHttpEndpoint?: string;
   /** The KMS-encrypted SNS topic every alarm and Alertmanager notify. */
   public readonly alarmTopic: sns.ITopic;
   /** The key encrypting the alarm topic. */
   public readonly alarmTopicKey: kms.IKey;
   /** The platform's CloudWatch dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
-  /** The platform alarms (node CPU, memory, disk, failed nodes, pod restarts, load balancer 5xx and latency). */
+  /**
+   * The platform alarms: node CPU, memory, disk, failed nodes and pod restarts (with Container
+   * Insights), load balancer 5xx and latency (with the platform's ALB).
+   */
   public readonly alarms: cloudwatch.IAlarm[];
   /** The kube-prometheus-stack Helm release (provides the prometheus-operator CRDs). */
   public readonly prometheusStack: eks.HelmChart;
-  /** The Container Insights EKS add-on. */
-  public readonly containerInsightsAddon: eks.CfnAddon;
-  /** The Container Insights log groups (application, host, dataplane, performance). */
+  /** The Container Insights EKS add-on, unless `containerInsights.enabled` is false. */
+  public readonly containerInsightsAddon?: eks.CfnAddon;
+  /**
+   * The Container Insights log groups: application, host, dataplane and performance; with
+   * Container Insights off, application, host and dataplane when ELK ships to them, else none.
+   */
   public readonly logGroups: logs.ILogGroup[];
-  /** The key encrypting the Container Insights log groups. */
-  public readonly logKey: kms.IKey;
-  /** The X-Ray sampling rule. */
-  public readonly samplingRule: xray.CfnSamplingRule;
+  /** The key encrypting the Container Insights log groups, when there are any. */
+  public readonly logKey?: kms.IKey;
+  /** The X-Ray sampling rule, unless `containerInsights.enabled` is false. */
+  public readonly samplingRule?: xray.CfnSamplingRule;
   /** Secrets Manager secret with Grafana's admin `username` and `password`. */
   public readonly grafanaAdminSecret: secretsmanager.ISecret;
   /** Host name of Grafana when the cluster has a domain. */
@@ -113,6 +124,16 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     const logRetention = props.logRetention ?? settings.logRetention;
     const traceSamplingRate = props.traceSamplingRate ?? settings.traceSamplingRate;
     const elk = props.elk ?? settings.elkEnabled;
+    const insights = validateContainerInsights(WHO, cluster, props.containerInsights, elk);
+    if (!insights.enabled) {
+      const unused = [
+        ...(props.traceSamplingRate !== undefined ? ['traceSamplingRate'] : []),
+        ...(props.logRetention !== undefined && !elk ? ['logRetention'] : []),
+        ...INSIGHTS_THRESHOLDS.filter((k) => props.alarmThresholds?.[k] !== undefined).map((k) => `alarmThresholds.${k}`),
+      ];
+      check(unused.length === 0, WHO, unused.join(', '), 'set while containerInsights.enabled is false',
+        'Container Insights settings only when it is installed (logRetention also with elk, for the log groups ELK ships to)');
+    }
 
     validateEmails(emails);
     validateRetention(logRetention);
@@ -164,15 +185,19 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     this.prometheusStack = this.monitoring.chart;
     this.grafanaHost = this.monitoring.grafanaHost;
 
-    const insights = new ContainerInsights(this, { cluster, logRetention, traceSamplingRate, containerLogs: !elk });
-    this.containerInsightsAddon = insights.addon;
-    this.logGroups = insights.logGroups;
-    this.logKey = insights.logKey;
-    this.samplingRule = insights.samplingRule;
-    this.otlpEndpoint = OTLP_GRPC_ENDPOINT;
-    this.otlpHttpEndpoint = OTLP_HTTP_ENDPOINT;
+    const agent = insights.enabled ? new ContainerInsights(this, {
+      cluster, logRetention, traceSamplingRate, containerLogs: !elk, addonVersion: insights.addonVersion, configuration: insights.configuration,
+    }) : undefined;
+    // Without the agent, ELK's Fluent Bit still ships to the application, host and dataplane groups.
+    const groups = agent ?? (elkSettings ? createFluentBitLogGroups(this, cluster, logRetention) : undefined);
+    this.containerInsightsAddon = agent?.addon;
+    this.logGroups = groups?.logGroups ?? [];
+    this.logKey = groups?.logKey;
+    this.samplingRule = agent?.samplingRule;
+    this.otlpEndpoint = agent ? OTLP_GRPC_ENDPOINT : undefined;
+    this.otlpHttpEndpoint = agent ? OTLP_HTTP_ENDPOINT : undefined;
     if (elkSettings) {
-      const stack = new ElkStack(this, { cluster, ...elkSettings, logGroups: insights.logGroups, adminAccess });
+      const stack = new ElkStack(this, { cluster, ...elkSettings, logGroups: this.logGroups, adminAccess });
       this.eckOperator = stack.operator;
       this.elasticsearch = stack.elasticsearch;
       this.logShipper = stack.fluentBit;
@@ -195,6 +220,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
       clusterName: cluster.cluster.clusterName,
       topic,
       thresholds: this.thresholds,
+      containerInsights: insights.enabled,
       dashboard: this.dashboard,
       loadBalancer: platformLoadBalancer(cluster),
     });
@@ -206,7 +232,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     acknowledgeObservabilityFindings(cluster, {
       alertmanager: this.monitoring.alertmanagerServiceAccount,
       grafana: this.monitoring.grafanaServiceAccount,
-      cloudWatchAgent: insights.role,
+      cloudWatchAgent: agent?.role,
     });
   }
 

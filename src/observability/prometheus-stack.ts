@@ -14,6 +14,8 @@ import { declareAwsFlows, declareFlow } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { chartLabels, platformLabels } from '../core/tags';
 import { WIRING } from '../core/wiring';
+import { KubeConfigMap, KubeConfigMapManifest, KubeNamespace, KubeObject } from '../k8s/api.generated';
+import { ExternalSecretProps, KubeExternalSecret, KubeExternalSecretManifest, KubeIngressRoute, KubeIngressRouteManifest } from '../k8s/crds.generated';
 
 type Json = Record<string, any>;
 
@@ -83,9 +85,7 @@ export class MonitoringStack {
 
     // node-exporter needs host namespaces and hostPath volumes: the namespace cannot enforce more
     // than 'privileged'; audit and warn still report anything below 'restricted'.
-    this.namespace = this.apply('MonitoringNamespace', [{
-      apiVersion: 'v1',
-      kind: 'Namespace',
+    this.namespace = this.apply('MonitoringNamespace', [KubeNamespace.manifest({
       metadata: {
         name: ns,
         labels: {
@@ -95,7 +95,7 @@ export class MonitoringStack {
           'pod-security.kubernetes.io/warn': 'restricted',
         },
       },
-    }]);
+    })]);
     cluster.registerProvider(this.namespace, NAMESPACE_CAPABILITY);
 
     this.alertmanagerServiceAccount = cluster.addPodIdentityServiceAccount(ALERTMANAGER_SERVICE_ACCOUNT_ID, {
@@ -161,23 +161,22 @@ export class MonitoringStack {
   }
 
   /** The RED dashboard ConfigMap of one service, in the service's namespace (the sidecar searches all namespaces). */
-  public serviceDashboardConfigMap(namespace: string, serviceName: string): Json {
+  public serviceDashboardConfigMap(namespace: string, serviceName: string): KubeConfigMapManifest {
     const cm = this.dashboardConfigMap(`${serviceName}-dashboard`, {
       [`${namespace}--${serviceName}.json`]: JSON.stringify(serviceDashboard(namespace, serviceName)),
     });
     return { ...cm, metadata: { ...cm.metadata, namespace } };
   }
 
-  private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {
+  private apply(id: string, objects: KubeObject[], needs: string[] = []): eks.KubernetesManifest {
     return this.o.cluster.addManifestWithOptions(id, { scope: this.o.scope, needs }, ...objects);
   }
 
-  private externalSecrets(store: { readonly kind: string; readonly name: string }): Json[] {
+  private externalSecrets(store: { readonly kind: string; readonly name: string }): KubeExternalSecretManifest[] {
     const o = this.o;
     const secretKey = (secret: secretsmanager.ISecret): string => secret.secretFullArn ?? secret.secretName;
-    const externalSecret = (name: string, data: Json[]): Json => ({
-      apiVersion: WIRING.externalSecrets.apiVersion,
-      kind: 'ExternalSecret',
+    type Data = NonNullable<NonNullable<ExternalSecretProps['spec']>['data']>;
+    const externalSecret = (name: string, data: Data): KubeExternalSecretManifest => KubeExternalSecret.manifest({
       metadata: { name, namespace: WIRING.monitoring.namespace, labels: this.labels },
       spec: {
         refreshInterval: '1h',
@@ -187,7 +186,7 @@ export class MonitoringStack {
       },
     });
     const admin = secretKey(o.grafanaAdminSecret);
-    const receivers: Json[] = [
+    const receivers: Data = [
       ...(o.slackWebhook ? [{ secretKey: SLACK_KEY, remoteRef: { key: secretKey(o.slackWebhook) } }] : []),
       ...(o.pagerDutyKey ? [{ secretKey: PAGERDUTY_KEY, remoteRef: { key: secretKey(o.pagerDutyKey) } }] : []),
     ];
@@ -306,21 +305,17 @@ export class MonitoringStack {
     };
   }
 
-  private dashboardConfigMap(name: string, data: Record<string, string> | unknown): Json {
-    return {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
+  private dashboardConfigMap(name: string, data: Record<string, string>): KubeConfigMapManifest {
+    return KubeConfigMap.manifest({
       metadata: { name, namespace: WIRING.monitoring.namespace, labels: { ...this.labels, [DASHBOARD_LABEL]: '1' } },
       data,
-    };
+    });
   }
 
-  private ingressRoute(host: string): Json {
+  private ingressRoute(host: string): KubeIngressRouteManifest {
     const cluster = this.o.cluster;
     const traefik = WIRING.traefik;
-    return {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'IngressRoute',
+    return KubeIngressRoute.manifest({
       metadata: { name: 'grafana', namespace: WIRING.monitoring.namespace, labels: this.labels },
       spec: {
         entryPoints: [cluster.tlsTerminatedByTraefik ? traefik.websecureEntryPoint : traefik.webEntryPoint],
@@ -338,7 +333,7 @@ export class MonitoringStack {
         // default TLSOption applies; on the ACM path the ALB terminates TLS.
         ...(cluster.tlsTerminatedByTraefik ? { tls: {} } : {}),
       },
-    };
+    });
   }
 }
 

@@ -81,6 +81,40 @@ export interface FxDatabaseAlarmThresholds {
   readonly writeLatency?: Duration;
 }
 
+/**
+ * Container Insights: the EKS add-on `amazon-cloudwatch-observability` (CloudWatch agent and its
+ * Fluent Bit), with its Pod Identity role, its log groups and their key, and the X-Ray sampling rule.
+ */
+export interface FxContainerInsightsOptions {
+  /**
+   * Install Container Insights. When false, none of the above is created, and with it go: the OTLP
+   * collector services export traces to (`otlpEndpoint` and `otlpHttpEndpoint` are undefined, so an
+   * FxMicroservice given this observability gets no trace exporter and no OTLP egress), the X-Ray
+   * sampling rule, and the CloudWatch alarms on Container Insights metrics (node CPU, memory and disk,
+   * failed nodes, pod restarts; the load balancer alarms stay). `traceSamplingRate`, `logRetention`
+   * (unless ELK is installed) and those alarms' `alarmThresholds` are then rejected. With ELK, the
+   * application, host and dataplane log groups and their key stay: ELK's Fluent Bit ships container
+   * logs to them as well as to Elasticsearch.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Exact version of the EKS add-on, such as `v4.6.0-eksbuild.1` (`aws eks describe-addon-versions
+   * --addon-name amazon-cloudwatch-observability`).
+   * @default - the versions table's `cloudWatchObservability` for the cluster's Kubernetes minor
+   */
+  readonly addonVersion?: string;
+  /**
+   * The add-on's configuration values (a JSON object, see `aws eks describe-addon-configuration`),
+   * deep-merged over the library's: objects merge key by key, arrays and other values replace. Keep
+   * the agent's OTLP receivers on 4317 and 4318 (`agent.config.traces`): services are pointed at them.
+   * With ELK, `containerLogs.enabled: true` is rejected (ELK's Fluent Bit ships the container logs).
+   * @default - the library's: enhanced Container Insights, OTLP receivers on 4317 and 4318, and the
+   * add-on's Fluent Bit on unless ELK is installed
+   */
+  readonly configuration?: { [key: string]: any };
+}
+
 /** Properties of FxObservability. */
 export interface FxObservabilityProps {
   /** The cluster to observe; the monitoring stack is installed on it. */
@@ -140,17 +174,25 @@ export interface FxObservabilityProps {
    */
   readonly grafanaStorage?: Size;
   /**
+   * Container Insights: whether to install it, its add-on version and configuration.
+   * @default - installed at the versions table's version with the library's configuration
+   */
+  readonly containerInsights?: FxContainerInsightsOptions;
+  /**
    * Retention of the Container Insights log groups (application, host, dataplane, performance).
+   * With `containerInsights.enabled` false, only with ELK (for the groups its Fluent Bit ships to).
    * @default - the profile's logRetention
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Thresholds of the platform alarms.
+   * Thresholds of the platform alarms. With `containerInsights.enabled` false there are no node and
+   * pod alarms, and their thresholds are rejected.
    * @default - per profile, see FxAlarmThresholds
    */
   readonly alarmThresholds?: FxAlarmThresholds;
   /**
    * Fraction of requests the X-Ray sampling rule traces beyond the first request each second (0 to 1).
+   * Rejected with `containerInsights.enabled` false (no agent, no sampling rule).
    * @default - the profile's `traceSamplingRate` (0.05 in production, 0.2 in development)
    */
   readonly traceSamplingRate?: number;

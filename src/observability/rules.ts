@@ -1,13 +1,14 @@
 import { WIRING } from '../core/wiring';
+import { KubePodMonitor, KubePodMonitorManifest, KubePrometheusRule, KubePrometheusRuleManifest, PrometheusRuleProps } from '../k8s/crds.generated';
 
-type Json = Record<string, any>;
+type Rule = NonNullable<NonNullable<NonNullable<PrometheusRuleProps['spec']>['groups']>[number]['rules']>[number];
 
 /** Name of the PrometheusRule with the platform alerts. */
 export const PLATFORM_RULES_NAME = 'fx-platform-rules';
 /** Name of the PodMonitor that scrapes Traefik. */
 export const TRAEFIK_POD_MONITOR_NAME = 'fx-traefik';
 
-function alert(name: string, expr: string, duration: string, severity: 'warning' | 'critical', summary: string, description: string): Json {
+function alert(name: string, expr: string, duration: string, severity: 'warning' | 'critical', summary: string, description: string): Rule {
   return { alert: name, expr, for: duration, labels: { severity, platform: 'fx' }, annotations: { summary, description } };
 }
 
@@ -16,10 +17,8 @@ function alert(name: string, expr: string, duration: string, severity: 'warning'
  * filling up, Traefik 5xx ratio and certificate expiry (Traefik-served and cert-manager-managed).
  * Severity decides the Alertmanager route (critical pages, warning notifies).
  */
-export function platformRules(namespace: string, labels: Record<string, string>): Json {
-  return {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PrometheusRule',
+export function platformRules(namespace: string, labels: Record<string, string>): KubePrometheusRuleManifest {
+  return KubePrometheusRule.manifest({
     metadata: { name: PLATFORM_RULES_NAME, namespace, labels },
     spec: {
       groups: [
@@ -70,22 +69,20 @@ export function platformRules(namespace: string, labels: Record<string, string>)
         },
       ],
     },
-  };
+  });
 }
 
 /**
  * Scrapes Traefik's metrics port in its namespace. A PodMonitor in the monitoring namespace, so it
  * does not depend on Traefik's namespace existing first.
  */
-export function traefikPodMonitor(namespace: string, labels: Record<string, string>): Json {
-  return {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PodMonitor',
+export function traefikPodMonitor(namespace: string, labels: Record<string, string>): KubePodMonitorManifest {
+  return KubePodMonitor.manifest({
     metadata: { name: TRAEFIK_POD_MONITOR_NAME, namespace, labels },
     spec: {
       namespaceSelector: { matchNames: [WIRING.traefik.namespace] },
       selector: { matchLabels: { ...WIRING.traefik.podLabels } },
       podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
     },
-  };
+  });
 }

@@ -1,10 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { FxCluster, FxClusterProps, FxProfile, FxTls } from '../../src';
+import { FxCluster, FxClusterProps, FxObservability, FxProfile, FxTls } from '../../src';
 
 /** The fixed account and region of every test stack (nothing is looked up). */
 export const ENV = { account: '123456789012', region: 'us-east-1' };
@@ -62,4 +63,13 @@ export function importedClusterNetwork(stack: Stack): { vpc: ec2.IVpc; kubectlPr
     serviceToken: IMPORTED_KUBECTL.serviceToken, role: iam.Role.fromRoleArn(stack, 'KubectlRole', IMPORTED_KUBECTL.handlerRole),
   });
   return { vpc, kubectlProvider };
+}
+
+/** One synthesized observability setup: its app, stack, cluster, FxObservability and template. */
+export interface ObservabilityScenario {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly cluster: FxCluster;
+  readonly observability: FxObservability;
+  readonly template: Template;
 }

@@ -5,6 +5,8 @@ import { addonNamespace, addonReplicas, controllerResources, grantStatements, na
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
+import { KubeObject } from '../../k8s/api.generated';
+import { KubeCertificate, KubeClusterIssuer } from '../../k8s/crds.generated';
 import { FxAddonOptions } from '../addon';
 import { mergeValues } from '../addon-values';
 import type { IFxCluster } from '../contract';
@@ -34,7 +36,7 @@ export class CertManagerAddon {
   public readonly namespace: eks.KubernetesManifest;
   public readonly serviceAccount: eks.ServiceAccount;
   public readonly chart: eks.HelmChart;
-  public readonly issuerObjects: Record<string, any>[];
+  public readonly issuerObjects: KubeObject[];
   public readonly issuerManifest: eks.KubernetesManifest;
 
   constructor(cluster: IFxCluster, tls: FxTls, options: FxAddonOptions = {}) {
@@ -106,9 +108,7 @@ export class CertManagerAddon {
 
     const labels = platformLabels(cluster.platformName, 'cert-manager');
     this.issuerObjects = [
-      {
-        apiVersion: 'cert-manager.io/v1',
-        kind: 'ClusterIssuer',
+      KubeClusterIssuer.manifest({
         metadata: { name: CLUSTER_ISSUER, labels },
         spec: {
           acme: {
@@ -122,10 +122,8 @@ export class CertManagerAddon {
             }],
           },
         },
-      },
-      {
-        apiVersion: 'cert-manager.io/v1',
-        kind: 'Certificate',
+      }),
+      KubeCertificate.manifest({
         metadata: { name: WIRING.traefik.certificateSecret, namespace: WIRING.traefik.namespace, labels },
         spec: {
           secretName: WIRING.traefik.certificateSecret,
@@ -134,7 +132,7 @@ export class CertManagerAddon {
           privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
           renewBefore: '720h',
         },
-      },
+      }),
     ];
     this.issuerManifest = cluster.addManifest('LetsEncrypt', ...this.issuerObjects);
     cluster.installAfter(this.issuerManifest, FxCapability.CERT_MANAGER_CRDS, FxCapability.CERT_MANAGER_WEBHOOK,

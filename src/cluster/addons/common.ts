@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { check } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { platformLabels } from '../../core/tags';
+import { KubeNamespace } from '../../k8s/api.generated';
 import type { IFxCluster } from '../contract';
 
 /**
@@ -33,9 +34,7 @@ export const namespaceCapability = FxCapability.namespace;
  * @internal
  */
 export function addonNamespace(cluster: IFxCluster, id: string, name: string, component: string, level: PodSecurityLevel): eks.KubernetesManifest {
-  const manifest = cluster.addManifest(id, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
+  const manifest = cluster.addManifest(id, KubeNamespace.manifest({
     metadata: {
       name,
       labels: {
@@ -45,7 +44,7 @@ export function addonNamespace(cluster: IFxCluster, id: string, name: string, co
         'pod-security.kubernetes.io/warn': 'restricted',
       },
     },
-  });
+  }));
   cluster.registerProvider(manifest, namespaceCapability(name));
   return manifest;
 }

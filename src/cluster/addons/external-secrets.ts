@@ -9,6 +9,8 @@ import { declareFlow } from '../../core/flows';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
+import { KubeObject, KubeServiceAccount } from '../../k8s/api.generated';
+import { KubeSecretStore } from '../../k8s/crds.generated';
 import { FxAddonOptions } from '../addon';
 import { mergeValues } from '../addon-values';
 import type { IFxCluster } from '../contract';
@@ -158,18 +160,14 @@ export interface SecretStoreSpec {
  *
  * @internal
  */
-export function secretStoreObjects(spec: SecretStoreSpec): Json[] {
+export function secretStoreObjects(spec: SecretStoreSpec): KubeObject[] {
   const metadata = { name: spec.name, namespace: spec.namespace, labels: spec.labels };
   return [
-    {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
+    KubeServiceAccount.manifest({
       metadata: { ...metadata, annotations: { 'eks.amazonaws.com/role-arn': spec.roleArn } },
       automountServiceAccountToken: false,
-    },
-    {
-      apiVersion: WIRING.externalSecrets.apiVersion,
-      kind: 'SecretStore',
+    }),
+    KubeSecretStore.manifest({
       metadata,
       spec: {
         provider: {
@@ -181,7 +179,7 @@ export function secretStoreObjects(spec: SecretStoreSpec): Json[] {
           },
         },
       },
-    },
+    }),
   ];
 }
 
@@ -252,7 +250,7 @@ export interface PlatformSecretStore {
   /** The role only the store's service account may assume; it reads exactly the given secrets. */
   readonly role: iam.Role;
   /** Service account and SecretStore, to put first in the namespace's secrets manifest. */
-  readonly objects: Json[];
+  readonly objects: KubeObject[];
   /** What the namespace's ExternalSecrets put in `secretStoreRef`. */
   readonly storeRef: { readonly kind: string; readonly name: string };
 }

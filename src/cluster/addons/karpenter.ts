@@ -15,6 +15,7 @@ import { isDnsLabel, isLabelKey, isLabelValue } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
 import { SPOT_TAINT } from '../../core/wiring';
+import { KubeEC2NodeClass, KubeEC2NodeClassManifest, KubeNodePool, KubeNodePoolManifest } from '../../k8s/crds.generated';
 import { mergeValues } from '../addon-values';
 import type { IFxCluster } from '../contract';
 import { isAtLeastT3Medium } from '../nodegroups';
@@ -378,10 +379,8 @@ export class KarpenterAddon {
 /** Managed policies of the Karpenter node role (upstream: the same plus AmazonSSMManagedInstanceCore). */
 const NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'];
 
-function nodePool(platformName: string, pool: ResolvedNodePool): Record<string, unknown> {
-  return {
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodePool',
+function nodePool(platformName: string, pool: ResolvedNodePool): KubeNodePoolManifest {
+  return KubeNodePool.manifest({
     metadata: { name: pool.name, labels: platformLabels(platformName, 'karpenter') },
     spec: {
       template: {
@@ -408,18 +407,16 @@ function nodePool(platformName: string, pool: ResolvedNodePool): Record<string, 
       limits: { cpu: `${pool.cpuLimit}`, ...(pool.memoryLimitGib !== undefined ? { memory: `${pool.memoryLimitGib}Gi` } : {}) },
       ...(pool.weight !== undefined ? { weight: pool.weight } : {}),
     },
-  };
+  });
 }
 
-function nodeClass(cluster: IFxCluster, pool: ResolvedNodePool, clusterName: string, alias: string, role: iam.IRole): Record<string, unknown> {
+function nodeClass(cluster: IFxCluster, pool: ResolvedNodePool, clusterName: string, alias: string, role: iam.IRole): KubeEC2NodeClassManifest {
   const ebs = (gib: number) => ({ volumeSize: `${gib}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true });
   const bottlerocket = alias.startsWith('bottlerocket@');
   const subnets = cluster.vpc instanceof ec2.Vpc
     ? [{ tags: { [DISCOVERY_TAG]: clusterName } }]
     : cluster.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map((id) => ({ id }));
-  return {
-    apiVersion: 'karpenter.k8s.aws/v1',
-    kind: 'EC2NodeClass',
+  return KubeEC2NodeClass.manifest({
     metadata: { name: pool.name, labels: platformLabels(cluster.platformName, 'karpenter') },
     spec: {
       role: role.roleName,
@@ -433,7 +430,7 @@ function nodeClass(cluster: IFxCluster, pool: ResolvedNodePool, clusterName: str
         : [{ deviceName: '/dev/xvda', rootVolume: true, ebs: ebs(pool.diskGib) }],
       tags: { [TAG_PLATFORM]: cluster.platformName },
     },
-  };
+  });
 }
 
 /** A duration in Karpenter's format (`30s`, `5m`, `720h`). */

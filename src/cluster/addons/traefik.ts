@@ -9,6 +9,8 @@ import { check, isIpv4Cidr, isIpv4Network } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
+import { KubeIngress, KubeIngressManifest, KubeObject } from '../../k8s/api.generated';
+import { KubeMiddleware, KubeTLSOption, KubeTLSStore } from '../../k8s/crds.generated';
 import { mergeValues } from '../addon-values';
 import type { IFxCluster } from '../contract';
 import { FxRateLimit } from '../props';
@@ -70,10 +72,10 @@ export interface TraefikAddonProps {
 export class TraefikAddon {
   public readonly namespace: eks.KubernetesManifest;
   public readonly chart: eks.HelmChart;
-  public readonly sharedObjects: Record<string, any>[];
+  public readonly sharedObjects: KubeObject[];
   public readonly sharedManifest: eks.KubernetesManifest;
   public readonly certificate?: acm.Certificate;
-  public readonly ingressObject?: Record<string, any>;
+  public readonly ingressObject?: KubeIngressManifest;
   public readonly ingress?: eks.KubernetesManifest;
   public readonly loadBalancerDnsName?: string;
   public readonly records: route53.ARecord[] = [];
@@ -225,17 +227,15 @@ function validate(props: TraefikAddonProps): void {
 }
 
 /** The TLSOption, the shared middlewares and (Let's Encrypt) the default TLSStore. */
-function sharedObjects(cluster: IFxCluster, props: TraefikAddonProps, behindAlb: boolean, letsEncrypt: boolean): Record<string, any>[] {
+function sharedObjects(cluster: IFxCluster, props: TraefikAddonProps, behindAlb: boolean, letsEncrypt: boolean): KubeObject[] {
   const ns = WIRING.traefik.namespace;
   const names = WIRING.traefik.middlewares;
   const labels = platformLabels(cluster.platformName, 'traefik');
   const meta = (name: string) => ({ name, namespace: ns, labels });
   // Behind the ALB the client is the last address the ALB appended to X-Forwarded-For.
   const ipStrategy = behindAlb ? { ipStrategy: { depth: 1 } } : {};
-  const objects: Record<string, any>[] = [
-    {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'TLSOption',
+  const objects: KubeObject[] = [
+    KubeTLSOption.manifest({
       metadata: meta(WIRING.traefik.tlsOption),
       spec: {
         minVersion: 'VersionTLS12',
@@ -243,10 +243,8 @@ function sharedObjects(cluster: IFxCluster, props: TraefikAddonProps, behindAlb:
         curvePreferences: ['X25519', 'CurveP256', 'CurveP384'],
         sniStrict: false,
       },
-    },
-    {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'Middleware',
+    }),
+    KubeMiddleware.manifest({
       metadata: meta(names.secureHeaders),
       spec: {
         headers: {
@@ -260,16 +258,12 @@ function sharedObjects(cluster: IFxCluster, props: TraefikAddonProps, behindAlb:
           customResponseHeaders: { 'X-Powered-By': '', 'Server': '' },
         },
       },
-    },
-    {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'Middleware',
+    }),
+    KubeMiddleware.manifest({
       metadata: meta(names.httpsRedirect),
       spec: { redirectScheme: { scheme: 'https', permanent: true } },
-    },
-    {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'Middleware',
+    }),
+    KubeMiddleware.manifest({
       metadata: meta(names.rateLimit),
       spec: {
         rateLimit: {
@@ -279,31 +273,25 @@ function sharedObjects(cluster: IFxCluster, props: TraefikAddonProps, behindAlb:
           ...(behindAlb ? { sourceCriterion: ipStrategy } : {}),
         },
       },
-    },
-    {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'Middleware',
+    }),
+    KubeMiddleware.manifest({
       metadata: meta(names.ipAllowList),
       spec: { ipAllowList: { sourceRange: props.ipAllowlist, ...ipStrategy } },
-    },
+    }),
   ];
   if (letsEncrypt) {
-    objects.push({
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'TLSStore',
+    objects.push(KubeTLSStore.manifest({
       metadata: meta('default'),
       spec: { defaultCertificate: { secretName: WIRING.traefik.certificateSecret } },
-    });
+    }));
   }
   return objects;
 }
 
 /** The Ingress the Load Balancer Controller turns into the public ALB in front of Traefik. */
-function albIngress(cluster: IFxCluster, certificateArn: string): Record<string, any> {
+function albIngress(cluster: IFxCluster, certificateArn: string): KubeIngressManifest {
   const tags = `fx:platform=${cluster.platformName}`;
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
+  return KubeIngress.manifest({
     metadata: {
       name: RELEASE,
       namespace: WIRING.traefik.namespace,
@@ -328,7 +316,7 @@ function albIngress(cluster: IFxCluster, certificateArn: string): Record<string,
       ingressClassName: 'alb',
       defaultBackend: { service: { name: RELEASE, port: { name: WIRING.traefik.webEntryPoint } } },
     },
-  };
+  });
 }
 
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];

@@ -7,6 +7,7 @@ import { addonNamespace, controllerResources, grantStatements, namespaceCapabili
 import { check } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
+import { KubeSchedule, KubeScheduleManifest } from '../../k8s/crds.generated';
 import { FxAddonOptions } from '../addon';
 import { mergeValues } from '../addon-values';
 import type { IFxCluster } from '../contract';
@@ -32,7 +33,7 @@ export class VeleroAddon {
   public readonly namespace: eks.KubernetesManifest;
   public readonly serviceAccount: eks.ServiceAccount;
   public readonly chart: eks.HelmChart;
-  public readonly scheduleObject: Record<string, any>;
+  public readonly scheduleObject: KubeScheduleManifest;
   public readonly schedule: eks.KubernetesManifest;
 
   /** @param fromProfile the profile's name when `retentionDays` is its default */
@@ -131,9 +132,7 @@ export class VeleroAddon {
     });
     this.chart.node.addDependency(this.serviceAccount);
 
-    this.scheduleObject = {
-      apiVersion: 'velero.io/v1',
-      kind: 'Schedule',
+    this.scheduleObject = KubeSchedule.manifest({
       metadata: { name: 'fx-daily', namespace: NAMESPACE, labels: platformLabels(cluster.platformName, 'velero') },
       spec: {
         schedule: VELERO_SCHEDULE,
@@ -145,7 +144,7 @@ export class VeleroAddon {
           ttl: `${retentionDays * 24}h0m0s`,
         },
       },
-    };
+    });
     this.schedule = cluster.addManifest('VeleroSchedule', this.scheduleObject);
     cluster.installAfter(this.schedule, FxCapability.VELERO_CRDS, FxCapability.STORAGE_CLASSES);
   }

@@ -1,4 +1,5 @@
 import { ELK } from './config';
+import { ObjectMeta } from '../../k8s/api.generated';
 
 /** A Kubernetes object or Helm values. @internal */
 export type Json = Record<string, any>;
@@ -29,6 +30,6 @@ export const HARDENED = {
 export const ELASTIC_POD = { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } };
 
 /** Metadata of an object in the `logging` namespace with the platform labels. @internal */
-export function elkMeta(labels: Record<string, string>, name: string, extra: Record<string, string> = {}): Json {
+export function elkMeta(labels: Record<string, string>, name: string, extra: Record<string, string> = {}): ObjectMeta {
   return { name, namespace: ELK.namespace, labels: { ...labels, ...extra } };
 }

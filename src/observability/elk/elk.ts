@@ -17,6 +17,11 @@ import { platformSecretStore } from '../../cluster/addons/external-secrets';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
+import { KubeNamespace, KubeNamespaceManifest, KubeNetworkPolicyManifest, KubeObject, KubeSecret, KubeSecretManifest, KubeServiceAccount, ObjectMeta } from '../../k8s/api.generated';
+import {
+  KubeElasticsearch, KubeElasticsearchManifest, KubeExternalSecret, KubeExternalSecretManifest, KubeIngressRoute, KubeIngressRouteManifest,
+  KubeKibana, KubeKibanaManifest,
+} from '../../k8s/crds.generated';
 
 const COMPONENT = 'elk';
 const LOGGING_NS = FxCapability.namespace(ELK.namespace);
@@ -55,7 +60,7 @@ export interface ElkStackOptions {
 export class ElkStack {
   public readonly namespace: eks.KubernetesManifest;
   public readonly networkPolicies: eks.KubernetesManifest;
-  public readonly networkPolicyObjects: Json[];
+  public readonly networkPolicyObjects: KubeNetworkPolicyManifest[];
   public readonly operator: eks.HelmChart;
   public readonly operatorValues: Json;
   public readonly snapshotKey: kms.Key;
@@ -65,13 +70,13 @@ export class ElkStack {
   /** The role of the logging namespace's SecretStore: reads the shipper's secret only. */
   public readonly secretStoreRole: iam.Role;
   public readonly secrets: eks.KubernetesManifest;
-  public readonly elasticsearchObject: Json;
-  public readonly kibanaObject: Json;
+  public readonly elasticsearchObject: KubeElasticsearchManifest;
+  public readonly kibanaObject: KubeKibanaManifest;
   public readonly elasticsearch: eks.KubernetesManifest;
   public readonly fluentBitServiceAccount: eks.ServiceAccount;
   public readonly fluentBitValues: Json;
   public readonly fluentBit: eks.HelmChart;
-  public readonly setupObjects: Json[];
+  public readonly setupObjects: KubeObject[];
   public readonly setup: eks.KubernetesManifest;
   public readonly kibanaHost?: string;
   public readonly route?: eks.KubernetesManifest;
@@ -143,12 +148,10 @@ export class ElkStack {
     this.elasticsearchObject = this.elasticsearchSpec();
     this.kibanaHost = cluster.domainName ? `kibana.${cluster.domainName}` : undefined;
     this.kibanaObject = this.kibanaSpec();
-    const serviceAccount = {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
+    const serviceAccount = KubeServiceAccount.manifest({
       metadata: { ...this.meta(ELK.esServiceAccount), annotations: { 'eks.amazonaws.com/role-arn': this.elasticsearchRole.roleArn } },
       automountServiceAccountToken: false,
-    };
+    });
     this.elasticsearch = this.apply('Elasticsearch', [serviceAccount, this.elasticsearchObject, this.kibanaObject], [LOGGING_NS, ELASTIC_CRDS]);
     this.elasticsearch.node.addDependency(this.secrets, this.elasticsearchRole);
 
@@ -190,18 +193,16 @@ export class ElkStack {
     }
   }
 
-  private apply(id: string, objects: Json[], needs: string[] = []): eks.KubernetesManifest {
+  private apply(id: string, objects: KubeObject[], needs: string[] = []): eks.KubernetesManifest {
     return this.o.cluster.addManifestWithOptions(id, { scope: this.scope, needs }, ...objects);
   }
 
-  private meta(name: string, extra: Record<string, string> = {}): Json {
+  private meta(name: string, extra: Record<string, string> = {}): ObjectMeta {
     return elkMeta(this.labels, name, extra);
   }
 
-  private namespaceObject(name: string, enforce: string): Json {
-    return {
-      apiVersion: 'v1',
-      kind: 'Namespace',
+  private namespaceObject(name: string, enforce: string): KubeNamespaceManifest {
+    return KubeNamespace.manifest({
       metadata: {
         name,
         labels: {
@@ -211,13 +212,11 @@ export class ElkStack {
           'pod-security.kubernetes.io/warn': 'restricted',
         },
       },
-    };
+    });
   }
 
-  private shipperUserExternalSecret(store: { readonly kind: string; readonly name: string }): Json {
-    return {
-      apiVersion: WIRING.externalSecrets.apiVersion,
-      kind: 'ExternalSecret',
+  private shipperUserExternalSecret(store: { readonly kind: string; readonly name: string }): KubeExternalSecretManifest {
+    return KubeExternalSecret.manifest({
       metadata: this.meta(ELK.shipperUserSecret),
       spec: {
         refreshInterval: '1h',
@@ -235,11 +234,11 @@ export class ElkStack {
         },
         data: [{ secretKey: 'password', remoteRef: { key: this.shipperSecret.secretArn } }],
       },
-    };
+    });
   }
 
   /** The shipper may only create documents in the log data streams (and create those streams). */
-  private rolesSecret(): Json {
+  private rolesSecret(): KubeSecretManifest {
     const roles = [
       `${ELK.shipperRole}:`,
       '  cluster: ["monitor"]',
@@ -248,10 +247,10 @@ export class ElkStack {
       '      privileges: ["create_doc", "auto_configure"]',
       '',
     ].join('\n');
-    return { apiVersion: 'v1', kind: 'Secret', metadata: this.meta(ELK.rolesSecret), type: 'Opaque', stringData: { 'roles.yml': roles } };
+    return KubeSecret.manifest({ metadata: this.meta(ELK.rolesSecret), type: 'Opaque', stringData: { 'roles.yml': roles } });
   }
 
-  private elasticsearchSpec(): Json {
+  private elasticsearchSpec(): KubeElasticsearchManifest {
     const o = this.o;
     const image = o.cluster.versions.images.elasticsearch;
     const profile = o.cluster.profile.settings;
@@ -259,9 +258,7 @@ export class ElkStack {
     const memory = profile.elasticsearchMemory;
     const tokenDir = `${ELK.esConfigDir}/repository-s3`;
     const multiNode = o.nodes > 1;
-    return {
-      apiVersion: 'elasticsearch.k8s.elastic.co/v1',
-      kind: 'Elasticsearch',
+    return KubeElasticsearch.manifest({
       metadata: this.meta(ELK.name),
       spec: {
         version: image.tag,
@@ -324,15 +321,13 @@ export class ElkStack {
           }],
         }],
       },
-    };
+    });
   }
 
-  private kibanaSpec(): Json {
+  private kibanaSpec(): KubeKibanaManifest {
     const image = this.o.cluster.versions.images.kibana;
     const https = this.o.cluster.domainName !== undefined;
-    return {
-      apiVersion: 'kibana.k8s.elastic.co/v1',
-      kind: 'Kibana',
+    return KubeKibana.manifest({
       metadata: this.meta(ELK.name),
       spec: {
         version: image.tag,
@@ -366,7 +361,7 @@ export class ElkStack {
           },
         },
       },
-    };
+    });
   }
 
   private fluentBitChartValues(): Json {
@@ -409,12 +404,10 @@ export class ElkStack {
     };
   }
 
-  private ingressRoute(host: string): Json {
+  private ingressRoute(host: string): KubeIngressRouteManifest {
     const cluster = this.o.cluster;
     const traefik = WIRING.traefik;
-    return {
-      apiVersion: 'traefik.io/v1alpha1',
-      kind: 'IngressRoute',
+    return KubeIngressRoute.manifest({
       metadata: this.meta('kibana'),
       spec: {
         entryPoints: [cluster.tlsTerminatedByTraefik ? traefik.websecureEntryPoint : traefik.webEntryPoint],
@@ -429,6 +422,6 @@ export class ElkStack {
         }],
         ...(cluster.tlsTerminatedByTraefik ? { tls: {} } : {}),
       },
-    };
+    });
   }
 }

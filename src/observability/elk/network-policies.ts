@@ -1,8 +1,9 @@
 import { IConstruct } from 'constructs';
-import { ES_SELECTOR, FLUENT_BIT_SELECTOR, Json, KIBANA_SELECTOR, OPERATOR_SELECTOR, elkMeta } from './common';
+import { ES_SELECTOR, FLUENT_BIT_SELECTOR, KIBANA_SELECTOR, OPERATOR_SELECTOR, elkMeta } from './common';
 import { ELK } from './config';
 import { declareAwsFlows, declareFlow, FlowPeer } from '../../core/flows';
 import { WIRING } from '../../core/wiring';
+import { KubeNetworkPolicy, KubeNetworkPolicyManifest, LabelSelector, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from '../../k8s/api.generated';
 
 /**
  * The `logging` NetworkPolicies. Ingress is denied in `logging` except: Elasticsearch from Kibana,
@@ -10,15 +11,14 @@ import { WIRING } from '../../core/wiring';
  *
  * @internal
  */
-export function elkNetworkPolicies(labels: Record<string, string>): Json[] {
-  const policy = (name: string, podSelector: Json, ingress: Json[]): Json => ({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: elkMeta(labels, name),
-    spec: { podSelector, policyTypes: ['Ingress'], ingress },
-  });
-  const pods = (matchLabels: Record<string, string>): Json => ({ podSelector: { matchLabels } });
-  const tcp = (...ports: number[]): Json[] => ports.map((port) => ({ protocol: 'TCP', port }));
+export function elkNetworkPolicies(labels: Record<string, string>): KubeNetworkPolicyManifest[] {
+  const policy = (name: string, podSelector: LabelSelector, ingress: NetworkPolicyIngressRule[]): KubeNetworkPolicyManifest =>
+    KubeNetworkPolicy.manifest({
+      metadata: elkMeta(labels, name),
+      spec: { podSelector, policyTypes: ['Ingress'], ingress },
+    });
+  const pods = (matchLabels: Record<string, string>): NetworkPolicyPeer => ({ podSelector: { matchLabels } });
+  const tcp = (...ports: number[]): NetworkPolicyPort[] => ports.map((port) => ({ protocol: 'TCP', port }));
   return [
     policy('fx-default-deny-ingress', {}, []),
     policy('fx-elasticsearch-http', { matchLabels: ES_SELECTOR }, [{

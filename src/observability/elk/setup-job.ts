@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
 import { Stack } from 'aws-cdk-lib';
-import { ELASTIC_POD, HARDENED, Json, elkMeta } from './common';
+import { ELASTIC_POD, HARDENED, elkMeta } from './common';
 import {
   ELK, ilmPolicy, indexTemplates, kibanaObjects, setupScript, slmPolicy, snapshotRepository,
 } from './config';
 import type { IFxCluster } from '../../cluster';
-import { KubeConfigMap, KubeJob, KubeServiceAccount } from '../../k8s/api.generated';
+import { KubeConfigMap, KubeJob, KubeObject, KubeServiceAccount, ObjectMeta } from '../../k8s/api.generated';
 
 /** Inputs of the setup Job. @internal */
 export interface ElkSetupJobOptions {
@@ -24,9 +24,9 @@ export interface ElkSetupJobOptions {
  *
  * @internal
  */
-export function elkSetupJob(o: ElkSetupJobOptions): Json[] {
+export function elkSetupJob(o: ElkSetupJobOptions): KubeObject[] {
   const stack = Stack.of(o.cluster);
-  const meta = (name: string): Json => elkMeta(o.labels, name);
+  const meta = (name: string): ObjectMeta => elkMeta(o.labels, name);
   const templates = indexTemplates(o.nodes > 1 ? 1 : 0);
   const data: Record<string, string> = {
     'setup.sh': setupScript(),
