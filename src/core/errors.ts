@@ -49,16 +49,36 @@ function runningConstructPath(): string | undefined {
  * @internal
  */
 export function runningConstruct(): IConstruct | undefined {
-  if (LIVE.size === 0) return undefined;
+  return runningConstructLater()();
+}
+
+/**
+ * `runningConstruct` as of now, worked out only when asked: the call stack is captured here (cheap),
+ * its text (costly) is only formatted when an error needs it. For the many calls that never fail.
+ *
+ * @internal
+ */
+export function runningConstructLater(): () => IConstruct | undefined {
+  if (LIVE.size === 0) return () => undefined;
+  const live = new Map(LIVE);
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 200;
-  const stack = new Error().stack ?? '';
+  const trace = new Error();
   Error.stackTraceLimit = limit;
-  for (const match of stack.matchAll(/at new (\w+)/g)) {
-    const construct = LIVE.get(match[1]);
-    if (construct) return construct;
-  }
-  return undefined;
+  let found: { construct?: IConstruct } | undefined;
+  return () => {
+    if (!found) {
+      found = {};
+      for (const match of (trace.stack ?? '').matchAll(/at new (\w+)/g)) {
+        const construct = live.get(match[1]);
+        if (construct) {
+          found.construct = construct;
+          break;
+        }
+      }
+    }
+    return found.construct;
+  };
 }
 
 /** Throws an FxValidationError unless `ok`. Values that are unresolved tokens are never validated. */

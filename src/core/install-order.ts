@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { check, FxValidationError, runningConstruct } from './errors';
+import { check, FxValidationError, runningConstructLater } from './errors';
 
 /**
  * Named things one part of the platform installs and others wait for.
@@ -116,7 +116,8 @@ const PROVIDED_BY: { [capability: string]: string } = {
 
 /** Why a consumer was registered: the Fx construct whose constructor created it and the prop. */
 interface Cause {
-  readonly owner?: IConstruct;
+  /** Resolved only when the message is written (capturing the call stack is cheap, reading it is not). */
+  readonly owner: () => IConstruct | undefined;
 }
 
 /**
@@ -168,7 +169,7 @@ export class InstallOrder {
         if (provider !== construct) this.link(construct, provider, capability);
       }
       if (first) {
-        const cause: Cause = { owner: runningConstruct() };
+        const cause: Cause = { owner: runningConstructLater() };
         construct.node.addValidation({
           validate: () => this.providers.has(capability) ? [] : [this.unprovided(construct, capability, cause)],
         });
@@ -182,7 +183,8 @@ export class InstallOrder {
    */
   private unprovided(construct: IConstruct, capability: string, cause: Cause): string {
     const where = this.home ? `${this.who} at ${this.home.node.path}` : this.who;
-    const owner = cause.owner && cause.owner !== this.home && cause.owner !== construct ? cause.owner : undefined;
+    const running = cause.owner();
+    const owner = running && running !== this.home && running !== construct ? running : undefined;
     let neededBy = '';
     if (owner) {
       const reason = REASONS.get(owner.constructor.name)?.get(capability);
