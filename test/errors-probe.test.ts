@@ -7,11 +7,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  FxCluster, FxClusterProps, FxCompliance, FxDatabase, FxGithubDeployRole, FxImage, FxMicroservice, FxNodeAutoscaler,
-  FxObservability, FxProfile, FxProfileOverrides, FxServiceStacks, FxTls,
+  FxAddonName, FxCluster, FxClusterProps, FxCompliance, FxDatabase, FxGithubDeployRole, FxImage, FxMetricsServerAddon, FxMicroservice,
+  FxNodeAutoscaler, FxObservability, FxProbe, FxProfile, FxProfileOverrides, FxServiceStacks, FxTls, FxTraefikAddon, FxVeleroAddon, FxVolume,
 } from '../src';
-import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { clusterWithAddons, ENV, importedClusterNetwork, testApp } from './util/fixtures';
 import { instanceTypeProblem } from '../src/core/instance-types';
 
 /**
@@ -46,6 +47,22 @@ const observability = (id: string, props: object) => new FxObservability(new Sta
 const deployRole = (id: string, props: object) =>
   new FxGithubDeployRole(new Stack(app, id, { env: ENV }), 'Role', { repository: 'acme/fx', environments: ['prod'], ...props });
 const serviceStacks = (id: string, props: object) => new FxServiceStacks(app, id, { env: ENV, ...props });
+const profileService = (id: string, overrides: FxProfileOverrides) => {
+  const owner = cluster(id, { profile: lab(overrides) });
+  return new FxMicroservice(owner.node.scope!, 'Service', { cluster: owner, image });
+};
+const importedCluster = (id: string, attrs: object) => {
+  const owner = new Stack(app, id, { env: ENV });
+  return FxCluster.fromClusterAttributes(owner, 'Shared', {
+    clusterName: 'shared',
+    clusterSecurityGroupId: 'sg-0123456789abcdef0',
+    platformName: 'fx',
+    ...importedClusterNetwork(owner),
+    ...attrs,
+  });
+};
+let secrets = 0;
+const probeSecret = () => secretsmanager.Secret.fromSecretNameV2(stack, `ProbeSecret${secrets++}`, 'app/secret');
 const compliance = (id: string, props: object) => new FxCompliance(new Stack(app, id, { env: ENV }), 'Compliance', { cluster: fxCluster, ...props });
 
 /** The message of what `run` throws (a test failure when it throws nothing). */
@@ -366,6 +383,103 @@ const CASES: [string, () => unknown, string][] = [
     "FxObservability at Probe/ProfilePromMemory: invalid prometheusMemoryLimit (from profile lab) '512Mi'; allowed: at least prometheusMemoryRequest (1Gi)"],
   ['profile Elasticsearch heap that is not a JVM size', () => profileObservability('ProfileEsHeap', { elkEnabled: true, elasticsearchHeap: '1GB' }),
     "FxObservability at Probe/ProfileEsHeap: invalid elasticsearchHeap (from profile lab) '1GB'; allowed: a JVM heap size such as '1g' or '512m'"],
+
+  // ---- second pass (issue 18): gaps found by an independent probe of 300+ inputs
+  ['probe initial delay of 1.5 s (not whole seconds)', () => service('ProbeDelay', { probes: { liveness: FxProbe.http('/healthz', { initialDelay: Duration.millis(1500) }) } }),
+    "FxMicroservice at Probe/ProbeDelay: invalid probes.liveness initialDelay '1 second 500 millis'; allowed: a whole number of seconds, 0 or more"],
+  ['ConfigMap volume without files', () => service('EmptyConfigMap', { volumes: [FxVolume.configMap({ name: 'cfg', mountPath: '/cfg', files: {} })] }),
+    'FxMicroservice at Probe/EmptyConfigMap: invalid volumes[0].files {}; allowed: at least one file (an empty ConfigMap mounts an empty directory)'],
+  ['command with an empty executable', () => service('EmptyExecutable', { command: [''] }),
+    "FxMicroservice at Probe/EmptyExecutable: invalid command[0] ''; allowed: an executable name or path (not empty)"],
+  ['metrics path with a space', () => service('MetricsSpace', { metricsPath: '/me trics' }),
+    "FxMicroservice at Probe/MetricsSpace: invalid metricsPath '/me trics'; allowed: a URL path without spaces, quotes or backticks"],
+  ['egress CIDR with host bits', () => service('EgressHostBits', { egressCidrs: ['10.0.0.5/16'] }),
+    "FxMicroservice at Probe/EgressHostBits: invalid egressCidrs[0] '10.0.0.5/16'; allowed: a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24"],
+  ['egress CIDR twice', () => service('EgressTwice', { egressCidrs: ['10.1.0.0/16', '10.1.0.0/16'] }),
+    "FxMicroservice at Probe/EgressTwice: invalid egressCidrs[1] '10.1.0.0/16'; allowed: each CIDR block once (it is egressCidrs[0] already)"],
+  ['egress CIDRs from a CommaDelimitedList parameter', () => service('EgressList', { egressCidrs: new CfnParameter(stack, 'EgressCidrs', { type: 'CommaDelimitedList' }).valueAsList }),
+    "FxMicroservice at Probe/EgressList: invalid egressCidrs '(a deploy-time list, e.g. a CommaDelimitedList parameter)'; allowed: a list written at synth; each element may be a deploy-time string (e.g. [cidrParameter.valueAsString]), since each becomes its own NetworkPolicy rule"],
+  ['secretEnv key also set in env', () => service('SecretEnvClash', { env: { API_KEY: 'x' }, secretEnv: [{ secret: probeSecret(), keys: ['API_KEY'] }] }),
+    "FxMicroservice at Probe/SecretEnvClash: invalid secretEnv[0].keys[0] 'API_KEY'; allowed: a name not also set in env (env.API_KEY is set: one of them would be ignored)"],
+  ['secretEnv key twice', () => service('SecretEnvTwice', { secretEnv: [{ secret: probeSecret(), keys: ['A'] }, { secret: probeSecret(), keys: ['A'] }] }),
+    "FxMicroservice at Probe/SecretEnvTwice: invalid secretEnv[1].keys[0] 'A'; allowed: each environment variable once (it is secretEnv[0].keys[0] already)"],
+  ['route additional host repeating the host', () => service('HostTwice', { route: { host: 'twice.fx.example.com', additionalHosts: ['twice.fx.example.com'] } }),
+    "FxMicroservice at Probe/HostTwice: invalid route.additionalHosts[0] 'twice.fx.example.com'; allowed: each host once (it is route.host already)"],
+  ['route allowlist with host bits', () => service('RouteHostBits', { route: { host: 'bits.fx.example.com', ipAllowList: ['203.0.113.5/24'] } }),
+    "FxMicroservice at Probe/RouteHostBits: invalid route.ipAllowList[0] '203.0.113.5/24'; allowed: a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24"],
+  ['route allowlist twice the same block', () => service('RouteCidrTwice', { route: { host: 'dup.fx.example.com', ipAllowList: ['203.0.113.0/24', '203.0.113.0/24'] } }),
+    "FxMicroservice at Probe/RouteCidrTwice: invalid route.ipAllowList[1] '203.0.113.0/24'; allowed: each CIDR block once (it is route.ipAllowList[0] already)"],
+  ['profile serviceMinReplicas 0: said to come from the profile', () => profileService('ProfileMinReplicas', { serviceMinReplicas: 0 }),
+    'FxMicroservice at ProfileMinReplicas/Service: invalid autoscaling.minReplicas (from profile lab) 0; allowed: an integer of at least 1'],
+  ['profile serviceMaxReplicas below serviceMinReplicas', () => profileService('ProfileMaxReplicas', { serviceMinReplicas: 5, serviceMaxReplicas: 2 }),
+    "FxMicroservice at ProfileMaxReplicas/Service: invalid serviceMaxReplicas (from profile lab) 2; allowed: at least the profile's serviceMinReplicas (5)"],
+  ['profile alarm node CPU 150 %: said to come from the profile', () => profileObservability('ProfileAlarmCpu', { alarmNodeCpuPercent: 150 }),
+    'FxObservability at Probe/ProfileAlarmCpu: invalid alarmThresholds.nodeCpuPercent (from profile lab) 150; allowed: a percentage above 0 and at most 100'],
+  ['profile alarm evaluation periods 0', () => profileObservability('ProfileAlarmPeriods', { alarmEvaluationPeriods: 0 }),
+    'FxObservability at Probe/ProfileAlarmPeriods: invalid alarmThresholds.evaluationPeriods (from profile lab) 0; allowed: an integer from 1 to 288 (5-minute periods, at most one day)'],
+  ['profile Kibana replicas 0: said to come from the profile', () => profileObservability('ProfileKibana', { elkEnabled: true, kibanaReplicas: 0 }),
+    'FxObservability at Probe/ProfileKibana: invalid kibanaReplicas (from profile lab) 0; allowed: an integer from 1 to 10'],
+  ['profile elasticsearchMinNodes 0', () => profileObservability('ProfileEsMin', { elkEnabled: true, elasticsearchMinNodes: 0 }),
+    'FxObservability at Probe/ProfileEsMin: invalid elasticsearchMinNodes (from profile lab) 0; allowed: an integer from 1 to 50'],
+  ['profile database CPU alarm 101 %', () => {
+    const owner = cluster('ProfileDbAlarm', { profile: lab({ alarmDatabaseCpuPercent: 101 }) });
+    const o = new FxObservability(owner.node.scope!, 'Observability', { cluster: owner });
+    return o.watchDatabase(new FxDatabase(owner.node.scope!, 'Database', { cluster: owner }).instance);
+  },
+  'FxObservability: invalid watchDatabase.cpuPercent (from profile lab) 101; allowed: a percentage above 0 and at most 100'],
+  ['database parameter with an empty value', () => database('DbEmptyParam', { parameters: { work_mem: '' } }),
+    "FxDatabase at Probe/DbEmptyParam: invalid parameters['work_mem'] ''; allowed: a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)"],
+  ['daily backups of 5 hours: the value as given', () => database('DbDailyHours', { dailyBackupRetention: Duration.hours(5) }),
+    "FxDatabase at Probe/DbDailyHours: invalid dailyBackupRetention '5 hours'; allowed: a whole number of days, at least 1"],
+  ['karpenter memoryLimit of 100 MiB: the value as given', () => karpenter('KpMemoryMiB', { memoryLimit: Size.mebibytes(100) }),
+    "FxCluster at KpMemoryMiB/Cluster: invalid nodeAutoscaler.nodePools[0].memoryLimit '100 MiB'; allowed: at least 4 GiB (memory of one node)"],
+  ['FxTraefikAddon replicas 0: its own option named', () => cluster('TraefikReplicas', { addons: { replace: [new FxTraefikAddon({ replicas: 0 })] } }),
+    'FxCluster at TraefikReplicas/Cluster: invalid FxTraefikAddon.replicas 0; allowed: an integer from 1 to 20'],
+  ['FxTraefikAddon burst below average', () => cluster('TraefikBurst', { addons: { replace: [new FxTraefikAddon({ rateLimit: { average: 10, burst: 5 } })] } }),
+    'FxCluster at TraefikBurst/Cluster: invalid FxTraefikAddon.rateLimit.burst 5; allowed: at least FxTraefikAddon.rateLimit.average (10)'],
+  ['FxVeleroAddon retentionDays 0', () => cluster('VeleroRetention', { addons: { replace: [new FxVeleroAddon({ retentionDays: 0 })] } }),
+    'FxCluster at VeleroRetention/Cluster: invalid FxVeleroAddon.retentionDays 0; allowed: an integer number of days from 1 to 3650'],
+  ['addons.remove naming an add-on twice', () => cluster('RemoveTwice', { addons: { remove: [FxAddonName.VELERO, FxAddonName.VELERO] } }),
+    "FxCluster at RemoveTwice/Cluster: invalid addons.remove[1] 'velero'; allowed: each add-on once (it is addons.remove[0] already)"],
+  ['add-on values that are not an object', () => cluster('ValuesString', { addons: { replace: [new FxMetricsServerAddon({ values: 'replicas: 2' as any })] } }),
+    "FxCluster at ValuesString/Cluster: invalid values 'replicas: 2'; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })"],
+  ['node group label in k8s.io', () => nodeGroup('NgLabelK8sIo', { labels: { 'k8s.io/team': 'x' } }),
+    "FxCluster at NgLabelK8sIo/Cluster: invalid nodeGroups[0].labels 'k8s.io/team'; allowed: a key outside k8s.io, which the kubelet refuses to set on its node (use node.kubernetes.io/<name>, node-restriction.kubernetes.io/<name> or a domain of your own such as example.com/team)"],
+  ['node group label node-role.kubernetes.io', () => nodeGroup('NgLabelRole', { labels: { 'node-role.kubernetes.io/worker': '' } }),
+    "FxCluster at NgLabelRole/Cluster: invalid nodeGroups[0].labels 'node-role.kubernetes.io/worker'; allowed: a key outside kubernetes.io, which the kubelet refuses to set on its node (use node.kubernetes.io/<name>, node-restriction.kubernetes.io/<name> or a domain of your own such as example.com/team)"],
+  ['compliance with a database of another cluster', () => {
+    const other = cluster('ComplianceOtherDb', {});
+    return compliance('ComplianceForeignDb', { database: new FxDatabase(other.node.scope!, 'Database', { cluster: other }) });
+  },
+  "FxCompliance at ComplianceForeignDb/Compliance: invalid database 'ComplianceOtherDb/Database'; allowed: a database of this construct's cluster Probe/Cluster, not of ComplianceOtherDb/Cluster (its rules judge one platform)"],
+  ['deploy role environment twice', () => deployRole('RoleEnvTwice', { environments: ['prod', 'prod'] }),
+    "FxGithubDeployRole at RoleEnvTwice/Role: invalid environments[1] 'prod'; allowed: each environment once (it is environments[0] already)"],
+  ['deploy role branch twice', () => deployRole('RoleBranchTwice', { branches: ['main', 'main'] }),
+    "FxGithubDeployRole at RoleBranchTwice/Role: invalid branches[1] 'main'; allowed: each branch once (it is branches[0] already)"],
+  ['profile name with a space', () => FxProfile.custom(FxProfile.DEVELOPMENT, 'my lab', {}),
+    "FxProfile: invalid name 'my lab'; allowed: up to 63 letters, digits, -, _ and ., starting and ending with a letter or digit (it becomes deployment.environment of every service)"],
+  ['profile name empty', () => FxProfile.custom(FxProfile.DEVELOPMENT, '', {}),
+    "FxProfile: invalid name ''; allowed: up to 63 letters, digits, -, _ and ., starting and ending with a letter or digit (it becomes deployment.environment of every service)"],
+  ['profile nodeMaxSize below nodeMinSize', () => profileCluster('ProfileNodeMax', { nodeMinSize: 5, nodeMaxSize: 2 }),
+    "FxCluster at ProfileNodeMax/Cluster: invalid nodeMaxSize (from profile lab) 2; allowed: at least the profile's nodeMinSize (5)"],
+  ['kubernetesVersion given as an eks.KubernetesVersion', () => cluster('K8sVersionObject', { kubernetesVersion: eks.KubernetesVersion.of('1.33') as any }),
+    "FxCluster at K8sVersionObject/Cluster: invalid kubernetesVersion 'eks.KubernetesVersion.of('1.33') (an object, not a string)'; allowed: a Kubernetes minor like 1.35"],
+  ['imported cluster name with a space', () => importedCluster('ImportedName', { clusterName: 'shared eks' }),
+    "FxCluster.fromClusterAttributes at ImportedName/Shared: invalid clusterName 'shared eks'; allowed: an EKS cluster name: up to 100 letters, digits, - and _, starting with a letter or digit"],
+  ['imported cluster security group that is not an id', () => importedCluster('ImportedSg', { clusterSecurityGroupId: 'eks-cluster-sg' }),
+    "FxCluster.fromClusterAttributes at ImportedSg/Shared: invalid clusterSecurityGroupId 'eks-cluster-sg'; allowed: a security group id such as sg-0123456789abcdef0 (the cluster security group EKS created)"],
+  ['addHelmChart repository that is not a URL (after construction: the path is named)', () => fxCluster.addHelmChart('NoUrl', { chart: { repository: 'charts.example.com', chart: 'tool', version: '1.0.0' }, namespace: 'tools' }),
+    "FxCluster at Probe/Cluster: invalid addHelmChart(NoUrl).chart.repository 'charts.example.com'; allowed: a chart repository URL: https://..., http://... or oci://..."],
+  ['addHelmChart values that are a string', () => fxCluster.addHelmChart('StringValues', { chart: { repository: 'https://charts.example.com', chart: 'tool', version: '1.0.0' }, namespace: 'tools', values: 'replicas: 2' as any }),
+    "FxCluster at Probe/Cluster: invalid addHelmChart(StringValues).values 'replicas: 2'; allowed: an object of Helm values"],
+  ['addHelmChart timeout of 90.5 s (crashed inside aws-cdk-lib)', () => fxCluster.addHelmChart('HalfSecond', { chart: { repository: 'https://charts.example.com', chart: 'tool', version: '1.0.0' }, namespace: 'tools', timeout: Duration.millis(90500) }),
+    "FxCluster at Probe/Cluster: invalid addHelmChart(HalfSecond).timeout '90.5s'; allowed: whole seconds from 60 to 780 (the kubectl handler Lambda stops at 900s; a release still waiting then stays pending-install and every retry fails)"],
+  ['readReplicaInstanceType without read replicas', () => database('DbReplicaType', { readReplicaInstanceType: new ec2.InstanceType('m7g.large') }),
+    "FxDatabase at Probe/DbReplicaType: invalid readReplicaInstanceType 'm7g.large'; allowed: set only with readReplicas of 1 or more (there is no replica to size)"],
+  ['dashboard allowlist with host bits', () => observability('AdminHostBits', { adminCidrs: ['203.0.113.5/24'] }),
+    "FxObservability at AdminHostBits/Observability: invalid adminCidrs[0] '203.0.113.5/24'; allowed: a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24"],
+  ['databaseRole without database', () => service('RoleNoDb', { databaseRole: { name: 'orders' } }),
+    "FxMicroservice at Probe/RoleNoDb: invalid databaseRole 'orders'; allowed: set only together with database (the role is created in that database)"],
 ];
 
 describe('bad input gets the exact message', () => {
@@ -438,6 +552,23 @@ describe('edge values that stay legal', () => {
 
   test('compliance oldest version at both ends of the allowed range', () => {
     expect(() => compliance('ComplianceLow', { oldestSupportedKubernetesVersion: '1.28' })).not.toThrow();
+  });
+
+  test('node group labels in node.kubernetes.io, node-restriction.kubernetes.io and the kubelet\'s own', () => {
+    expect(() => nodeGroup('NgLabelsLegal', {
+      labels: { 'node.kubernetes.io/pool': 'a', 'node-restriction.kubernetes.io/team': 'b', 'topology.kubernetes.io/zone': 'us-east-1a', 'example.com/x': '' },
+    })).not.toThrow();
+  });
+
+  test('egress CIDRs with a String parameter element, secretEnv of every key, a profile with serviceMaxReplicas = serviceMinReplicas', () => {
+    expect(() => service('EgressParam', { egressCidrs: [new CfnParameter(stack, 'EgressCidr').valueAsString, '10.2.0.0/16'] })).not.toThrow();
+    expect(() => service('SecretEnvAll', { secretEnv: [{ secret: probeSecret(), keys: [] }, { secret: probeSecret() }] })).not.toThrow();
+    expect(() => profileService('ProfileReplicasEqual', { serviceMinReplicas: 3, serviceMaxReplicas: 3 })).not.toThrow();
+  });
+
+  test('add-on values and versions of a user-built add-on, and a database parameter', () => {
+    expect(() => cluster('AddonValuesLegal', { addons: { replace: [new FxTraefikAddon({ replicas: 20, values: { logs: { general: { level: 'INFO' } } } })] } })).not.toThrow();
+    expect(() => database('DbParamLegal', { parameters: { 'work_mem': '64MB', 'pg_stat_statements.track': 'all' } })).not.toThrow();
   });
 
   test('an ingress allowlist of 0.0.0.0/0 and a /32 host', () => {

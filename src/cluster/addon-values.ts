@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import { FxAddonSelection, IFxAddon } from './addon';
 import { check, runningConstruct } from '../core/errors';
 import { noteRemovedAddon } from '../core/install-order';
@@ -11,9 +12,10 @@ import { FxHelmChartVersion } from '../core/versions';
  */
 export function selectAddons(who: string, defaults: IFxAddon[], selection: FxAddonSelection = {}): IFxAddon[] {
   const names = new Set(defaults.map((a) => a.name));
-  for (const name of selection.remove ?? []) {
+  (selection.remove ?? []).forEach((name, i, all) => {
     check(names.has(name), who, 'addons.remove', name, `names of default add-ons of this cluster: ${[...names].join(', ')}`);
-  }
+    check(all.indexOf(name) === i, who, `addons.remove[${i}]`, name, `each add-on once (it is addons.remove[${all.indexOf(name)}] already)`);
+  });
   const replacements = new Map<string, IFxAddon>();
   for (const addon of selection.replace ?? []) {
     check(names.has(addon.name), who, 'addons.replace', addon.name, `names of default add-ons of this cluster: ${[...names].join(', ')}`);
@@ -42,6 +44,8 @@ export function selectAddons(who: string, defaults: IFxAddon[], selection: FxAdd
  */
 export function mergeValues(base: { [key: string]: any }, extra: { [key: string]: any } | undefined): { [key: string]: any } {
   if (!extra) return base;
+  check(isPlainObject(extra) || Token.isUnresolved(extra), 'FxCluster', 'values', extra,
+    "a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })");
   const out: { [key: string]: any } = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key];

@@ -8,7 +8,7 @@ import { Construct, IConstruct } from 'constructs';
 import { FxAddonName, IFxAddon } from './addon';
 import { FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, IFxCluster } from './contract';
 import { FxTls } from './tls';
-import { check, FxValidationError } from '../core/errors';
+import { check, FxValidationError, runningConstruct } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { isDnsLabel, isDnsSubdomain, isHelmReleaseName } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -76,15 +76,22 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
-    const who = this.who;
+    // Called after construction (no Fx constructor running): name this cluster's path.
+    const who = runningConstruct() ? this.who : `${this.who} at ${this.node.path}`;
     const version = options.version ?? options.chart.version;
     const release = options.release ?? options.chart.chart;
+    check(options.release !== undefined || options.chart.chart !== '', who, `addHelmChart(${id}).chart.chart`, options.chart.chart, 'a chart name');
     check(isHelmReleaseName(release), who, `addHelmChart(${id}).release`, release,
       'a Helm release name: lowercase letters, digits, - and ., at most 53 characters');
     check(EXACT_VERSION.test(version), who, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
     check(isDnsLabel(options.namespace), who, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+    check(/^(https?|oci):\/\/[^\s]+$/.test(options.chart.repository), who, `addHelmChart(${id}).chart.repository`, options.chart.repository,
+      'a chart repository URL: https://..., http://... or oci://...');
+    check(options.values === undefined || Token.isUnresolved(options.values)
+      || (typeof options.values === 'object' && !Array.isArray(options.values) && options.values !== null), who,
+    `addHelmChart(${id}).values`, options.values, 'an object of Helm values');
     const timeout = options.timeout ?? Duration.minutes(10);
-    const seconds = timeout.toSeconds();
+    const seconds = timeout.toSeconds({ integral: false });
     check(Token.isUnresolved(seconds) || (Number.isInteger(seconds) && seconds >= 60 && seconds <= MAX_HELM_TIMEOUT_SECONDS), who,
       `addHelmChart(${id}).timeout`, `${seconds}s`,
       `whole seconds from 60 to ${MAX_HELM_TIMEOUT_SECONDS} (the kubectl handler Lambda stops at ${KUBECTL_HANDLER_TIMEOUT_SECONDS}s; `
@@ -137,7 +144,8 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public addPodIdentityServiceAccount(id: string, options: FxServiceAccountOptions): eks.ServiceAccount {
-    const who = this.who;
+    // Called after construction (no Fx constructor running): name this cluster's path.
+    const who = runningConstruct() ? this.who : `${this.who} at ${this.node.path}`;
     check(isDnsSubdomain(options.name), who, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
     check(isDnsLabel(options.namespace), who, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
     const account = new eks.ServiceAccount(this.scopeFor(options.scope ?? this), id, {

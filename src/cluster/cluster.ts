@@ -15,6 +15,7 @@ import {
   FxCertManagerAddon, FxClusterAutoscalerAddon, FxEfsAddon, FxExternalSecretsAddon, FxKarpenterAddon, FxLoadBalancerControllerAddon,
   FxMetricsServerAddon, FxTraefikAddon, FxVeleroAddon,
 } from './addons/builtins';
+import { fromClusterProps } from './addons/common';
 import { clusterOidcProvider } from './addons/external-secrets';
 import { ManagedAddons } from './addons/managed';
 import { FxClusterBase } from './cluster-base';
@@ -300,13 +301,15 @@ export class FxCluster extends FxClusterBase {
       new FxEfsAddon({ clientRole: this.managedAddons.efsCsiNodeRole }),
       new FxMetricsServerAddon(),
       new FxLoadBalancerControllerAddon(),
-      new FxTraefikAddon({ replicas: props.ingressReplicas, rateLimit: props.ingressRateLimit, ipAllowlist: props.ingressIpAllowlist }),
+      fromClusterProps(new FxTraefikAddon({
+        replicas: props.ingressReplicas, rateLimit: props.ingressRateLimit, ipAllowlist: props.ingressIpAllowlist,
+      })),
       ...(props.tls?.mode === FxTlsMode.LETS_ENCRYPT ? [new FxCertManagerAddon()] : []),
       new FxExternalSecretsAddon(),
       ...(autoscaler === FxNodeAutoscaler.CLUSTER_AUTOSCALER
         ? [new FxClusterAutoscalerAddon({ expander: props.autoscalerExpander ?? FxAutoscalerExpander.LEAST_WASTE })] : []),
       ...(autoscaler?.karpenterOptions ? [new FxKarpenterAddon(autoscaler.karpenterOptions)] : []),
-      ...((props.velero ?? true) ? [new FxVeleroAddon({ retentionDays: props.clusterBackupRetentionDays })] : []),
+      ...((props.velero ?? true) ? [fromClusterProps(new FxVeleroAddon({ retentionDays: props.clusterBackupRetentionDays }))] : []),
     ];
   }
 

@@ -99,6 +99,10 @@ function validate(attrs: FxClusterAttributes): void {
   for (const [prop, value] of [['clusterName', attrs.clusterName], ['vpc', attrs.vpc], ['clusterSecurityGroupId', attrs.clusterSecurityGroupId]] as const) {
     check(value !== undefined && value !== null && value !== '', WHO, prop, value, `the imported cluster's ${prop} (required)`);
   }
+  check(Token.isUnresolved(attrs.clusterName) || /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(attrs.clusterName), WHO, 'clusterName', attrs.clusterName,
+    'an EKS cluster name: up to 100 letters, digits, - and _, starting with a letter or digit');
+  check(Token.isUnresolved(attrs.clusterSecurityGroupId) || /^sg-[0-9a-f]{1,17}$/.test(attrs.clusterSecurityGroupId), WHO, 'clusterSecurityGroupId',
+    attrs.clusterSecurityGroupId, 'a security group id such as sg-0123456789abcdef0 (the cluster security group EKS created)');
   validateEndpoints(attrs);
   const providers = [attrs.kubectlProvider, attrs.kubectlProviderOptions].filter((x) => x !== undefined).length;
   check(providers === 1, WHO, 'kubectlProvider', providers === 0 ? 'neither kubectlProvider nor kubectlProviderOptions' : 'both kubectlProvider and kubectlProviderOptions',

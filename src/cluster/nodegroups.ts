@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
 import { check, FxValidationError } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
-import { isLabelKey, isLabelValue } from '../core/k8s-names';
+import { isLabelKey, isLabelValue, reservedNodeLabelDomain } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
 import { SPOT_TAINT } from '../core/wiring';
 
@@ -70,6 +70,10 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     if (g.desiredSize !== undefined) check(Number.isInteger(g.desiredSize) && g.desiredSize >= 0, WHO, `${p}.desiredSize`, g.desiredSize, 'an integer of 0 or more');
     // Defaults are derived from the sizes that were given, but never from a deploy-time token (a
     // Number parameter): a token is passed on as it is and never copied into another size.
+    // A profile that contradicts itself is its own fault, not a size the user set.
+    if (g.minSize === undefined && g.maxSize === undefined) {
+      check(!(s.nodeMaxSize < s.nodeMinSize), WHO, `nodeMaxSize${fromProfile}`, s.nodeMaxSize, `at least the profile's nodeMinSize (${s.nodeMinSize})`);
+    }
     const minSize = g.minSize ?? (known(g.maxSize) ? Math.min(s.nodeMinSize, g.maxSize) : s.nodeMinSize);
     const maxSize = g.maxSize ?? (known(minSize) ? Math.max(s.nodeMaxSize, minSize) : s.nodeMaxSize);
     const desiredSize = g.desiredSize ?? (known(minSize) && known(maxSize)
@@ -101,6 +105,8 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     }
     for (const [key, value] of Object.entries(g.labels ?? {})) {
       check(isLabelKey(key), WHO, `${p}.labels`, key, 'Kubernetes label keys: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
+      const reserved = reservedNodeLabelDomain(key);
+      check(reserved === undefined, WHO, `${p}.labels`, key, `a key outside ${reserved}, which the kubelet refuses to set on its node (use node.kubernetes.io/<name>, node-restriction.kubernetes.io/<name> or a domain of your own such as example.com/team)`);
       check(isLabelValue(value), WHO, `${p}.labels['${key}']`, value, 'a label value: up to 63 letters, digits, -, _ and ., starting and ending alphanumeric');
     }
     // Spot capacity is tainted: only workloads that opt in (they tolerate SPOT_TAINT) land there, never

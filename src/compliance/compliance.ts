@@ -12,7 +12,7 @@ import { FxConfigRecording, FxConfigRecordingFrequency } from './recording';
 import { FxComplianceRule } from './rules';
 import type { IFxCluster } from '../cluster/contract';
 import { claimAccountSingleton, checkSameEnvironment } from '../core/environment';
-import { check, trackConstruct } from '../core/errors';
+import { check, FxValidationError, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 import { FxVersions } from '../core/versions';
 import { FxDatabase } from '../database/database';
@@ -228,6 +228,10 @@ export class FxCompliance extends Construct {
     }
     validateLifecycle(transitionAfter, props.deliveryExpiration);
     checkSameEnvironment(this, WHO, 'cluster', cluster);
+    if (props.database && props.database.cluster !== cluster) {
+      throw new FxValidationError(WHO, 'database', props.database.node.path,
+        `a database of this construct's cluster ${cluster.node.path}, not of ${props.database.cluster.node.path} (its rules judge one platform)`);
+    }
     if (ownRecorder) {
       claimAccountSingleton(this, WHO, 'recording', `FxConfigRecording (${recording._mode})`, 'AWS Config recorder',
         'give the others FxConfigRecording.EXISTING (rules and notifications only)');

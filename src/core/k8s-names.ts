@@ -67,6 +67,28 @@ export function isLabelKey(value: string): boolean {
   return LABEL_NAME.test(name);
 }
 
+/** Keys in kubernetes.io / k8s.io that the kubelet sets on a node itself (`--node-labels` accepts only these there). */
+const KUBELET_LABELS = new Set(['kubernetes.io/hostname', 'kubernetes.io/arch', 'kubernetes.io/os', 'beta.kubernetes.io/instance-type',
+  'beta.kubernetes.io/arch', 'beta.kubernetes.io/os', 'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.kubernetes.io/region']);
+
+/**
+ * The reserved domain of a node label key the kubelet refuses in `--node-labels` (a node group's
+ * labels): kubernetes.io and k8s.io keys other than the node.kubernetes.io and
+ * node-restriction.kubernetes.io prefixes and the kubelet's own labels.
+ *
+ * @internal
+ */
+export function reservedNodeLabelDomain(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  if (slash < 0) return undefined;
+  const prefix = key.slice(0, slash).toLowerCase();
+  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
+  const domain = under('kubernetes.io') ? 'kubernetes.io' : under('k8s.io') ? 'k8s.io' : undefined;
+  if (!domain || under('node.kubernetes.io') || under('node-restriction.kubernetes.io') || KUBELET_LABELS.has(key)) return undefined;
+  return domain;
+}
+
 /** A label (or taint) value: empty, or up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric. */
 export function isLabelValue(value: string): boolean {
   return value === '' || LABEL_NAME.test(value);

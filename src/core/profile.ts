@@ -348,6 +348,9 @@ export class FxProfile {
    * @param overrides settings that differ from `base`
    */
   public static custom(base: FxProfile, name: string, overrides: FxProfileOverrides): FxProfile {
+    // The name is the OpenTelemetry deployment.environment of every service and names the profile in messages.
+    check(typeof name === 'string' && /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(name), 'FxProfile', 'name', name,
+      'up to 63 letters, digits, -, _ and ., starting and ending with a letter or digit (it becomes deployment.environment of every service)');
     const removal = overrides.removalPolicy;
     check(removal === undefined || removal === RemovalPolicy.DESTROY || removal === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       'FxProfile', 'removalPolicy', removal, 'RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (RETAIN keeps what a '

@@ -222,9 +222,13 @@ export class FxVersions {
   }
 
   private static minorOf(version: string, who: string): string {
-    const m = /^v?(\d+)\.(\d+)(\.\d+)?$/.exec(version.trim());
+    // A string: eks.KubernetesVersion.of('1.33') from JavaScript is its `.version`, not the object.
+    const given = version as unknown;
+    const m = typeof given === 'string' ? /^v?(\d+)\.(\d+)(\.\d+)?$/.exec(given.trim()) : null;
     if (!m) {
-      throw new FxValidationError(who, 'kubernetesVersion', version, `a Kubernetes minor like ${FxVersions.DEFAULT_KUBERNETES_VERSION}`);
+      const shown = typeof given === 'string' ? given : (given as { version?: unknown })?.version !== undefined
+        ? `eks.KubernetesVersion.of('${(given as { version: unknown }).version}') (an object, not a string)` : given;
+      throw new FxValidationError(who, 'kubernetesVersion', shown, `a Kubernetes minor like ${FxVersions.DEFAULT_KUBERNETES_VERSION}`);
     }
     return `${Number(m[1])}.${Number(m[2])}`;
   }

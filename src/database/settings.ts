@@ -96,6 +96,9 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   if (props.performanceInsightRetention !== undefined) v.validatePerformanceInsightRetention(props.performanceInsightRetention);
   const replicas = props.readReplicas ?? 0;
   v.validateReplicas(replicas);
+  if (props.readReplicaInstanceType !== undefined && !Token.isUnresolved(replicas)) {
+    check(replicas > 0, 'FxDatabase', 'readReplicaInstanceType', props.readReplicaInstanceType.toString(), 'set only with readReplicas of 1 or more (there is no replica to size)');
+  }
 
   const deletionProtection = props.deletionProtection ?? true;
   check(!(profile.databaseRequireExplicitRemoval && !deletionProtection && props.removalPolicy === undefined), WHO, 'deletionProtection', false,

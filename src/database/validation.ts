@@ -159,9 +159,15 @@ export function validateBackupRetention(retention: Duration, prop = 'backupReten
 export function validatePlanRetention(daily: Duration, weekly: Duration, dailyProp = 'dailyBackupRetention', weeklyProp = 'weeklyBackupRetention'): void {
   const d = daily.toDays({ integral: false });
   const w = weekly.toDays({ integral: false });
-  check(Number.isInteger(d) && d >= 1, WHO, dailyProp, `${d} days`, 'a whole number of days, at least 1');
-  check(Number.isInteger(w) && w >= d && w >= 7, WHO, weeklyProp, `${w} days`,
+  check(Number.isInteger(d) && d >= 1, WHO, dailyProp, daysAsGiven(daily), 'a whole number of days, at least 1');
+  check(Number.isInteger(w) && w >= d && w >= 7, WHO, weeklyProp, daysAsGiven(weekly),
     `a whole number of days, at least 7 and at least dailyBackupRetention (${d} days)`);
+}
+
+/** A duration for a message: `<n> days` when whole days, otherwise as given (`5 hours`, not `0.2083 days`). */
+function daysAsGiven(duration: Duration): string {
+  const d = duration.toDays({ integral: false });
+  return Number.isInteger(d) ? `${d} days` : duration.toHumanString();
 }
 
 /** TCP port RDS for PostgreSQL accepts. */
@@ -251,6 +257,7 @@ export function validateParameters(parameters: { [name: string]: string }, major
     if (removed && major !== undefined) {
       check(major < removed[0], WHO, 'parameters', name, `settings PostgreSQL ${major} knows: ${name} was removed in ${removed[0]}; use ${removed[1]}`);
     }
+    check(String(value).trim() !== '', WHO, `parameters['${name}']`, value, 'a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)');
     const owner = OWNED_PARAMETERS[name];
     if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: the construct sets it from ${owner}`);
   }

@@ -103,8 +103,12 @@ export class FxGithubDeployRole extends Construct {
       && !/^\.+$/.test(props.repository.split('/')[1] ?? ''), NAME, 'repository', props.repository,
     "a GitHub repository as 'owner/name' (no URL, no .git suffix)");
     check(environments.length + branches.length > 0, NAME, 'environments', environments, 'at least one environment or branch');
-    environments.forEach((env, i) =>
-      check(/^[A-Za-z0-9._ -]+$/.test(env) && !env.includes('*'), NAME, `environments[${i}]`, env, 'a GitHub environment name (no wildcards)'));
+    environments.forEach((env, i) => {
+      check(/^[A-Za-z0-9._ -]+$/.test(env) && !env.includes('*'), NAME, `environments[${i}]`, env, 'a GitHub environment name (no wildcards)');
+      check(environments.indexOf(env) === i, NAME, `environments[${i}]`, env, `each environment once (it is environments[${environments.indexOf(env)}] already)`);
+    });
+    branches.forEach((branch, i) =>
+      check(branches.indexOf(branch) === i, NAME, `branches[${i}]`, branch, `each branch once (it is branches[${branches.indexOf(branch)}] already)`));
     branches.forEach((branch, i) =>
       check(/^[A-Za-z0-9._/-]+$/.test(branch) && !branch.startsWith('refs/') && !branch.startsWith('/') && !branch.endsWith('/')
         && !branch.includes('//') && !branch.includes('..'), NAME, `branches[${i}]`, branch,

@@ -1,4 +1,4 @@
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -19,7 +19,7 @@ import { FxClusterBase, IFxCluster } from '../cluster';
 import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../cluster/addons/external-secrets';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { check, FxValidationError, isIpv4Cidr, isUnresolved, trackConstruct } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, trackConstruct } from '../core/errors';
 import { declareAwsAccessFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
@@ -305,7 +305,16 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     }).filter(([, path]) => path !== undefined)) as Record<string, string>;
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
 
-    this.validate(props, { metricsPort, metricsPath, minReplicas, maxReplicas, requests, limits, probes });
+    const profileMin = http
+      ? props.autoscaling?.minReplicas === undefined
+      : !this.workload.runsToCompletion && this.workload.workerOptions?.replicas === undefined;
+    const fromProfile = ` (from profile ${props.cluster.profile.name})`;
+    const minProp = `${http ? 'autoscaling.minReplicas' : 'workload replicas'}${profileMin ? fromProfile : ''}`;
+    if (http && profileMin && props.autoscaling?.maxReplicas === undefined) {
+      check(!(settings.serviceMaxReplicas < settings.serviceMinReplicas), WHO, `serviceMaxReplicas${fromProfile}`, settings.serviceMaxReplicas,
+        `at least the profile's serviceMinReplicas (${settings.serviceMinReplicas})`);
+    }
+    this.validate(props, { metricsPort, metricsPath, minReplicas, maxReplicas, requests, limits, probes, minProp });
     validatePodProps(props, this.workload);
     this.validateWiring(props, createNamespace, { minReplicas, limits });
     const graceSeconds = grace.toSeconds({ integral: false });
@@ -560,6 +569,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     requests: { cpu: string; memory: string };
     limits: { cpu: string; memory: string };
     probes: Record<string, string>;
+    minProp: string;
   }): void {
     check(isDnsLabel(this.serviceName, 40), WHO, 'serviceName', this.serviceName, 'a DNS-1123 label of at most 40 characters (lowercase letters, digits, -)');
     check(isDnsLabel(this.namespace), WHO, 'namespace', this.namespace, 'a DNS-1123 label (lowercase letters, digits, -)');
@@ -567,8 +577,9 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       if (port !== undefined) check(Number.isInteger(port) && port >= 1 && port <= 65535, WHO, prop, port, 'an integer from 1 to 65535');
     }
     check(v.metricsPath.startsWith('/'), WHO, 'metricsPath', v.metricsPath, "a path starting with '/'");
-    check(Number.isInteger(v.minReplicas) && v.minReplicas >= 1, WHO, 'autoscaling.minReplicas', v.minReplicas, 'an integer of at least 1');
-    check(v.minReplicas <= INT32_MAX, WHO, 'autoscaling.minReplicas', v.minReplicas, `an integer from 1 to ${INT32_MAX}`);
+    check(!/[\s`"]/.test(v.metricsPath), WHO, 'metricsPath', v.metricsPath, 'a URL path without spaces, quotes or backticks');
+    check(Number.isInteger(v.minReplicas) && v.minReplicas >= 1, WHO, v.minProp, v.minReplicas, 'an integer of at least 1');
+    check(v.minReplicas <= INT32_MAX, WHO, v.minProp, v.minReplicas, `an integer from 1 to ${INT32_MAX}`);
     check(Number.isInteger(v.maxReplicas) && v.maxReplicas >= 1 && v.maxReplicas <= INT32_MAX, WHO, 'autoscaling.maxReplicas', v.maxReplicas,
       `an integer from 1 to ${INT32_MAX}`);
     check(v.minReplicas <= v.maxReplicas, WHO, 'autoscaling.minReplicas', v.minReplicas, `at most autoscaling.maxReplicas (${v.maxReplicas})`);
@@ -582,7 +593,26 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     check(quantityValue(v.limits.memory) >= quantityValue(v.requests.memory), WHO, 'resources.memoryLimit', v.limits.memory, `at least resources.memoryRequest (${v.requests.memory})`);
     for (const [prop, path] of Object.entries(v.probes)) check(path.startsWith('/'), WHO, `probes.${prop}Path`, path, "a path starting with '/'");
     for (const key of Object.keys(props.env ?? {})) check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), WHO, 'env', key, 'environment variable names ([A-Za-z_][A-Za-z0-9_]*)');
-    (props.egressCidrs ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `egressCidrs[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
+    if (props.egressCidrs && (Token.isUnresolved(props.egressCidrs) || props.egressCidrs.some((c) => typeof c === 'string' && c.includes('#{Token[')))) {
+      // Each block becomes its own NetworkPolicy ipBlock at synth: a list parameter cannot be split into rules.
+      throw new FxValidationError(WHO, 'egressCidrs', '(a deploy-time list, e.g. a CommaDelimitedList parameter)',
+        'a list written at synth; each element may be a deploy-time string (e.g. [cidrParameter.valueAsString]), since each becomes its own NetworkPolicy rule');
+    }
+    (props.egressCidrs ?? []).forEach((c, i, all) => {
+      check(isIpv4Cidr(c), WHO, `egressCidrs[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24');
+      check(isIpv4Network(c), WHO, `egressCidrs[${i}]`, c, 'a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
+      check(all.indexOf(c) === i, WHO, `egressCidrs[${i}]`, c, `each CIDR block once (it is egressCidrs[${all.indexOf(c)}] already)`);
+    });
+    const secretEnvKeys = new Map<string, string>();
+    (props.secretEnv ?? []).forEach((s, i) => {
+      (s.keys ?? []).forEach((key, j) => {
+        const prop = `secretEnv[${i}].keys[${j}]`;
+        const taken = secretEnvKeys.get(key);
+        check(taken === undefined, WHO, prop, key, `each environment variable once (it is ${taken} already)`);
+        check(props.env?.[key] === undefined, WHO, prop, key, `a name not also set in env (env.${key} is set: one of them would be ignored)`);
+        secretEnvKeys.set(key, prop);
+      });
+    });
     if (props.migration) check(props.migration.command.length > 0, WHO, 'migration.command', props.migration.command, 'a non-empty command');
     const keep = props.imagesToKeep;
     if (keep !== undefined) check(Number.isInteger(keep) && keep >= 1 && keep <= 1000, WHO, 'imagesToKeep', keep, 'an integer from 1 to 1000');
@@ -626,6 +656,9 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         throw new FxValidationError(WHO, prop, (other as Construct).node.path, `one on this service's cluster ${cluster.node.path}, not on ${owner.node.path}`);
       }
     };
+    if (props.databaseRole && !props.database) {
+      throw new FxValidationError(WHO, 'databaseRole', props.databaseRole.name, 'set only together with database (the role is created in that database)');
+    }
     if (props.database) foreign('database', props.database);
     if (props.observability) foreign('observability', props.observability);
     (props.dependsOn ?? []).forEach((s, i) => foreign(`dependsOn[${i}]`, s));
@@ -674,6 +707,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     const hosts = [route.host, ...(route.additionalHosts ?? [])];
     hosts.forEach((h, i) => {
       const prop = i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`;
+      const first = hosts.indexOf(h);
+      check(first === i, WHO, prop, h, `each host once (it is ${first === 0 ? 'route.host' : `route.additionalHosts[${first - 1}]`} already)`);
       // Traefik's Host() matcher compares names exactly: a wildcard would match nothing.
       check(!h.includes('*'), WHO, prop, h, 'a host name without a wildcard (Traefik Host() matches exact names; list each host in additionalHosts)');
       check(isHostname(h), WHO, prop, h, 'a lowercase fully qualified host name such as api.example.com');
@@ -696,7 +731,11 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (route.ipAllowList !== undefined && !isUnresolved(route.ipAllowList)) {
       check(route.ipAllowList.length > 0, WHO, 'route.ipAllowList', route.ipAllowList, 'at least one IPv4 CIDR block (leave it unset to allow every source)');
     }
-    (route.ipAllowList ?? []).forEach((c, i) => check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24'));
+    (route.ipAllowList ?? []).forEach((c, i, all) => {
+      check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24');
+      check(isIpv4Network(c), WHO, `route.ipAllowList[${i}]`, c, 'a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
+      check(all.indexOf(c) === i, WHO, `route.ipAllowList[${i}]`, c, `each CIDR block once (it is route.ipAllowList[${all.indexOf(c)}] already)`);
+    });
     if (route.maxRequestBodyBytes !== undefined) {
       check(Number.isInteger(route.maxRequestBodyBytes) && route.maxRequestBodyBytes >= 1024 && route.maxRequestBodyBytes <= 100 * 1024 * 1024, WHO,
         'route.maxRequestBodyBytes', route.maxRequestBodyBytes, 'an integer number of bytes from 1024 (1 KiB) to 104857600 (100 MiB)');

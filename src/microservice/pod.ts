@@ -320,6 +320,7 @@ function validateSecurity(sc: FxSecurityContext | undefined, at: string, podWide
 export function validatePodProps(props: PodProps, workload: FxWorkload): void {
   const kind = workload.description;
   if (props.command) check(props.command.length > 0, WHO, 'command', props.command, 'a non-empty command (or leave it unset for the image ENTRYPOINT)');
+  if (props.command?.length) check(props.command[0] !== '', WHO, 'command[0]', props.command[0], 'an executable name or path (not empty)');
   const p = props.probes ?? {};
   for (const role of ['liveness', 'readiness', 'startup'] as const) {
     const probe = p[role];
@@ -391,6 +392,11 @@ function validateProbe(probe: FxProbe, prop: string): void {
   for (const [k, d] of [['period', o.period], ['timeout', o.timeout]] as const) {
     if (d && !d.isUnresolved()) check(d.toSeconds({ integral: false }) >= 1 && Number.isInteger(d.toSeconds({ integral: false })), WHO, `${prop} ${k}`, d.toSeconds({ integral: false }), 'a whole number of seconds, at least 1');
   }
+  const delay = o.initialDelay;
+  if (delay && !delay.isUnresolved()) {
+    check(Number.isInteger(delay.toSeconds({ integral: false })) && delay.toSeconds({ integral: false }) >= 0, WHO, `${prop} initialDelay`, delay.toHumanString(),
+      'a whole number of seconds, 0 or more');
+  }
 }
 
 function validateVolumes(props: PodProps, workload: FxWorkload): void {
@@ -410,6 +416,7 @@ function validateVolumes(props: PodProps, workload: FxWorkload): void {
       check(!workload.runsToCompletion, WHO, `${at}`, `gp3 ${v.name}`, `an EFS, ConfigMap or secret volume on ${workload.description}: a per-replica gp3 claim needs a StatefulSet (an HTTP service or a worker)`);
       check(props.route?.canary === undefined, WHO, `${at}`, `gp3 ${v.name}`, 'no gp3 claim on a service with a canary (a StatefulSet has no second track): use FxVolume.efs');
     }
+    if (v.kind === 'configMap') check(Object.keys(v.files ?? {}).length > 0, WHO, `${at}.files`, v.files, 'at least one file (an empty ConfigMap mounts an empty directory)');
     Object.keys(v.files ?? {}).forEach((f) => check(isSecretKey(f), WHO, `${at}.files`, f, 'file names of letters, digits, -, _ and . (at most 253 characters)'));
     (v.keys ?? []).forEach((k, j) => check(isSecretKey(k), WHO, `${at}.keys[${j}]`, k, 'a Secret data key: letters, digits, -, _ and . (at most 253 characters)'));
   });

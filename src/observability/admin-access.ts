@@ -5,7 +5,7 @@ import { WHO } from './validation';
 import type { IFxCluster } from '../cluster';
 import { defaultIpAllowlist } from '../cluster/addons/traefik';
 import { FxTlsMode } from '../cluster/tls';
-import { check, isIpv4Cidr, nonInternetRangeOf } from '../core/errors';
+import { check, isIpv4Cidr, isIpv4Network, nonInternetRangeOf } from '../core/errors';
 import { platformLabels } from '../core/tags';
 import { KubeMiddleware, KubeMiddlewareManifest } from '../k8s/crds.generated';
 
@@ -73,6 +73,7 @@ export function validateAdminCidrs(cidrs: string[]): void {
     check(reserved === undefined, WHO, `adminCidrs[${i}]`, cidr,
       `public internet ranges (${cidr} is in the private or reserved range ${reserved}, which never reaches the internet-facing load balancer; `
       + 'from inside the VPC use kubectl port-forward)');
+    check(isIpv4Network(cidr), WHO, `adminCidrs[${i}]`, cidr, 'a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
     check(!seen.has(cidr), WHO, `adminCidrs[${i}]`, cidr, 'each CIDR block once');
     seen.add(cidr);
   });

@@ -150,15 +150,17 @@ export function resolveAlarmThresholds(profile: FxProfile, given: FxAlarmThresho
     targetResponseTime: given.targetResponseTime ?? s.alarmTargetResponseTime,
     evaluationPeriods: given.evaluationPeriods ?? s.alarmEvaluationPeriods,
   };
-  percent('alarmThresholds.nodeCpuPercent', t.nodeCpuPercent);
-  percent('alarmThresholds.nodeMemoryPercent', t.nodeMemoryPercent);
-  percent('alarmThresholds.nodeDiskPercent', t.nodeDiskPercent);
-  count('alarmThresholds.podRestarts', t.podRestarts);
-  count('alarmThresholds.failedNodes', t.failedNodes);
-  count('alarmThresholds.loadBalancer5xxCount', t.loadBalancer5xxCount);
-  latency('alarmThresholds.targetResponseTime', t.targetResponseTime, 300_000);
+  // A threshold the user did not set is the profile's: the message says so.
+  const at = (key: keyof FxAlarmThresholds) => `alarmThresholds.${key}${given[key] === undefined && key !== 'failedNodes' ? ` (from profile ${profile.name})` : ''}`;
+  percent(at('nodeCpuPercent'), t.nodeCpuPercent);
+  percent(at('nodeMemoryPercent'), t.nodeMemoryPercent);
+  percent(at('nodeDiskPercent'), t.nodeDiskPercent);
+  count(at('podRestarts'), t.podRestarts);
+  count(at('failedNodes'), t.failedNodes);
+  count(at('loadBalancer5xxCount'), t.loadBalancer5xxCount);
+  latency(at('targetResponseTime'), t.targetResponseTime, 300_000);
   check(Number.isInteger(t.evaluationPeriods) && t.evaluationPeriods >= 1 && t.evaluationPeriods <= 288, WHO,
-    'alarmThresholds.evaluationPeriods', t.evaluationPeriods, 'an integer from 1 to 288 (5-minute periods, at most one day)');
+    at('evaluationPeriods'), t.evaluationPeriods, 'an integer from 1 to 288 (5-minute periods, at most one day)');
   return t;
 }
 
@@ -172,7 +174,8 @@ export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseA
     readLatency: given.readLatency ?? s.alarmDatabaseReadLatency,
     writeLatency: given.writeLatency ?? s.alarmDatabaseWriteLatency,
   };
-  percent('watchDatabase.cpuPercent', t.cpuPercent);
+  const at = (key: keyof FxDatabaseAlarmThresholds) => `watchDatabase.${key}${given[key] === undefined ? ` (from profile ${profile.name})` : ''}`;
+  percent(at('cpuPercent'), t.cpuPercent);
   if (t.freeStorage.isUnresolved()) {
     try {
       t.freeStorage.toBytes();
@@ -182,11 +185,11 @@ export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseA
     }
   } else {
     const bytes = t.freeStorage.toBytes();
-    check(bytes >= 2 ** 20 && bytes <= 64 * 2 ** 40, WHO, 'watchDatabase.freeStorage', `${bytes} bytes`, 'from 1 MiB to 64 TiB (the RDS storage maximum)');
+    check(bytes >= 2 ** 20 && bytes <= 64 * 2 ** 40, WHO, at('freeStorage'), `${bytes} bytes`, 'from 1 MiB to 64 TiB (the RDS storage maximum)');
   }
-  count('watchDatabase.connections', t.connections);
-  latency('watchDatabase.readLatency', t.readLatency, 10_000);
-  latency('watchDatabase.writeLatency', t.writeLatency, 10_000);
+  count(at('connections'), t.connections);
+  latency(at('readLatency'), t.readLatency, 10_000);
+  latency(at('writeLatency'), t.writeLatency, 10_000);
   return t;
 }
 
@@ -284,7 +287,10 @@ export function resolveElkSettings(profile: FxProfile, given: {
   const nodes = given.elasticsearchNodes ?? s.elasticsearchNodes;
   const retentionDays = given.elasticsearchRetentionDays ?? s.elasticsearchRetentionDays;
   const kibanaReplicas = given.kibanaReplicas ?? s.kibanaReplicas;
-  check(Number.isInteger(nodes) && (nodes === 1 || (nodes >= 3 && nodes <= 50)), WHO, 'elasticsearchNodes', nodes,
+  const from = (key: keyof typeof given) => `${key}${given[key] === undefined ? ` (from profile ${profile.name})` : ''}`;
+  check(Number.isInteger(s.elasticsearchMinNodes) && s.elasticsearchMinNodes >= 1 && s.elasticsearchMinNodes <= 50, WHO,
+    `elasticsearchMinNodes (from profile ${profile.name})`, s.elasticsearchMinNodes, 'an integer from 1 to 50');
+  check(Number.isInteger(nodes) && (nodes === 1 || (nodes >= 3 && nodes <= 50)), WHO, from('elasticsearchNodes'), nodes,
     '1, or 3 to 50 (two master-eligible nodes cannot elect a master when one is lost)');
   check(nodes >= s.elasticsearchMinNodes, WHO, 'elasticsearchNodes', nodes, `at least ${s.elasticsearchMinNodes} in ${s.name} (one per availability zone)`);
   let storageGiB = validateVolume('elasticsearchStorage (the profile default)', s.elasticsearchStorage);
@@ -292,12 +298,12 @@ export function resolveElkSettings(profile: FxProfile, given: {
     storageGiB = validateVolume('elasticsearchStorage', given.elasticsearchStorage);
     check(storageGiB >= 10, WHO, 'elasticsearchStorage', `${storageGiB} GiB`, 'at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)');
   }
-  days('elasticsearchRetentionDays', retentionDays);
+  days(from('elasticsearchRetentionDays'), retentionDays);
   const snapshotRetentionDays = given.snapshotRetentionDays ?? retentionDays * 2;
   days('snapshotRetentionDays', snapshotRetentionDays);
   check(snapshotRetentionDays >= retentionDays, WHO, 'snapshotRetentionDays', snapshotRetentionDays,
     `at least elasticsearchRetentionDays (${retentionDays}): a snapshot must outlive the data it backs up`);
-  check(Number.isInteger(kibanaReplicas) && kibanaReplicas >= 1 && kibanaReplicas <= 10, WHO, 'kibanaReplicas', kibanaReplicas, 'an integer from 1 to 10');
+  check(Number.isInteger(kibanaReplicas) && kibanaReplicas >= 1 && kibanaReplicas <= 10, WHO, from('kibanaReplicas'), kibanaReplicas, 'an integer from 1 to 10');
   return { nodes, storageGiB, retentionDays, snapshotRetentionDays, kibanaReplicas };
 }
 

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CertManagerAddon } from './cert-manager';
 import { ClusterAutoscalerAddon } from './cluster-autoscaler';
+import { FROM_CLUSTER_PROPS } from './common';
 import { ExternalSecretsAddon } from './external-secrets';
 import { KARPENTER_CRDS, KarpenterAddon } from './karpenter';
 import { LoadBalancerControllerAddon } from './load-balancer-controller';
@@ -94,6 +95,7 @@ export class FxTraefikAddon implements IFxAddon {
       tls: cluster.tls,
       replicas: this.options.replicas ?? cluster.profile.settings.ingressReplicas,
       replicasFromProfile: this.options.replicas === undefined ? cluster.profile.name : undefined,
+      optionsProp: FROM_CLUSTER_PROPS.has(this) ? undefined : 'FxTraefikAddon',
       rateLimit: this.options.rateLimit ?? { average: 100, burst: 200 },
       ipAllowlist: this.options.ipAllowlist ?? defaultIpAllowlist(cluster),
       values: this.options.values,
@@ -228,7 +230,8 @@ export class FxVeleroAddon implements IFxAddon {
 
   public install(cluster: IFxCluster, scope: Construct): void {
     const velero = new VeleroAddon(cluster, scope, this.options.retentionDays ?? cluster.profile.settings.clusterBackupRetentionDays, this.options,
-      this.options.retentionDays === undefined ? cluster.profile.name : undefined);
+      this.options.retentionDays === undefined ? cluster.profile.name : undefined,
+      this.options.retentionDays === undefined || FROM_CLUSTER_PROPS.has(this) ? 'clusterBackupRetentionDays' : 'FxVeleroAddon.retentionDays');
     this.chart = velero.chart;
     this.bucket = velero.bucket;
   }

@@ -20,6 +20,20 @@ export function addonReplicas(cluster: IFxCluster): number {
   return replicas;
 }
 
+/**
+ * Add-ons FxCluster composed from its own props (`ingressReplicas`, `clusterBackupRetentionDays`, ...):
+ * their messages name those props; an add-on the user built names its own options.
+ *
+ * @internal
+ */
+export const FROM_CLUSTER_PROPS = new WeakSet<object>();
+
+/** `addon`, marked as composed from FxCluster props (see FROM_CLUSTER_PROPS). @internal */
+export function fromClusterProps<T extends object>(addon: T): T {
+  FROM_CLUSTER_PROPS.add(addon);
+  return addon;
+}
+
 /** Pod Security Standard enforced on an add-on's namespace. */
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
 

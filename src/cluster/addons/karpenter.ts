@@ -122,7 +122,13 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     check(Number.isInteger(cpuLimit) && cpuLimit >= 2, WHO, given(pool.cpuLimit, 'cpuLimit'), cpuLimit, 'an integer of at least 2 (vCPUs of one node)');
     // Deploy-time sizes are passed on as they are; a memory limit is derived only from a literal CPU limit.
     const memoryLimitGib = pool.memoryLimit ? gibibytes(pool.memoryLimit) : (Token.isUnresolved(cpuLimit) ? undefined : cpuLimit * 4);
-    if (memoryLimitGib !== undefined) check(memoryLimitGib >= 4, WHO, `${p}.memoryLimit`, `${memoryLimitGib} GiB`, 'at least 4 GiB (memory of one node)');
+    if (memoryLimitGib !== undefined) {
+      // As given: 100 MiB, not the 0 GiB it floors to.
+      const limit = pool.memoryLimit;
+      const mib = limit && !limit.isUnresolved() ? limit.toMebibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
+      const shown = mib !== undefined && !Number.isInteger(mib / 1024) ? `${mib} MiB` : `${memoryLimitGib} GiB`;
+      check(memoryLimitGib >= 4, WHO, `${p}.memoryLimit`, shown, 'at least 4 GiB (memory of one node)');
+    }
     const consolidateAfter = pool.consolidateAfter ?? s.karpenterConsolidateAfter;
     const expireAfter = pool.expireAfter ?? s.karpenterExpireAfter;
     check(isWholeSeconds(consolidateAfter, 0), WHO, given(pool.consolidateAfter, 'consolidateAfter'), secondsText(consolidateAfter), 'whole seconds, 0 or more');

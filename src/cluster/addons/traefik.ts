@@ -41,6 +41,8 @@ export interface TraefikAddonProps {
   readonly replicas: number;
   /** The profile's name when `replicas` is its default. */
   readonly replicasFromProfile?: string;
+  /** Set when the add-on was built by the user (`FxTraefikAddon`): messages name its options, not FxCluster's ingress props. */
+  readonly optionsProp?: string;
   readonly rateLimit: FxRateLimit;
   readonly ipAllowlist: string[];
   readonly values?: { [key: string]: any };
@@ -213,17 +215,21 @@ export class TraefikAddon {
 
 function validate(props: TraefikAddonProps): void {
   const { average, burst } = props.rateLimit;
-  check(Number.isInteger(average) && average > 0, WHO, 'ingressRateLimit.average', average, 'a positive integer (requests per second)');
-  check(Number.isInteger(burst) && burst > 0, WHO, 'ingressRateLimit.burst', burst, 'a positive integer (requests)');
-  check(burst >= average, WHO, 'ingressRateLimit.burst', burst, `at least ingressRateLimit.average (${average})`);
-  check(props.ipAllowlist.length > 0, WHO, 'ingressIpAllowlist', props.ipAllowlist, 'at least one IPv4 CIDR block');
+  const own = props.optionsProp;
+  const rateLimit = own ? `${own}.rateLimit` : 'ingressRateLimit';
+  const allowlist = own ? `${own}.ipAllowlist` : 'ingressIpAllowlist';
+  const replicas = own && !props.replicasFromProfile ? `${own}.replicas` : 'ingressReplicas';
+  check(Number.isInteger(average) && average > 0, WHO, `${rateLimit}.average`, average, 'a positive integer (requests per second)');
+  check(Number.isInteger(burst) && burst > 0, WHO, `${rateLimit}.burst`, burst, 'a positive integer (requests)');
+  check(burst >= average, WHO, `${rateLimit}.burst`, burst, `at least ${rateLimit}.average (${average})`);
+  check(props.ipAllowlist.length > 0, WHO, allowlist, props.ipAllowlist, 'at least one IPv4 CIDR block');
   for (const [i, cidr] of props.ipAllowlist.entries()) {
-    check(isIpv4Cidr(cidr), WHO, 'ingressIpAllowlist', cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
-    check(isIpv4Network(cidr), WHO, 'ingressIpAllowlist', cidr, 'network addresses (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
-    check(props.ipAllowlist.indexOf(cidr) === i, WHO, 'ingressIpAllowlist', cidr, 'each CIDR block once');
+    check(isIpv4Cidr(cidr), WHO, allowlist, cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
+    check(isIpv4Network(cidr), WHO, allowlist, cidr, 'network addresses (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
+    check(props.ipAllowlist.indexOf(cidr) === i, WHO, allowlist, cidr, 'each CIDR block once');
   }
   check(Number.isInteger(props.replicas) && props.replicas >= 1 && props.replicas <= 20, WHO,
-    `ingressReplicas${props.replicasFromProfile ? ` (from profile ${props.replicasFromProfile})` : ''}`, props.replicas, 'an integer from 1 to 20');
+    `${replicas}${props.replicasFromProfile ? ` (from profile ${props.replicasFromProfile})` : ''}`, props.replicas, 'an integer from 1 to 20');
 }
 
 /** The TLSOption, the shared middlewares and (Let's Encrypt) the default TLSStore. */

@@ -37,9 +37,10 @@ export class VeleroAddon {
   public readonly schedule: eks.KubernetesManifest;
 
   /** @param fromProfile the profile's name when `retentionDays` is its default */
-  constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}, fromProfile?: string) {
+  constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}, fromProfile?: string,
+    retentionProp = 'clusterBackupRetentionDays') {
     check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, 'FxCluster',
-      `clusterBackupRetentionDays${fromProfile ? ` (from profile ${fromProfile})` : ''}`, retentionDays,
+      `${retentionProp}${fromProfile ? ` (from profile ${fromProfile})` : ''}`, retentionDays,
       'an integer number of days from 1 to 3650');
     const region = Stack.of(cluster).region;
     this.bucket = new s3.Bucket(scope, 'BackupBucket', {
