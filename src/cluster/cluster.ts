@@ -28,7 +28,7 @@ import { createNodeGroup, resolveNodeGroups } from './nodegroups';
 import { FxAccessLevel, FxAutoscalerExpander, FxClusterAttributes, FxClusterProps, FxNodeAutoscaler, FxUpgradePolicy } from './props';
 import { createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
-import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, nonInternetRangeOf, trackConstruct } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, nonInternetRangeOf, profileSuffix, trackConstruct } from '../core/errors';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -159,7 +159,7 @@ export class FxCluster extends FxClusterBase {
       + (props.platformName === undefined ? '; set platformName when the stack name does not fit' : ''));
     this.retainVolumes = props.retainVolumes ?? settings.retainVolumes;
     const logRetention = props.logRetention ?? settings.logRetention;
-    check(LOG_RETENTION_DAYS.has(logRetention), WHO, props.logRetention === undefined ? `logRetention (from profile ${profile.name})` : 'logRetention',
+    check(LOG_RETENTION_DAYS.has(logRetention), WHO, props.logRetention === undefined ? `logRetention${profileSuffix(profile.name)}` : 'logRetention',
       logRetention, `a retention CloudWatch Logs supports (logs.RetentionDays): ${[...LOG_RETENTION_DAYS].sort((a, b) => a - b).join(', ')} days`);
     const endpointAccess = resolveEndpointAccess(props);
     if (!props.privateEndpointOnly && props.endpointAllowlist === undefined) {

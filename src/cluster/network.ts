@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { check, FxValidationError, isIpv4Cidr, isIpv4Network } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isIpv4Network, profileSuffix } from '../core/errors';
 
 const WHO = 'FxCluster';
 
@@ -146,7 +146,7 @@ function validateNetworkProps(props: NetworkProps): void {
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
   check(repeated === undefined, WHO, 'interfaceEndpoints', repeated, 'each AWS service once (one interface endpoint per service and VPC)');
   check(Number.isInteger(props.natGateways) && props.natGateways >= 1 && props.natGateways <= 3, WHO,
-    props.natGatewaysFromProfile ? `natGateways (from profile ${props.natGatewaysFromProfile})` : 'natGateways', props.natGateways,
+    props.natGatewaysFromProfile ? `natGateways${profileSuffix(props.natGatewaysFromProfile)}` : 'natGateways', props.natGateways,
     'an integer from 1 to 3 (one per AZ at most; private subnets need egress)');
   if (props.availabilityZones && !Token.isUnresolved(props.availabilityZones)) {
     check(props.availabilityZones.length === 3 && new Set(props.availabilityZones).size === 3, WHO, 'availabilityZones',

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
-import { check, FxValidationError } from '../core/errors';
+import { check, FxValidationError, profileSuffix } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { isLabelKey, isLabelValue, reservedNodeLabelDomain } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -39,7 +39,7 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     seen.add(g.name);
 
     // A value the user did not set comes from the profile, and the message says so.
-    const fromProfile = ` (from profile ${profile.name})`;
+    const fromProfile = `${profileSuffix(profile.name)}`;
     const instanceTypes = g.instanceTypes ?? [s.nodeInstanceType];
     const typesProp = `${p}.instanceTypes${g.instanceTypes === undefined ? fromProfile : ''}`;
     const capacityType = g.capacityType ?? eks.CapacityType.ON_DEMAND;

@@ -81,6 +81,16 @@ export function runningConstructLater(): () => IConstruct | undefined {
   };
 }
 
+/**
+ * What an error puts after a prop whose value came from a profile, not from the user:
+ * `natGateways (from profile lab)`.
+ *
+ * @internal
+ */
+export function profileSuffix(profileName: string): string {
+  return ` (from profile ${profileName})`;
+}
+
 /** Throws an FxValidationError unless `ok`. Values that are unresolved tokens are never validated. */
 export function check(ok: boolean, construct: string, prop: string, value: unknown, allowed: string): void {
   if (isUnresolved(value)) return;

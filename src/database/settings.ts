@@ -5,7 +5,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { FxDatabaseProps, FxDatabaseRestore, FxDatabaseRestoreType } from './props';
 import * as v from './validation';
-import { check } from '../core/errors';
+import { check, profileSuffix } from '../core/errors';
 
 const WHO = v.WHO;
 
@@ -61,7 +61,7 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const major = v.validateEngineVersion(engineVersion);
   const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(engineVersion, major) });
   // A value the user did not set comes from the profile, and the message says so.
-  const from = (given: unknown, prop: string) => (given === undefined ? `${prop} (from profile ${profile.name})` : prop);
+  const from = (given: unknown, prop: string) => (given === undefined ? `${prop}${profileSuffix(profile.name)}` : prop);
   const instanceType = props.instanceType ?? profile.databaseInstanceType;
   v.validateInstanceType(from(props.instanceType, 'instanceType'), instanceType);
   const replicaInstanceType = props.readReplicaInstanceType ?? instanceType;

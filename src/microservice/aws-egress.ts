@@ -1,5 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { NetworkPolicyEgressRule } from '../k8s/api.generated';
 
 /** The EKS Pod Identity agent: a hostNetwork DaemonSet answering on this link-local address of every node. */
 export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: 80 };
@@ -152,9 +153,9 @@ export function awsEgressOf(permissions: RolePermissions, endpoints: ClusterEndp
  *
  * @internal
  */
-export function awsEgressRules(egress: AwsEgress): Array<Record<string, unknown>> {
+export function awsEgressRules(egress: AwsEgress): NetworkPolicyEgressRule[] {
   if (egress.kind === 'none') return [];
-  const agent = { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] };
+  const agent: NetworkPolicyEgressRule = { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: [{ protocol: 'TCP', port: POD_IDENTITY_AGENT.port }] };
   const https = [{ protocol: 'TCP', port: HTTPS }];
   switch (egress.kind) {
     case 'credentials': return [agent];

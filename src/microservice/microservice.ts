@@ -19,7 +19,7 @@ import { FxClusterBase, IFxCluster } from '../cluster';
 import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../cluster/addons/external-secrets';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, trackConstruct } from '../core/errors';
+import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, profileSuffix, trackConstruct } from '../core/errors';
 import { declareAwsAccessFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
@@ -308,7 +308,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     const profileMin = http
       ? props.autoscaling?.minReplicas === undefined
       : !this.workload.runsToCompletion && this.workload.workerOptions?.replicas === undefined;
-    const fromProfile = ` (from profile ${props.cluster.profile.name})`;
+    const fromProfile = `${profileSuffix(props.cluster.profile.name)}`;
     const minProp = `${http ? 'autoscaling.minReplicas' : 'workload replicas'}${profileMin ? fromProfile : ''}`;
     if (http && profileMin && props.autoscaling?.maxReplicas === undefined) {
       check(!(settings.serviceMaxReplicas < settings.serviceMinReplicas), WHO, `serviceMaxReplicas${fromProfile}`, settings.serviceMaxReplicas,
@@ -674,7 +674,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     for (const kind of ['cpu', 'memory'] as const) {
       const given = props.quota?.[kind];
       const limit = v.limits[kind];
-      const prop = given !== undefined ? `quota.${kind}` : `quota.${kind} (from profile ${props.cluster.profile.name})`;
+      const prop = given !== undefined ? `quota.${kind}` : `quota.${kind}${profileSuffix(props.cluster.profile.name)}`;
       check(isQuantity(quota[kind]) && quantityValue(quota[kind]) > 0, WHO, prop, quota[kind], "a positive Kubernetes quantity such as '4', '4000m', '8Gi'");
       if (isUnresolved(quota[kind]) || isUnresolved(limit) || !isQuantity(limit)) continue;
       if (quantityValue(quota[kind]) >= quantityValue(limit)) continue;

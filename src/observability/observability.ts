@@ -25,7 +25,7 @@ import {
 import type { IFxCluster } from '../cluster';
 import { IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { check, trackConstruct } from '../core/errors';
+import { check, profileSuffix, trackConstruct } from '../core/errors';
 import { isDnsLabel } from '../core/k8s-names';
 import { tagPlatform } from '../core/tags';
 
@@ -137,7 +137,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
 
     validateEmails(emails);
     validateRetention(logRetention);
-    const fromProfile = (given: unknown, prop: string) => (given === undefined ? `${prop} (from profile ${cluster.profile.name})` : prop);
+    const fromProfile = (given: unknown, prop: string) => (given === undefined ? `${prop}${profileSuffix(cluster.profile.name)}` : prop);
     validateSamplingRate(traceSamplingRate, fromProfile(props.traceSamplingRate, 'traceSamplingRate'));
     const retention = prometheusRetention(props.metricsRetention ?? settings.metricsRetention, fromProfile(props.metricsRetention, 'metricsRetention'));
     const prometheusStorageGiB = validateVolume(props.prometheusStorage ? 'prometheusStorage' : 'prometheusStorage (the profile default)',

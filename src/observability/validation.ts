@@ -2,7 +2,7 @@ import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token, Tokeni
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
-import { check, FxValidationError, isEmail, tokenDescription } from '../core/errors';
+import { check, FxValidationError, isEmail, profileSuffix, tokenDescription } from '../core/errors';
 import { explainNeeds, FxCapability } from '../core/install-order';
 import { isQuantity, quantityValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -101,7 +101,7 @@ export function validateVolume(prop: string, size: Size): number {
  */
 export function validateProfileReplicas(profile: FxProfile, setting: 'prometheusReplicas' | 'alertmanagerReplicas'): number {
   const replicas = profile.settings[setting];
-  check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 10, WHO, `${setting} (from profile ${profile.name})`, replicas, 'an integer from 1 to 10');
+  check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 10, WHO, `${setting}${profileSuffix(profile.name)}`, replicas, 'an integer from 1 to 10');
   return replicas;
 }
 
@@ -113,7 +113,7 @@ export function validateProfileReplicas(profile: FxProfile, setting: 'prometheus
  */
 export function validateProfileResources(profile: FxProfile, elk: boolean): void {
   const s = profile.settings;
-  const prop = (name: string) => `${name} (from profile ${profile.name})`;
+  const prop = (name: string) => `${name}${profileSuffix(profile.name)}`;
   const quantities: [string, string][] = [['prometheusCpuRequest', s.prometheusCpuRequest], ['prometheusMemoryRequest', s.prometheusMemoryRequest],
     ['prometheusMemoryLimit', s.prometheusMemoryLimit]];
   if (elk) quantities.push(['elasticsearchMemory', s.elasticsearchMemory], ['elasticsearchCpuRequest', s.elasticsearchCpuRequest], ['kibanaCpuRequest', s.kibanaCpuRequest]);
@@ -151,7 +151,7 @@ export function resolveAlarmThresholds(profile: FxProfile, given: FxAlarmThresho
     evaluationPeriods: given.evaluationPeriods ?? s.alarmEvaluationPeriods,
   };
   // A threshold the user did not set is the profile's: the message says so.
-  const at = (key: keyof FxAlarmThresholds) => `alarmThresholds.${key}${given[key] === undefined && key !== 'failedNodes' ? ` (from profile ${profile.name})` : ''}`;
+  const at = (key: keyof FxAlarmThresholds) => `alarmThresholds.${key}${given[key] === undefined && key !== 'failedNodes' ? `${profileSuffix(profile.name)}` : ''}`;
   percent(at('nodeCpuPercent'), t.nodeCpuPercent);
   percent(at('nodeMemoryPercent'), t.nodeMemoryPercent);
   percent(at('nodeDiskPercent'), t.nodeDiskPercent);
@@ -174,7 +174,7 @@ export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseA
     readLatency: given.readLatency ?? s.alarmDatabaseReadLatency,
     writeLatency: given.writeLatency ?? s.alarmDatabaseWriteLatency,
   };
-  const at = (key: keyof FxDatabaseAlarmThresholds) => `watchDatabase.${key}${given[key] === undefined ? ` (from profile ${profile.name})` : ''}`;
+  const at = (key: keyof FxDatabaseAlarmThresholds) => `watchDatabase.${key}${given[key] === undefined ? `${profileSuffix(profile.name)}` : ''}`;
   percent(at('cpuPercent'), t.cpuPercent);
   if (t.freeStorage.isUnresolved()) {
     try {
@@ -287,9 +287,9 @@ export function resolveElkSettings(profile: FxProfile, given: {
   const nodes = given.elasticsearchNodes ?? s.elasticsearchNodes;
   const retentionDays = given.elasticsearchRetentionDays ?? s.elasticsearchRetentionDays;
   const kibanaReplicas = given.kibanaReplicas ?? s.kibanaReplicas;
-  const from = (key: keyof typeof given) => `${key}${given[key] === undefined ? ` (from profile ${profile.name})` : ''}`;
+  const from = (key: keyof typeof given) => `${key}${given[key] === undefined ? `${profileSuffix(profile.name)}` : ''}`;
   check(Number.isInteger(s.elasticsearchMinNodes) && s.elasticsearchMinNodes >= 1 && s.elasticsearchMinNodes <= 50, WHO,
-    `elasticsearchMinNodes (from profile ${profile.name})`, s.elasticsearchMinNodes, 'an integer from 1 to 50');
+    `elasticsearchMinNodes${profileSuffix(profile.name)}`, s.elasticsearchMinNodes, 'an integer from 1 to 50');
   check(Number.isInteger(nodes) && (nodes === 1 || (nodes >= 3 && nodes <= 50)), WHO, from('elasticsearchNodes'), nodes,
     '1, or 3 to 50 (two master-eligible nodes cannot elect a master when one is lost)');
   check(nodes >= s.elasticsearchMinNodes, WHO, 'elasticsearchNodes', nodes, `at least ${s.elasticsearchMinNodes} in ${s.name} (one per availability zone)`);

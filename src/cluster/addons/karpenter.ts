@@ -8,7 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { controllerResources, grantStatements } from './common';
 import { karpenterControllerPolicy } from './karpenter-policy';
-import { check, FxValidationError, tokenDescription } from '../../core/errors';
+import { check, FxValidationError, profileSuffix, tokenDescription } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { isInstanceFamily } from '../../core/instance-types';
 import { isDnsLabel, isLabelKey, isLabelValue } from '../../core/k8s-names';
@@ -95,7 +95,7 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     const spot = capacityType === eks.CapacityType.SPOT;
 
     // A value the user did not set comes from the profile, and the message says so.
-    const fromProfile = ` (from profile ${profile.name})`;
+    const fromProfile = `${profileSuffix(profile.name)}`;
     const families = pool.instanceFamilies ?? s.karpenterInstanceFamilies;
     const sizes = pool.instanceSizes ?? s.karpenterInstanceSizes;
     const familiesProp = `${p}.instanceFamilies${pool.instanceFamilies === undefined ? fromProfile : ''}`;
@@ -209,7 +209,7 @@ export class KarpenterAddon {
     const pools = resolveNodePools(options, cluster.profile);
     const replicas = options.replicas ?? cluster.profile.settings.karpenterReplicas;
     check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5, WHO,
-      `nodeAutoscaler.replicas${options.replicas === undefined ? ` (from profile ${cluster.profile.name})` : ''}`, replicas, 'an integer from 1 to 5');
+      `nodeAutoscaler.replicas${options.replicas === undefined ? `${profileSuffix(cluster.profile.name)}` : ''}`, replicas, 'an integer from 1 to 5');
     const alias = options.nodeImageAlias ?? DEFAULT_ALIAS;
     check(ALIAS.test(alias), WHO, 'nodeAutoscaler.nodeImageAlias', alias, 'an EKS AMI alias such as al2023@v20251120 or bottlerocket@v1.50.0');
     if (alias.endsWith('@latest')) {

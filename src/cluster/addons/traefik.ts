@@ -5,7 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { addonNamespace, controllerResources, namespaceCapability, zoneSpread } from './common';
 import { elbHostedZoneId, loadBalancerAlias, platformAlbName } from './dns';
-import { check, isIpv4Cidr, isIpv4Network } from '../../core/errors';
+import { check, isIpv4Cidr, isIpv4Network, profileSuffix } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { WIRING } from '../../core/wiring';
@@ -229,7 +229,7 @@ function validate(props: TraefikAddonProps): void {
     check(props.ipAllowlist.indexOf(cidr) === i, WHO, allowlist, cidr, 'each CIDR block once');
   }
   check(Number.isInteger(props.replicas) && props.replicas >= 1 && props.replicas <= 20, WHO,
-    `${replicas}${props.replicasFromProfile ? ` (from profile ${props.replicasFromProfile})` : ''}`, props.replicas, 'an integer from 1 to 20');
+    `${replicas}${props.replicasFromProfile ? `${profileSuffix(props.replicasFromProfile)}` : ''}`, props.replicas, 'an integer from 1 to 20');
 }
 
 /** The TLSOption, the shared middlewares and (Let's Encrypt) the default TLSStore. */

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
-import { check } from '../../core/errors';
+import { check, profileSuffix } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { KubeSchedule, KubeScheduleManifest } from '../../k8s/crds.generated';
@@ -40,7 +40,7 @@ export class VeleroAddon {
   constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}, fromProfile?: string,
     retentionProp = 'clusterBackupRetentionDays') {
     check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, 'FxCluster',
-      `${retentionProp}${fromProfile ? ` (from profile ${fromProfile})` : ''}`, retentionDays,
+      `${retentionProp}${fromProfile ? `${profileSuffix(fromProfile)}` : ''}`, retentionDays,
       'an integer number of days from 1 to 3650');
     const region = Stack.of(cluster).region;
     this.bucket = new s3.Bucket(scope, 'BackupBucket', {
