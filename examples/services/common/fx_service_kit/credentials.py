@@ -17,13 +17,20 @@ same version, even while kubelet swaps (a plain directory works too).
 
 On an authentication failure (SQLSTATE 28P01 / 28000) the files are read again
 and the connection retried once: the rotation may have landed between the read
-and the server's answer. The password is never logged.
+and the server's answer. When the files still hold what was just refused, the
+retry waits (up to `change_wait_seconds`, 2 s by default) for a new version: a
+single-user rotation changes the password in the database first and the Secret
+after, so for a moment the files lag the server. A longer lag (External
+Secrets' refresh interval plus kubelet's sync period) is still a failed
+connection, counted as such; multi-user rotation has no such window. The
+password is never logged.
 """
 
 import logging
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, TypeVar
 
@@ -58,8 +65,9 @@ def is_auth_failure(exc: BaseException) -> bool:
 class DatabaseCredentials:
     """The mounted database Secret: read at each new connection, counted for /metrics."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, change_wait_seconds: float = 2.0) -> None:
         self.directory = Path(directory)
+        self.change_wait_seconds = change_wait_seconds
         self._lock = threading.Lock()
         # Counters (read by CredentialsCollector): reads, auth failures recovered by a re-read, and not.
         self.reads = 0
@@ -78,6 +86,12 @@ class DatabaseCredentials:
 
     def read(self) -> Dict[str, str]:
         """libpq keywords (user, password, host, port, dbname, sslmode, plus what `url` holds)."""
+        params = self._read()
+        with self._lock:
+            self.reads += 1
+        return params
+
+    def _read(self) -> Dict[str, str]:
         for _ in range(5):
             version = self._snapshot()
             try:
@@ -90,8 +104,6 @@ class DatabaseCredentials:
                 break
         else:
             raise ConfigError(f"{CREDENTIALS_DIR_ENV} {self.directory}: the credentials kept changing while read")
-        with self._lock:
-            self.reads += 1
         return params
 
     def _read_files(self, version: Path) -> Dict[str, str]:
@@ -130,7 +142,7 @@ class DatabaseCredentials:
             if not is_auth_failure(exc):
                 raise
             first = exc
-        fresh = self.read()
+        fresh = self._read_changed(params)
         log.warning(
             "database authentication failed: credentials read again, retrying once",
             extra={"db_user": fresh.get("user"), "credentials_changed": fresh != params,
@@ -148,6 +160,18 @@ class DatabaseCredentials:
         with self._lock:
             self.auth_recovered += 1
         return conn
+
+    def _read_changed(self, refused: Dict[str, str]) -> Dict[str, str]:
+        """The credentials again; while they equal the refused ones, poll for a new version
+        up to `change_wait_seconds` (then return them as they are)."""
+        deadline = time.monotonic() + self.change_wait_seconds
+        fresh = self._read()
+        while fresh == refused and time.monotonic() < deadline:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            fresh = self._read()
+        with self._lock:
+            self.reads += 1
+        return fresh
 
     def connection_class(self, base: type = psycopg.Connection) -> type:
         """A psycopg Connection class whose `connect` goes through `self.connect` (for psycopg_pool)."""

@@ -7,6 +7,7 @@ that may rotate passwords (ROTATION_ADMIN_URL and DATABASE_URL, exported by
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import psycopg
@@ -121,8 +122,29 @@ def test_a_rotation_between_the_read_and_the_answer_is_retried_once_without_logg
 
 
 @needs_db
+def test_files_that_lag_the_database_by_a_moment_are_waited_for_not_counted_as_a_failure(role):
+    # Single-user rotation: the password changes in the database first, the Secret (the files) after.
+    creds = DatabaseCredentials(str(role.dir.root), change_wait_seconds=3)
+    new_password = "lagged" + role.password
+    calls = []
+
+    def connect(conninfo, **kwargs):
+        calls.append(kwargs["password"])
+        if len(calls) == 1:
+            role._set_password(role.user, new_password)
+            role.password = new_password
+            threading.Timer(0.3, lambda: role.dir.publish(credential_files(role.url))).start()
+        return psycopg.connect(conninfo, **kwargs)
+
+    with creds.connect(connect, "", connect_timeout=3) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == role.user
+    assert calls[-1] == new_password and len(calls) == 2
+    assert (creds.auth_recovered, creds.auth_failed) == (1, 0)
+
+
+@needs_db
 def test_credentials_that_stay_wrong_fail_after_one_retry(role, caplog):
-    creds = DatabaseCredentials(str(role.dir.root))
+    creds = DatabaseCredentials(str(role.dir.root), change_wait_seconds=0.2)
     role.invalidate(role.user)  # the files are never updated
     calls = []
 
