@@ -264,6 +264,11 @@ const k8sTypes = project.addTask('k8s-types', {
   description: 'Regenerate src/k8s/*.generated.ts (types of the Kubernetes kinds and custom resources the library creates) from test/data',
   exec: tsNode('build-tools/k8s-types.ts'),
 });
+// PostgreSQL server settings (src/database/pg-settings.generated.ts) of each engine major of the versions table.
+project.addTask('pg-settings', {
+  description: 'Regenerate src/database/pg-settings.generated.ts (pg_settings of each PostgreSQL major of the versions table; needs npm and psql)',
+  exec: tsNode('build-tools/pg-settings.ts'),
+});
 project.addTask('chart-data', {
   description: 'Regenerate test/data (chart facts and the Kubernetes field schema) from ../shared/charts and ../shared/k8s, then the Kubernetes types',
   steps: [

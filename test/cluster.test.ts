@@ -746,6 +746,9 @@ describe('bad input', () => {
     const role = iam.Role.fromRoleName(dev.stack, 'NoNs', 'no-namespaces');
     expect(() => dev.cluster.grantAccess(role, [], FxAccessLevel.EDIT)).toThrow(/invalid grantAccess.namespaces \[\]; allowed: at least one namespace/);
     expect(() => dev.cluster.grantAccess(role, ['Orders'], FxAccessLevel.EDIT)).toThrow(/invalid grantAccess.namespaces 'Orders'/);
+    // Called after construction: the error names the cluster that was called.
+    expect(() => dev.cluster.grantAccess(role, ['Orders'], FxAccessLevel.EDIT))
+      .toThrow(`FxCluster at ${dev.cluster.node.path}: invalid grantAccess.namespaces 'Orders'; allowed: DNS labels (lowercase letters, digits, -)`);
   });
   test('fails when a service account name is not a DNS name', () => {
     expect(() => dev.cluster.addPodIdentityServiceAccount('BadSa', { name: 'Orders_API', namespace: 'orders' }))

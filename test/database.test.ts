@@ -9,10 +9,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxImage, FxMicroservice, FxProfile } from '../src';
+import { FxCluster, FxDatabase, FxDatabaseProps, FxDatabaseRestore, FxImage, FxMicroservice, FxProfile, FxVersions } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 import { checkHelmValues } from './util/helm-values';
 import { k8sErrors } from './util/k8s';
+import { PG_SETTINGS } from '../src/database/pg-settings.generated';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -765,6 +766,38 @@ describe('synth-time validation (issue 18)', () => {
     expect(attempt({ parameters: { 'work_mem': '65536', 'pg_stat_statements.track': 'all', 'rds.log_retention_period': '4320' } }).error).toBeUndefined();
   });
 
+  test('every PostgreSQL major of the versions table has its server settings (npx projen pg-settings)', () => {
+    const majors = new Set(FxVersions.SUPPORTED_KUBERNETES_VERSIONS.map((k) => FxVersions.forKubernetes(k).postgresEngineVersion.split('.')[0]));
+    for (const major of majors) {
+      expect(Object.keys(PG_SETTINGS[major] ?? {}).length).toBeGreaterThan(300);
+    }
+  });
+
+  test('fails when a parameter is not a setting of the engine version, or its value is not one the setting takes', () => {
+    expectError({ parameters: { work_memm: '64MB' } }, 'parameters', "'work_memm'",
+      'a setting PostgreSQL 17 has (pg_settings); did you mean work_mem?, or an <extension>. or rds. setting');
+    expectError({ parameters: { shared_buffer: '1024' } }, 'parameters', "'shared_buffer'",
+      'a setting PostgreSQL 17 has (pg_settings); did you mean shared_buffers?, or an <extension>. or rds. setting');
+    expectError({ parameters: { block_size: '16384' } }, 'parameters', "'block_size'", 'a setting that can be changed: block_size is fixed when PostgreSQL is built');
+    expectError({ parameters: { log_statement: 'everything' } }, "parameters['log_statement']", "'everything'", 'one of none, ddl, mod, all');
+    expectError({ parameters: { log_connections: 'sometimes' } }, "parameters['log_connections']", "'sometimes'", 'a boolean: 1 or 0 (on, off, true, false)');
+    expectError({ parameters: { work_mem: 'lots' } }, "parameters['work_mem']", "'lots'",
+      'a number, optionally with a unit (kB, MB, GB, ms, s, min, h, d), or an RDS formula such as {DBInstanceClassMemory/32768}');
+    expectError({ parameters: { max_connections: '0' } }, "parameters['max_connections']", "'0'", 'a value from 1 to 262143');
+    expect(attempt({
+      parameters: {
+        shared_buffers: '{DBInstanceClassMemory/32768}',
+        max_connections: 'LEAST({DBInstanceClassMemory/9531392},5000)',
+        log_statement: 'ddl',
+        log_connections: '1',
+        timezone: 'UTC',
+        datestyle: 'iso, mdy',
+        work_mem: '64MB',
+        statement_timeout: '30s',
+      },
+    }).error).toBeUndefined();
+  });
+
   test('legal deploy-time tokens pass', () => {
     const ms = new CfnParameter(badStack, 'SlowMs', { type: 'Number' }).valueAsNumber;
     expect(attempt({ slowQueryThreshold: Duration.millis(ms) }).error).toBeUndefined();
@@ -773,5 +806,7 @@ describe('synth-time validation (issue 18)', () => {
     expect(error).toMatch(new RegExp(`^FxDatabase at ${at}: invalid slowQueryThreshold '\\$\\{Token\\[.*\\]\\} seconds'; allowed: a deploy-time value only as Duration.millis\\(<token>\\)`));
     const instanceType = new ec2.InstanceType(new CfnParameter(badStack, 'Class').valueAsString);
     expect(attempt({ instanceType }).error).toBeUndefined();
+    const workMem = new CfnParameter(badStack, 'WorkMem').valueAsString;
+    expect(attempt({ parameters: { work_mem: workMem, log_statement: workMem } }).error).toBeUndefined();
   });
 });

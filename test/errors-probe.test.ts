@@ -426,7 +426,7 @@ const CASES: [string, () => unknown, string][] = [
     const o = new FxObservability(owner.node.scope!, 'Observability', { cluster: owner });
     return o.watchDatabase(new FxDatabase(owner.node.scope!, 'Database', { cluster: owner }).instance);
   },
-  'FxObservability: invalid watchDatabase.cpuPercent (from profile lab) 101; allowed: a percentage above 0 and at most 100'],
+  'FxObservability at ProfileDbAlarm/Observability: invalid watchDatabase.cpuPercent (from profile lab) 101; allowed: a percentage above 0 and at most 100'],
   ['database parameter with an empty value', () => database('DbEmptyParam', { parameters: { work_mem: '' } }),
     "FxDatabase at Probe/DbEmptyParam: invalid parameters['work_mem'] ''; allowed: a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)"],
   ['daily backups of 5 hours: the value as given', () => database('DbDailyHours', { dailyBackupRetention: Duration.hours(5) }),
@@ -444,9 +444,13 @@ const CASES: [string, () => unknown, string][] = [
   ['add-on values that are not an object', () => cluster('ValuesString', { addons: { replace: [new FxMetricsServerAddon({ values: 'replicas: 2' as any })] } }),
     "FxCluster at ValuesString/Cluster: invalid values 'replicas: 2'; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })"],
   ['node group label in k8s.io', () => nodeGroup('NgLabelK8sIo', { labels: { 'k8s.io/team': 'x' } }),
-    "FxCluster at NgLabelK8sIo/Cluster: invalid nodeGroups[0].labels 'k8s.io/team'; allowed: a key outside k8s.io, which the kubelet refuses to set on its node (use node.kubernetes.io/<name>, node-restriction.kubernetes.io/<name> or a domain of your own such as example.com/team)"],
+    "FxCluster at NgLabelK8sIo/Cluster: invalid nodeGroups[0].labels 'k8s.io/team'; allowed: a key without the k8s.io/ prefix, which the EKS node group API refuses (kubernetes.io/, k8s.io/ and eks.amazonaws.com/ are reserved): use a domain of your own such as example.com/team"],
   ['node group label node-role.kubernetes.io', () => nodeGroup('NgLabelRole', { labels: { 'node-role.kubernetes.io/worker': '' } }),
-    "FxCluster at NgLabelRole/Cluster: invalid nodeGroups[0].labels 'node-role.kubernetes.io/worker'; allowed: a key outside kubernetes.io, which the kubelet refuses to set on its node (use node.kubernetes.io/<name>, node-restriction.kubernetes.io/<name> or a domain of your own such as example.com/team)"],
+    "FxCluster at NgLabelRole/Cluster: invalid nodeGroups[0].labels 'node-role.kubernetes.io/worker'; allowed: a key without the kubernetes.io/ prefix, which the EKS node group API refuses (kubernetes.io/, k8s.io/ and eks.amazonaws.com/ are reserved): use a domain of your own such as example.com/team"],
+  ['node group label in eks.amazonaws.com', () => nodeGroup('NgLabelEks', { labels: { 'eks.amazonaws.com/capacityType': 'SPOT' } }),
+    "FxCluster at NgLabelEks/Cluster: invalid nodeGroups[0].labels 'eks.amazonaws.com/capacityType'; allowed: a key without the eks.amazonaws.com/ prefix, which the EKS node group API refuses (kubernetes.io/, k8s.io/ and eks.amazonaws.com/ are reserved): use a domain of your own such as example.com/team"],
+  ['node group label node-restriction.kubernetes.io', () => nodeGroup('NgLabelRestriction', { labels: { 'node-restriction.kubernetes.io/team': 'b' } }),
+    "FxCluster at NgLabelRestriction/Cluster: invalid nodeGroups[0].labels 'node-restriction.kubernetes.io/team'; allowed: a key without the kubernetes.io/ prefix, which the EKS node group API refuses (kubernetes.io/, k8s.io/ and eks.amazonaws.com/ are reserved): use a domain of your own such as example.com/team"],
   ['compliance with a database of another cluster', () => {
     const other = cluster('ComplianceOtherDb', {});
     return compliance('ComplianceForeignDb', { database: new FxDatabase(other.node.scope!, 'Database', { cluster: other }) });
@@ -554,9 +558,9 @@ describe('edge values that stay legal', () => {
     expect(() => compliance('ComplianceLow', { oldestSupportedKubernetesVersion: '1.28' })).not.toThrow();
   });
 
-  test('node group labels in node.kubernetes.io, node-restriction.kubernetes.io and the kubelet\'s own', () => {
+  test('node group labels of domains of their own, and domains that only look like the reserved ones', () => {
     expect(() => nodeGroup('NgLabelsLegal', {
-      labels: { 'node.kubernetes.io/pool': 'a', 'node-restriction.kubernetes.io/team': 'b', 'topology.kubernetes.io/zone': 'us-east-1a', 'example.com/x': '' },
+      labels: { 'example.com/x': '', 'kubernetes.io.example.com/team': 'b', 'myk8s.io/pool': 'a', 'team': 'payments' },
     })).not.toThrow();
   });
 

@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { FxAddonName, FxCapability, FxCluster, FxImage, FxMicroservice, FxObservability, FxProfile } from '../src';
 import { clusterWithAddons, ENV, importedClusterNetwork, testApp } from './util/fixtures';
-import { check, FxValidationError, nonInternetRangeOf, isIpv4Network, trackConstruct } from '../src/core/errors';
+import { atConstruct, check, FxValidationError, nonInternetRangeOf, isIpv4Network, trackConstruct } from '../src/core/errors';
 import { InstallOrder } from '../src/core/install-order';
 
 /** Cloud assemblies of this file's apps, removed after it. */
@@ -43,6 +43,16 @@ describe('FxValidationError', () => {
 
   test('outside a tracked constructor there is no path', () => {
     expect(() => validatePort(0)).toThrow(/^Outer: invalid port 0/);
+  });
+
+  test('a method called after construction names the construct it was called on; other errors pass unchanged', () => {
+    const stack = new Stack(new App({ outdir: path.join(outdir, 'later') }), 'Platform');
+    const scope = new Construct(stack, 'Observability');
+    expect(() => atConstruct(scope, () => validatePort(0))).toThrow('Outer at Platform/Observability: invalid port 0; allowed: an integer from 1 to 65535');
+    // Raised inside another tracked constructor: that path stays.
+    expect(() => atConstruct(scope, () => new Outer(stack, 'Orders', 0))).toThrow(/^Outer at Platform\/Orders: invalid port 0/);
+    expect(() => atConstruct(scope, () => { throw new Error('boom'); })).toThrow(/^boom$/);
+    expect(atConstruct(scope, () => 42)).toBe(42);
   });
 
   test('prints the value as given: NaN and Infinity, not null', () => {

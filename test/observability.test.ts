@@ -697,7 +697,7 @@ describe('synth-time validation (issue 18)', () => {
       instanceIdentifier: 'x', instanceEndpointAddress: 'x.example.internal', port: 5432, securityGroups: [],
     });
     expect(() => dev.observability.watchDatabase(db, { connections: 2 ** 40 }))
-      .toThrow('FxObservability: invalid watchDatabase.connections 1099511627776; allowed: an integer from 1 to 2147483647');
+      .toThrow('FxObservability at Platform/Observability: invalid watchDatabase.connections 1099511627776; allowed: an integer from 1 to 2147483647');
   });
 
   test('fails when a duration is below a millisecond or a deploy-time value in a unit that cannot be converted', () => {

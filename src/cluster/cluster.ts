@@ -28,7 +28,7 @@ import { createNodeGroup, resolveNodeGroups } from './nodegroups';
 import { FxAccessLevel, FxAutoscalerExpander, FxClusterAttributes, FxClusterProps, FxNodeAutoscaler, FxUpgradePolicy } from './props';
 import { createStorageChart } from './storage';
 import { FxTls, FxTlsMode } from './tls';
-import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, nonInternetRangeOf, profileSuffix, trackConstruct } from '../core/errors';
+import { atConstruct, check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, nonInternetRangeOf, profileSuffix, trackConstruct } from '../core/errors';
 import { FxCapability } from '../core/install-order';
 import { isDnsLabel, isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -279,10 +279,12 @@ export class FxCluster extends FxClusterBase {
    * @param level view, edit or admin
    */
   public grantAccess(role: iam.IRole, namespaces: string[], level: FxAccessLevel): void {
-    check(namespaces.length > 0, WHO, 'grantAccess.namespaces', namespaces, 'at least one namespace');
-    for (const ns of namespaces) {
-      check(isDnsLabel(ns), WHO, 'grantAccess.namespaces', ns, 'DNS labels (lowercase letters, digits, -)');
-    }
+    atConstruct(this, () => {
+      check(namespaces.length > 0, WHO, 'grantAccess.namespaces', namespaces, 'at least one namespace');
+      for (const ns of namespaces) {
+        check(isDnsLabel(ns), WHO, 'grantAccess.namespaces', ns, 'DNS labels (lowercase letters, digits, -)');
+      }
+    });
     this.cluster.grantAccess(`Access${Names.nodeUniqueId(role.node)}${level.name}`, role.roleArn, [
       eks.AccessPolicy.fromAccessPolicyName(level.policyName, { accessScopeType: eks.AccessScopeType.NAMESPACE, namespaces }),
     ]);

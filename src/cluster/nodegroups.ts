@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
 import { check, FxValidationError, profileSuffix } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
-import { isLabelKey, isLabelValue, reservedNodeLabelDomain } from '../core/k8s-names';
+import { isLabelKey, isLabelValue, reservedNodeGroupLabelPrefix } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
 import { SPOT_TAINT } from '../core/wiring';
 
@@ -105,8 +105,9 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
     }
     for (const [key, value] of Object.entries(g.labels ?? {})) {
       check(isLabelKey(key), WHO, `${p}.labels`, key, 'Kubernetes label keys: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
-      const reserved = reservedNodeLabelDomain(key);
-      check(reserved === undefined, WHO, `${p}.labels`, key, `a key outside ${reserved}, which the kubelet refuses to set on its node (use node.kubernetes.io/<name>, node-restriction.kubernetes.io/<name> or a domain of your own such as example.com/team)`);
+      const reserved = reservedNodeGroupLabelPrefix(key);
+      check(reserved === undefined, WHO, `${p}.labels`, key,
+        `a key without the ${reserved} prefix, which the EKS node group API refuses (kubernetes.io/, k8s.io/ and eks.amazonaws.com/ are reserved): use a domain of your own such as example.com/team`);
       check(isLabelValue(value), WHO, `${p}.labels['${key}']`, value, 'a label value: up to 63 letters, digits, -, _ and ., starting and ending alphanumeric');
     }
     // Spot capacity is tainted: only workloads that opt in (they tolerate SPOT_TAINT) land there, never

@@ -82,6 +82,23 @@ export function runningConstructLater(): () => IConstruct | undefined {
 }
 
 /**
+ * Runs `fn` (a method of `scope` called after construction) so that a validation error it raises
+ * names `scope`'s path, as errors raised in a constructor do.
+ *
+ * @internal
+ */
+export function atConstruct<T>(scope: IConstruct, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FxValidationError && e.path === undefined && !e.construct.includes(' at ')) {
+      throw new FxValidationError(`${e.construct} at ${scope.node.path}`, e.prop, e.value, e.allowed);
+    }
+    throw e;
+  }
+}
+
+/**
  * What an error puts after a prop whose value came from a profile, not from the user:
  * `natGateways (from profile lab)`.
  *

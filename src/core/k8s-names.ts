@@ -67,26 +67,22 @@ export function isLabelKey(value: string): boolean {
   return LABEL_NAME.test(name);
 }
 
-/** Keys in kubernetes.io / k8s.io that the kubelet sets on a node itself (`--node-labels` accepts only these there). */
-const KUBELET_LABELS = new Set(['kubernetes.io/hostname', 'kubernetes.io/arch', 'kubernetes.io/os', 'beta.kubernetes.io/instance-type',
-  'beta.kubernetes.io/arch', 'beta.kubernetes.io/os', 'failure-domain.beta.kubernetes.io/zone',
-  'failure-domain.beta.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.kubernetes.io/region']);
+/** Domains the EKS managed node group API refuses in a label key (InvalidParameterException). */
+const MANAGED_NODE_GROUP_RESERVED = ['kubernetes.io/', 'k8s.io/', 'eks.amazonaws.com/'];
 
 /**
- * The reserved domain of a node label key the kubelet refuses in `--node-labels` (a node group's
- * labels): kubernetes.io and k8s.io keys other than the node.kubernetes.io and
- * node-restriction.kubernetes.io prefixes and the kubelet's own labels.
+ * The reserved prefix a managed node group label key contains, if any: the EKS API refuses every
+ * key whose prefix contains kubernetes.io/, k8s.io/ or eks.amazonaws.com/ ("Label cannot contain
+ * reserved prefixes"), node.kubernetes.io/, node-role.kubernetes.io/ and
+ * node-restriction.kubernetes.io/ included (kubernetes/cloud-provider-aws#242).
  *
  * @internal
  */
-export function reservedNodeLabelDomain(key: string): string | undefined {
+export function reservedNodeGroupLabelPrefix(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   if (slash < 0) return undefined;
-  const prefix = key.slice(0, slash).toLowerCase();
-  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
-  const domain = under('kubernetes.io') ? 'kubernetes.io' : under('k8s.io') ? 'k8s.io' : undefined;
-  if (!domain || under('node.kubernetes.io') || under('node-restriction.kubernetes.io') || KUBELET_LABELS.has(key)) return undefined;
-  return domain;
+  const prefix = `${key.slice(0, slash + 1).toLowerCase()}`;
+  return MANAGED_NODE_GROUP_RESERVED.find((reserved) => prefix === reserved || prefix.endsWith(`.${reserved}`));
 }
 
 /** A label (or taint) value: empty, or up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric. */

@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { PG_SETTINGS, PgSetting } from './pg-settings.generated';
 import { check, FxValidationError, tokenDescription } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
@@ -257,10 +258,73 @@ export function validateParameters(parameters: { [name: string]: string }, major
     if (removed && major !== undefined) {
       check(major < removed[0], WHO, 'parameters', name, `settings PostgreSQL ${major} knows: ${name} was removed in ${removed[0]}; use ${removed[1]}`);
     }
-    check(String(value).trim() !== '', WHO, `parameters['${name}']`, value, 'a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)');
+    check(Token.isUnresolved(value) || String(value).trim() !== '', WHO, `parameters['${name}']`, value,
+      'a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)');
+    const known = major === undefined ? undefined : PG_SETTINGS[String(major)];
+    // Extension (`pg_stat_statements.track`) and RDS (`rds.force_ssl`) settings are not in the server's list.
+    if (known && !name.includes('.')) checkServerSetting(name, value, major!, known);
     const owner = OWNED_PARAMETERS[name];
     if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: the construct sets it from ${owner}`);
   }
+}
+
+/** Settings the server fixes at build or initdb time: a parameter group cannot set them. */
+const READ_ONLY_CONTEXTS = new Set(['internal']);
+const BOOLEAN_VALUES = /^(on|off|true|false|yes|no|1|0)$/i;
+/** A number as PostgreSQL reads it, optionally with a memory or time unit. */
+const NUMBER_VALUE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*(B|kB|MB|GB|TB|us|ms|s|min|h|d)?$/;
+/** An RDS parameter formula such as {DBInstanceClassMemory/32768} or GREATEST(...). */
+const RDS_FORMULA = /^\s*(\{.*\}|(GREATEST|LEAST|SUM)\s*\(.*\))\s*$/i;
+
+/** A core server setting of PostgreSQL `major` (pg_settings of that version), and a value it can take. */
+function checkServerSetting(name: string, value: string, major: number, known: Record<string, PgSetting>): void {
+  const setting = known[name] ?? Object.entries(known).find(([n]) => n.toLowerCase() === name)?.[1];
+  if (setting === undefined) {
+    const near = closest(name, Object.keys(known).map((n) => n.toLowerCase()));
+    throw new FxValidationError(WHO, 'parameters', name,
+      `a setting PostgreSQL ${major} has (pg_settings)${near ? `; did you mean ${near}?` : ''}, or an <extension>. or rds. setting`);
+  }
+  const [context, type, min, max, enumvals] = setting;
+  check(!READ_ONLY_CONTEXTS.has(context), WHO, 'parameters', name, `a setting that can be changed: ${name} is fixed when PostgreSQL is built`);
+  if (Token.isUnresolved(value)) return;
+  const text = String(value).trim();
+  const prop = `parameters['${name}']`;
+  if (type === 'bool') {
+    check(BOOLEAN_VALUES.test(text), WHO, prop, value, 'a boolean: 1 or 0 (on, off, true, false)');
+  } else if (type === 'enum' && enumvals) {
+    check(enumvals.includes(text.toLowerCase()), WHO, prop, value, `one of ${enumvals.join(', ')}`);
+  } else if ((type === 'integer' || type === 'real') && !RDS_FORMULA.test(text)) {
+    check(NUMBER_VALUE.test(text), WHO, prop, value,
+      'a number, optionally with a unit (kB, MB, GB, ms, s, min, h, d), or an RDS formula such as {DBInstanceClassMemory/32768}');
+    const plain = /^-?[\d.eE+-]+$/.test(text) ? Number(text) : undefined;
+    if (plain !== undefined && min !== undefined && max !== undefined) {
+      check(plain >= Number(min) && plain <= Number(max), WHO, prop, value, `a value from ${min} to ${max}`);
+    }
+  }
+}
+
+/** The nearest name by edit distance, when it is close enough to be a typo. */
+function closest(name: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const candidate of names) {
+    const d = editDistance(name, candidate, bestDistance);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 /** Number of read replicas. */

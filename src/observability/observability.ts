@@ -25,7 +25,7 @@ import {
 import type { IFxCluster } from '../cluster';
 import { IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { check, profileSuffix, trackConstruct } from '../core/errors';
+import { atConstruct, check, profileSuffix, trackConstruct } from '../core/errors';
 import { isDnsLabel } from '../core/k8s-names';
 import { tagPlatform } from '../core/tags';
 
@@ -257,9 +257,11 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
    * @param thresholds overrides of the profile's thresholds
    */
   public watchDatabase(database: rds.IDatabaseInstance, thresholds?: FxDatabaseAlarmThresholds): cloudwatch.IAlarm[] {
-    const resolved = resolveDatabaseThresholds(this.cluster.profile, thresholds);
     const id = `Database${Names.nodeUniqueId(database.node)}`;
-    check(!this.watched.has(id), WHO, 'watchDatabase.database', database.node.path, 'each database once');
+    const resolved = atConstruct(this, () => {
+      check(!this.watched.has(id), WHO, 'watchDatabase.database', database.node.path, 'each database once');
+      return resolveDatabaseThresholds(this.cluster.profile, thresholds);
+    });
     this.watched.add(id);
     return createDatabaseAlarms(new Construct(this, id), database, resolved, this.thresholds.evaluationPeriods, this.alarmTopic, this.dashboard);
   }
