@@ -8,7 +8,7 @@ import { Construct, IConstruct } from 'constructs';
 import { FxAddonName, IFxAddon } from './addon';
 import { FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, IFxCluster } from './contract';
 import { FxTls } from './tls';
-import { check, FxValidationError, runningConstruct } from '../core/errors';
+import { atConstruct, check, FxValidationError } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { isDnsLabel, isDnsSubdomain, isHelmReleaseName } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -76,26 +76,27 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
-    // Called after construction (no Fx constructor running): name this cluster's path.
-    const who = runningConstruct() ? this.who : `${this.who} at ${this.node.path}`;
     const version = options.version ?? options.chart.version;
     const release = options.release ?? options.chart.chart;
-    check(options.release !== undefined || options.chart.chart !== '', who, `addHelmChart(${id}).chart.chart`, options.chart.chart, 'a chart name');
-    check(isHelmReleaseName(release), who, `addHelmChart(${id}).release`, release,
-      'a Helm release name: lowercase letters, digits, - and ., at most 53 characters');
-    check(EXACT_VERSION.test(version), who, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
-    check(isDnsLabel(options.namespace), who, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
-    check(/^(https?|oci):\/\/[^\s]+$/.test(options.chart.repository), who, `addHelmChart(${id}).chart.repository`, options.chart.repository,
-      'a chart repository URL: https://..., http://... or oci://...');
-    check(options.values === undefined || Token.isUnresolved(options.values)
-      || (typeof options.values === 'object' && !Array.isArray(options.values) && options.values !== null), who,
-    `addHelmChart(${id}).values`, options.values, 'an object of Helm values');
     const timeout = options.timeout ?? Duration.minutes(10);
     const seconds = timeout.toSeconds({ integral: false });
-    check(Token.isUnresolved(seconds) || (Number.isInteger(seconds) && seconds >= 60 && seconds <= MAX_HELM_TIMEOUT_SECONDS), who,
-      `addHelmChart(${id}).timeout`, `${seconds}s`,
-      `whole seconds from 60 to ${MAX_HELM_TIMEOUT_SECONDS} (the kubectl handler Lambda stops at ${KUBECTL_HANDLER_TIMEOUT_SECONDS}s; `
-      + 'a release still waiting then stays pending-install and every retry fails)');
+    // Called after construction (no Fx constructor running), an error names this cluster's path.
+    atConstruct(this, () => {
+      check(options.release !== undefined || options.chart.chart !== '', this.who, `addHelmChart(${id}).chart.chart`, options.chart.chart, 'a chart name');
+      check(isHelmReleaseName(release), this.who, `addHelmChart(${id}).release`, release,
+        'a Helm release name: lowercase letters, digits, - and ., at most 53 characters');
+      check(EXACT_VERSION.test(version), this.who, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
+      check(isDnsLabel(options.namespace), this.who, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+      check(/^(https?|oci):\/\/[^\s]+$/.test(options.chart.repository), this.who, `addHelmChart(${id}).chart.repository`, options.chart.repository,
+        'a chart repository URL: https://..., http://... or oci://...');
+      check(options.values === undefined || Token.isUnresolved(options.values)
+        || (typeof options.values === 'object' && !Array.isArray(options.values) && options.values !== null), this.who,
+      `addHelmChart(${id}).values`, options.values, 'an object of Helm values');
+      check(Token.isUnresolved(seconds) || (Number.isInteger(seconds) && seconds >= 60 && seconds <= MAX_HELM_TIMEOUT_SECONDS), this.who,
+        `addHelmChart(${id}).timeout`, `${seconds}s`,
+        `whole seconds from 60 to ${MAX_HELM_TIMEOUT_SECONDS} (the kubectl handler Lambda stops at ${KUBECTL_HANDLER_TIMEOUT_SECONDS}s; `
+        + 'a release still waiting then stays pending-install and every retry fails)');
+    });
     const props: eks.HelmChartOptions = {
       chart: options.chart.chart,
       repository: options.chart.repository,
@@ -144,10 +145,10 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public addPodIdentityServiceAccount(id: string, options: FxServiceAccountOptions): eks.ServiceAccount {
-    // Called after construction (no Fx constructor running): name this cluster's path.
-    const who = runningConstruct() ? this.who : `${this.who} at ${this.node.path}`;
-    check(isDnsSubdomain(options.name), who, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
-    check(isDnsLabel(options.namespace), who, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+    atConstruct(this, () => {
+      check(isDnsSubdomain(options.name), this.who, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
+      check(isDnsLabel(options.namespace), this.who, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+    });
     const account = new eks.ServiceAccount(this.scopeFor(options.scope ?? this), id, {
       cluster: this.cluster,
       name: options.name,

@@ -81,7 +81,7 @@ const MANAGED_NODE_GROUP_RESERVED = ['kubernetes.io/', 'k8s.io/', 'eks.amazonaws
 export function reservedNodeGroupLabelPrefix(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   if (slash < 0) return undefined;
-  const prefix = `${key.slice(0, slash + 1).toLowerCase()}`;
+  const prefix = key.slice(0, slash + 1).toLowerCase();
   return MANAGED_NODE_GROUP_RESERVED.find((reserved) => prefix === reserved || prefix.endsWith(`.${reserved}`));
 }
 
