@@ -58,6 +58,10 @@ SKUS = [f"SCARCE-{i + 1}" for i in range(len(PHASES))]
 STOCK = 200
 STALL_SECONDS = 3.0
 ROTATION_OVERLAP_SECONDS = 2.0
+POOL_MAX_LIFETIME_SECONDS = 5
+# The rotation phase keeps its load until every pooled connection of before the rotation has reached
+# its lifetime (psycopg_pool adds up to 5 % jitter), so each service must open new ones with the new user.
+ROTATION_PHASE_MIN_SECONDS = 0.5 + ROTATION_OVERLAP_SECONDS + POOL_MAX_LIFETIME_SECONDS * 1.5
 
 
 def free_port() -> int:
@@ -215,7 +219,9 @@ def percentile(values: List[float], p: float) -> float:
 
 
 def run_phase(name: str, sku: str, client: Client, orders: int, concurrency: int,
-              fault=None) -> Tuple[str, float, int, float, float]:
+              fault=None, min_seconds: float = 0.0) -> Tuple[str, float, int, float, float]:
+    """`orders` orders from `concurrency` clients, `fault` 0.5 s in; more rounds of `concurrency`
+    orders while the phase is shorter than `min_seconds`."""
     before = len(client.latencies)
     created_before = client.outcomes.get("created", 0)
     started = time.perf_counter()
@@ -226,6 +232,9 @@ def run_phase(name: str, sku: str, client: Client, orders: int, concurrency: int
             fault()
         for f in futures:
             f.result()
+        while time.perf_counter() - started < min_seconds:
+            for f in [pool.submit(client.order, random.randrange(10**6), sku) for _ in range(concurrency)]:
+                f.result()
     elapsed = time.perf_counter() - started
     lat = client.latencies[before:]
     created = client.outcomes.get("created", 0) - created_before
@@ -363,7 +372,7 @@ def main() -> int:
     with psycopg.connect(orders_db, autocommit=True) as conn:
         conn.execute("TRUNCATE orders")
     common = {"JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING", "SWEEP_INTERVAL_SECONDS": "1", "DB_POOL_MAX_SIZE": "8",
-              "DB_POOL_MAX_LIFETIME_SECONDS": "5"}
+              "DB_POOL_MAX_LIFETIME_SECONDS": str(POOL_MAX_LIFETIME_SECONDS)}
 
     def database(name: str) -> Dict[str, str]:
         # What FxMicroservice gives a pod: the env var of pod start and the mounted files.
@@ -398,12 +407,13 @@ def main() -> int:
 
         n, c = args.orders_per_phase, args.concurrency
         faults = [None, restart_replicas, restart_database, stall, rotation.fault]
-        # The rotation phase is shorter (the whole run stays within 30 s of the four-phase one).
+        # The rotation phase has fewer orders, but lasts until the pools have renewed their connections.
         sizes = [n, n, n, n, max(40, n * 2 // 5)]
+        min_seconds = [0.0, 0.0, 0.0, 0.0, ROTATION_PHASE_MIN_SECONDS]
         phases = []
-        for name, sku, fault, size in zip(PHASES, SKUS, faults, sizes):
+        for name, sku, fault, size, least in zip(PHASES, SKUS, faults, sizes, min_seconds):
             outcomes_before = dict(client.outcomes)
-            phases.append(run_phase(name, sku, client, size, c, fault))
+            phases.append(run_phase(name, sku, client, size, c, fault, least))
             phase_outcomes = {k: v - outcomes_before.get(k, 0) for k, v in client.outcomes.items()
                               if v != outcomes_before.get(k, 0)}
         rotation_problems = rotation.check(orders + inventory, phase_outcomes)
