@@ -719,8 +719,10 @@ describe('bad input', () => {
       .toThrow(/FxCluster(?: at [^:]+)?: invalid endpointAllowlist '10.20.0.0\/16'; allowed: public internet ranges \(10.20.0.0\/16 is in the private or reserved range 10.0.0.0\/8/);
     expect(attempt({ endpointAllowlist: ['192.168.1.0/24'] })).toThrow(/range 192.168.0.0\/16/);
     expect(attempt({ endpointAllowlist: ['100.64.0.0/10'] })).toThrow(/range 100.64.0.0\/10/);
-    // A block that merely contains a private range is refused too (it names one only by accident).
-    expect(attempt({ endpointAllowlist: ['8.0.0.0/4'] })).toThrow(/'8.0.0.0\/4'; allowed: public internet ranges \(8.0.0.0\/4 is in the private or reserved range/);
+    // A block made only of reserved ranges (multicast 224.0.0.0/4 and future use 240.0.0.0/4) is refused too.
+    expect(attempt({ endpointAllowlist: ['224.0.0.0/3'] })).toThrow(/'224.0.0.0\/3'; allowed: public internet ranges \(224.0.0.0\/3 is in the private or reserved range 224.0.0.0\/4/);
+    // A wider block that also holds public addresses is public, like 0.0.0.0/0.
+    expect(attempt({ endpointAllowlist: ['8.0.0.0/5'] })).not.toThrow();
   });
   test('fails when new-VPC options come with an existing VPC', () => {
     const { stack } = newStack();

@@ -6,8 +6,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { FxAddonName, FxCapability, FxCluster, FxImage, FxMicroservice, FxObservability, FxProfile } from '../src';
-import { clusterWithAddons, ENV, importedClusterNetwork, testApp } from './util/fixtures';
+import { FxAddonName, FxCapability, FxCluster, FxImage, FxMicroservice, FxObservability, FxProfile, FxTls } from '../src';
+import { clusterWithAddons, ENV, importedClusterNetwork, testApp, testZone } from './util/fixtures';
 import { atConstruct, check, FxValidationError, nonInternetRangeOf, isIpv4Network, trackConstruct } from '../src/core/errors';
 import { InstallOrder } from '../src/core/install-order';
 
@@ -101,17 +101,35 @@ describe('a needed capability nobody provides names the construct, the prop and 
   let stack: Stack;
   beforeAll(() => {
     stack = new Stack(testApp(path.join(outdir, 'platform')), 'Platform', { env: ENV });
-    const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT, { addons: { remove: [FxAddonName.TRAEFIK, FxAddonName.EXTERNAL_SECRETS] } });
-    new FxMicroservice(stack, 'Orders', { cluster, image, route: { host: 'api.fx.example.com' } });
+    const cluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT, { addons: { remove: [FxAddonName.EXTERNAL_SECRETS] } });
     new FxMicroservice(stack, 'Billing', { cluster, image, secretEnv: [{ secret: secretsmanager.Secret.fromSecretNameV2(stack, 'Jwt', 'fx/jwt') }] });
   });
 
-  test("FxMicroservice 'route' with Traefik removed", () => {
-    expect(messages(stack.node.findChild('Orders'))).toEqual([
-      "FxCluster at Platform/Cluster: Platform/Orders/Manifest needs 'crd:traefik.io' but nothing on this cluster provides it "
-      + "(needed by FxMicroservice at Platform/Orders: prop 'route'); add-on 'traefik' was removed by addons.remove of FxCluster at "
-      + "Platform/Cluster: keep it, or install an add-on that provides 'crd:traefik.io' (addons.replace or addons.extra)",
+  test("FxMicroservice 'route' with Traefik removed: the imported cluster's tls has no Traefik to front", () => {
+    const s = new Stack(testApp(path.join(outdir, 'routed')), 'Routed', { env: ENV });
+    const { vpc, kubectlProvider } = importedClusterNetwork(s);
+    const cluster = FxCluster.fromClusterAttributes(s, 'Cluster', {
+      clusterName: 'shared-eks',
+      vpc,
+      clusterSecurityGroupId: 'sg-0123456789abcdef0',
+      kubectlProvider,
+      platformName: 'fx',
+      tls: FxTls.acm({ hostedZone: testZone(s), domainName: 'fx.example.com' }),
+      installedCapabilities: [FxCapability.NODES, FxCapability.POD_IDENTITY],
+    });
+    new FxMicroservice(s, 'Orders', { cluster, image, route: { host: 'api.fx.example.com' } });
+    expect(messages(s.node.findChild('Orders'))).toEqual([
+      "FxCluster.fromClusterAttributes at Routed/Cluster: Routed/Orders/Manifest needs 'crd:traefik.io' but nothing on this cluster provides it "
+      + "(needed by FxMicroservice at Routed/Orders: prop 'route'); install the 'traefik' add-on (FxTraefikAddon), or list 'crd:traefik.io' "
+      + 'in installedCapabilities if the cluster already has it',
     ]);
+  });
+
+  test('a cluster whose tls has no Traefik to front fails (the certificate and records would never be made)', () => {
+    const s = new Stack(testApp(path.join(outdir, 'notraefik')), 'NoTraefik', { env: ENV });
+    expect(() => clusterWithAddons(s, FxProfile.DEVELOPMENT, { addons: { remove: [FxAddonName.TRAEFIK] } })).toThrow(
+      "FxCluster at NoTraefik/Cluster: invalid tls 'fx.example.com'; allowed: a cluster with Traefik: the certificate, load balancer and DNS records "
+      + 'front it (keep the built-in traefik, add your own FxTraefikAddon in addons.extra, or leave tls unset)');
   });
 
   test("FxMicroservice 'secretEnv' with External Secrets removed", () => {

@@ -397,7 +397,7 @@ describe('Karpenter choices and defaults', () => {
     [{ nodePools: [{ name: 'c', capacityType: eks.CapacityType.CAPACITY_BLOCK }] }, /capacityType 'CAPACITY_BLOCK'; allowed: ON_DEMAND or SPOT/],
     [{ nodePools: [{ name: 'e', expireAfter: Duration.minutes(30) }] }, /expireAfter '1800s'; allowed: whole seconds, at least 1 hour/],
     [{ nodePools: [{ name: 'l', cpuLimit: 0 }] }, /cpuLimit 0; allowed: an integer of at least 2/],
-    [{ nodePools: [{ name: 'w', weight: 101 }] }, /weight 101; allowed: an integer from 0 to 100/],
+    [{ nodePools: [{ name: 'w', weight: 101 }] }, /weight 101; allowed: an integer from 1 to 100 \(the NodePool schema\)/],
     [{ nodePools: [{ name: 'k', labels: { 'karpenter.sh/capacity-type': 'spot' } }] }, /labels 'karpenter.sh\/capacity-type'; allowed: label keys outside/],
     [{ nodeImageAlias: 'ubuntu' }, /nodeImageAlias 'ubuntu'; allowed: an EKS AMI alias/],
     [{ replicas: 0 }, /nodeAutoscaler.replicas 0; allowed: an integer from 1 to 5/],

@@ -280,8 +280,8 @@ const REACH: Record<Exclude<keyof FxProfileSettings, 'name' | 'production'>, Rea
   // Karpenter
   karpenterReplicas: { base: D, value: 3, parts: ['karpenter'], where: 'replicas', shows: 3 },
   karpenterInstanceFamilies: { base: D, value: ['m7i'], parts: ['karpenter'], where: 'instance-family].values[0]', shows: 'm7i' },
-  karpenterInstanceSizes: { base: D, value: ['4xlarge'], parts: ['karpenter'], where: 'instance-size].values[0]', shows: '4xlarge' },
-  karpenterArchitectures: { base: D, value: [ec2.InstanceArchitecture.ARM_64], parts: ['karpenter'], where: 'arch].values[0]', shows: 'arm64' },
+  karpenterInstanceSizes: { base: D, value: ['2xlarge'], parts: ['karpenter'], where: 'instance-size].values[0]', shows: '2xlarge' },
+  karpenterArchitectures: { base: D, value: [ec2.InstanceArchitecture.ARM_64, ec2.InstanceArchitecture.X86_64], parts: ['karpenter'], where: 'arch].values[0]', shows: 'arm64' },
   karpenterCpuLimit: { base: D, value: 64, parts: ['karpenter'], where: 'limits.cpu', shows: '64' },
   karpenterConsolidateAfter: { base: D, value: Duration.minutes(2), parts: ['karpenter'], where: 'consolidateAfter', shows: '2m' },
   karpenterExpireAfter: { base: D, value: Duration.days(14), parts: ['karpenter'], where: 'expireAfter', shows: '336h' },

@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { FxAddonSelection, IFxAddon } from './addon';
+import { FxAddonName, FxAddonSelection, IFxAddon } from './addon';
 import { check, runningConstruct } from '../core/errors';
 import { noteRemovedAddon } from '../core/install-order';
 import { FxHelmChartVersion } from '../core/versions';
@@ -30,10 +30,18 @@ export function selectAddons(who: string, defaults: IFxAddon[], selection: FxAdd
       noteRemovedAddon(cluster, addon.name, addon.provides, `addons.remove of ${who} at ${cluster.node.path}`);
     }
   }
-  return [
-    ...defaults.filter((a) => !(selection.remove ?? []).includes(a.name)).map((a) => replacements.get(a.name) ?? a),
-    ...(selection.extra ?? []),
-  ];
+  const kept = defaults.filter((a) => !(selection.remove ?? []).includes(a.name)).map((a) => replacements.get(a.name) ?? a);
+  const installed = new Set(kept.map((a) => a.name));
+  for (const [i, addon] of (selection.extra ?? []).entries()) {
+    // Two of one add-on would install two Helm releases of the same chart into one namespace.
+    check(!installed.has(addon.name), who, `addons.extra[${i}]`, addon.name,
+      'an add-on the cluster does not install already (use addons.replace to swap a default add-on for your own)');
+    installed.add(addon.name);
+  }
+  // Two node autoscalers would both scale the same capacity and fight over it.
+  check(!(installed.has(FxAddonName.KARPENTER) && installed.has(FxAddonName.CLUSTER_AUTOSCALER)), who, 'addons.extra',
+    [FxAddonName.CLUSTER_AUTOSCALER, FxAddonName.KARPENTER], 'one node autoscaler: Karpenter or cluster-autoscaler, not both (set nodeAutoscaler instead)');
+  return [...kept, ...(selection.extra ?? [])];
 }
 
 /**

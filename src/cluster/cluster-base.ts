@@ -8,7 +8,7 @@ import { Construct, IConstruct } from 'constructs';
 import { FxAddonName, IFxAddon } from './addon';
 import { FxHelmChartOptions, FxManifestOptions, FxServiceAccountOptions, IFxCluster } from './contract';
 import { FxTls } from './tls';
-import { atConstruct, check, FxValidationError } from '../core/errors';
+import { atConstruct, check, checkDurationToken, checkKnownAtSynth, FxValidationError } from '../core/errors';
 import { FxCapability, InstallOrder } from '../core/install-order';
 import { isDnsLabel, isDnsSubdomain, isHelmReleaseName } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -33,6 +33,10 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public abstract readonly cluster: eks.ICluster;
+  /** Helm releases installed through addHelmChart, `<namespace>/<release>` to the chart's id. */
+  private readonly helmReleases = new Map<string, string>();
+  /** Service accounts with a pod identity, `<namespace>/<name>` to their id. */
+  private readonly serviceAccounts = new Map<string, string>();
   public abstract readonly clusterName: string;
   public abstract readonly vpc: ec2.IVpc;
   public abstract readonly clusterSecurityGroup: ec2.ISecurityGroup;
@@ -79,24 +83,38 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
     const version = options.version ?? options.chart.version;
     const release = options.release ?? options.chart.chart;
     const timeout = options.timeout ?? Duration.minutes(10);
-    const seconds = timeout.toSeconds({ integral: false });
     // Called after construction (no Fx constructor running), an error names this cluster's path.
+    const seconds = atConstruct(this, () => {
+      checkDurationToken(timeout, this.who, `addHelmChart(${id}).timeout`, 'seconds');
+      return timeout.toSeconds({ integral: false });
+    });
     atConstruct(this, () => {
-      check(options.release !== undefined || options.chart.chart !== '', this.who, `addHelmChart(${id}).chart.chart`, options.chart.chart, 'a chart name');
-      check(isHelmReleaseName(release), this.who, `addHelmChart(${id}).release`, release,
-        'a Helm release name: lowercase letters, digits, - and ., at most 53 characters');
+      const scope = this.scopeFor(options.scope ?? this);
+      const childId = scope === this ? `chart-${id}` : id;
+      check((scope === this ? this.cluster.node : scope.node).tryFindChild(childId) === undefined, this.who, 'addHelmChart id', id,
+        'an id not used by another chart of this cluster');
+      check(typeof options.chart.chart === 'string' && options.chart.chart !== '', this.who, `addHelmChart(${id}).chart.chart`, options.chart.chart, 'a chart name');
+      check(isHelmReleaseName(release), this.who, options.release === undefined ? `addHelmChart(${id}).chart.chart (the release name by default)` : `addHelmChart(${id}).release`,
+        release, 'a Helm release name: lowercase letters, digits, - and ., at most 53 characters'
+        + (options.release === undefined ? '; set release when the chart name is not one' : ''));
       check(EXACT_VERSION.test(version), this.who, `addHelmChart(${id}).version`, version, 'an exact chart version such as 3.13.1 (no ranges, no latest)');
       check(isDnsLabel(options.namespace), this.who, `addHelmChart(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
       check(/^(https?|oci):\/\/[^\s]+$/.test(options.chart.repository), this.who, `addHelmChart(${id}).chart.repository`, options.chart.repository,
         'a chart repository URL: https://..., http://... or oci://...');
       check(options.values === undefined || Token.isUnresolved(options.values)
-        || (typeof options.values === 'object' && !Array.isArray(options.values) && options.values !== null), this.who,
+        || (typeof options.values === 'object' && options.values !== null && Object.getPrototypeOf(options.values) === Object.prototype), this.who,
       `addHelmChart(${id}).values`, options.values, 'an object of Helm values');
       check(Token.isUnresolved(seconds) || (Number.isInteger(seconds) && seconds >= 60 && seconds <= MAX_HELM_TIMEOUT_SECONDS), this.who,
         `addHelmChart(${id}).timeout`, `${seconds}s`,
         `whole seconds from 60 to ${MAX_HELM_TIMEOUT_SECONDS} (the kubectl handler Lambda stops at ${KUBECTL_HANDLER_TIMEOUT_SECONDS}s; `
         + 'a release still waiting then stays pending-install and every retry fails)');
     });
+    // Two charts driving one release would install, upgrade and uninstall each other's objects.
+    const key = `${options.namespace}/${release}`;
+    const owner = this.helmReleases.get(key);
+    atConstruct(this, () => check(owner === undefined, this.who, `addHelmChart(${id}).release`, key,
+      `a release name not installed in that namespace already (chart ${owner} installs ${key})`));
+    this.helmReleases.set(key, id);
     const props: eks.HelmChartOptions = {
       chart: options.chart.chart,
       repository: options.chart.repository,
@@ -147,7 +165,14 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   public addPodIdentityServiceAccount(id: string, options: FxServiceAccountOptions): eks.ServiceAccount {
     atConstruct(this, () => {
       check(isDnsSubdomain(options.name), this.who, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
+      checkKnownAtSynth(options.name, this.who, `addPodIdentityServiceAccount(${id}).name`, 'the ServiceAccount manifest and its pod identity association are written at synth');
       check(isDnsLabel(options.namespace), this.who, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+      // EKS keeps one pod identity association per service account.
+      const key = `${options.namespace}/${options.name}`;
+      const owner = this.serviceAccounts.get(key);
+      check(owner === undefined, this.who, `addPodIdentityServiceAccount(${id}).name`, key,
+        `a service account without a pod identity already (${owner} has ${key}; EKS allows one association per service account)`);
+      this.serviceAccounts.set(key, id);
     });
     const account = new eks.ServiceAccount(this.scopeFor(options.scope ?? this), id, {
       cluster: this.cluster,

@@ -201,6 +201,8 @@ export class FxCluster extends FxClusterBase {
     const controlPlaneLogs = this.createControlPlaneLogGroup(clusterName, logRetention, network?.logKey);
     this.cluster = this.createControlPlane(clusterName, endpointAccess, props);
     this.cluster.node.addDependency(controlPlaneLogs);
+    check(props.upgradePolicy === undefined || Object.values(FxUpgradePolicy).includes(props.upgradePolicy), WHO, 'upgradePolicy', props.upgradePolicy,
+      'FxUpgradePolicy.STANDARD or FxUpgradePolicy.EXTENDED');
     (this.cluster.node.defaultChild as eks.CfnCluster).upgradePolicy = {
       supportType: props.upgradePolicy ?? FxUpgradePolicy.STANDARD,
     };
@@ -225,6 +227,7 @@ export class FxCluster extends FxClusterBase {
 
     // Platform add-ons: each declares what it needs and provides (addon.ts, addons/builtins.ts).
     const addons = selectAddons(WHO, this.defaultAddons(props), props.addons);
+    checkPropsOfRemovedAddons(props, addons);
     // The shared file system first: the storage manifest's efs-sc class names it.
     this.installAddons(this, addons.filter((a) => a.name === FxAddonName.EFS));
     const fileSystem = this.builtIn(FxAddonName.EFS, FxEfsAddon)?.fileSystem;
@@ -295,6 +298,8 @@ export class FxCluster extends FxClusterBase {
     check(props.nodeAutoscaler === undefined || props.clusterAutoscaler === undefined, WHO, 'clusterAutoscaler',
       `${props.clusterAutoscaler} with nodeAutoscaler ${props.nodeAutoscaler?.name}`, 'either nodeAutoscaler or clusterAutoscaler, not both');
     const autoscaler = props.nodeAutoscaler ?? ((props.clusterAutoscaler ?? true) ? FxNodeAutoscaler.CLUSTER_AUTOSCALER : undefined);
+    check(props.autoscalerExpander === undefined || Object.values(FxAutoscalerExpander).includes(props.autoscalerExpander), WHO, 'autoscalerExpander',
+      props.autoscalerExpander, `an FxAutoscalerExpander: ${Object.values(FxAutoscalerExpander).join(', ')}`);
     if (autoscaler !== FxNodeAutoscaler.CLUSTER_AUTOSCALER) {
       check(props.autoscalerExpander === undefined, WHO, 'autoscalerExpander', props.autoscalerExpander,
         'no expander unless cluster-autoscaler is the node autoscaler');
@@ -379,6 +384,33 @@ function resolveManagedAddonVersions(versions: FxComponentVersions, props: FxClu
   return { ...versions.addons, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as FxAddonVersions;
 }
 
+/**
+ * Props that configure a default add-on fail when that add-on is removed or replaced (they would be
+ * ignored): TLS needs the built-in Traefik (its routes and load balancer), the ingress props
+ * configure it, the backup retention configures the built-in Velero.
+ */
+function checkPropsOfRemovedAddons(props: FxClusterProps, addons: IFxAddon[]): void {
+  const removed = (name: string) => (props.addons?.remove ?? []).includes(name);
+  const replaced = (name: string) => (props.addons?.replace ?? []).some((a) => a.name === name);
+  if (props.tls !== undefined) {
+    check(addons.some((a) => a.name === FxAddonName.TRAEFIK), WHO, 'tls', props.tls.domainName,
+      'a cluster with Traefik: the certificate, load balancer and DNS records front it (keep the built-in traefik, add your own FxTraefikAddon in addons.extra, or leave tls unset)');
+  }
+  const traefikGone = removed(FxAddonName.TRAEFIK) ? 'removed' : replaced(FxAddonName.TRAEFIK) ? 'replaced' : undefined;
+  for (const [prop, value] of [['ingressReplicas', props.ingressReplicas], ['ingressRateLimit', props.ingressRateLimit],
+    ['ingressIpAllowlist', props.ingressIpAllowlist]] as const) {
+    check(value === undefined || traefikGone === undefined, WHO, prop, value,
+      `no ${prop} when the built-in Traefik is ${traefikGone} (set the options of your own FxTraefikAddon instead)`);
+  }
+  const veleroGone = props.velero === false ? 'turned off (velero: false)'
+    : removed(FxAddonName.VELERO) ? 'removed' : replaced(FxAddonName.VELERO) ? 'replaced' : undefined;
+  check(props.clusterBackupRetentionDays === undefined || veleroGone === undefined, WHO, 'clusterBackupRetentionDays', props.clusterBackupRetentionDays,
+    `no backup retention when the built-in Velero is ${veleroGone} (set retentionDays of your own FxVeleroAddon instead)`);
+}
+
+/** EKS service quota: public endpoint access CIDR ranges per cluster. */
+const MAX_PUBLIC_ACCESS_CIDRS = 40;
+
 function resolveEndpointAccess(props: FxClusterProps): eks.EndpointAccess {
   const allowlist = props.endpointAllowlist;
   if (props.privateEndpointOnly) {
@@ -387,6 +419,8 @@ function resolveEndpointAccess(props: FxClusterProps): eks.EndpointAccess {
   }
   if (allowlist === undefined) return eks.EndpointAccess.PUBLIC_AND_PRIVATE;
   check(allowlist.length > 0, WHO, 'endpointAllowlist', allowlist, 'at least one IPv4 CIDR block (use privateEndpointOnly for no public access)');
+  check(Token.isUnresolved(allowlist) || allowlist.length <= MAX_PUBLIC_ACCESS_CIDRS, WHO, 'endpointAllowlist', `${allowlist.length} CIDR blocks`,
+    `at most ${MAX_PUBLIC_ACCESS_CIDRS} CIDR blocks (the EKS quota of public endpoint CIDR ranges per cluster)`);
   for (const [i, cidr] of allowlist.entries()) {
     check(isIpv4Cidr(cidr), WHO, 'endpointAllowlist', cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
     const reserved = isUnresolved(cidr) ? undefined : nonInternetRangeOf(cidr);

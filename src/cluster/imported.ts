@@ -8,7 +8,7 @@ import { FxClusterBase } from './cluster-base';
 import { IFxCluster } from './contract';
 import { FxClusterAttributes } from './props';
 import { FxTls, FxTlsMode } from './tls';
-import { check, isIpv4Cidr, trackConstruct } from '../core/errors';
+import { check, isIpv4Cidr, isIpv4Network, trackConstruct } from '../core/errors';
 import { FxCapability } from '../core/install-order';
 import { isLabelValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -121,8 +121,11 @@ function validateEndpoints(attrs: FxClusterAttributes): void {
     `the CIDR blocks of the subnets holding the interface endpoints (${names.join(', ')}): workloads' egress on 443 is narrowed to them`);
   check(cidrs.length === 0 || services.length > 0, WHO, 'interfaceEndpointSubnetCidrs', cidrs,
     'no CIDR blocks without interfaceEndpoints (the services whose endpoints are in those subnets)');
-  cidrs.forEach((cidr, i) => check(isIpv4Cidr(cidr), WHO, `interfaceEndpointSubnetCidrs[${i}]`, cidr,
-    'an IPv4 CIDR block such as 10.0.32.0/19 (or a deploy-time token)'));
+  cidrs.forEach((cidr, i) => {
+    check(isIpv4Cidr(cidr), WHO, `interfaceEndpointSubnetCidrs[${i}]`, cidr, 'an IPv4 CIDR block such as 10.0.32.0/19 (or a deploy-time token)');
+    check(isIpv4Network(cidr), WHO, `interfaceEndpointSubnetCidrs[${i}]`, cidr, 'a network address (host bits zero), e.g. 10.0.32.0/19 rather than 10.0.32.5/19');
+    check(cidrs.indexOf(cidr) === i, WHO, `interfaceEndpointSubnetCidrs[${i}]`, cidr, 'each CIDR block once');
+  });
 }
 
 /** @internal */

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { check, FxValidationError, isIpv4Cidr, isIpv4Network, profileSuffix } from '../core/errors';
+import { check, checkKnownAtSynth, FxValidationError, isIpv4Cidr, isIpv4Network, profileSuffix } from '../core/errors';
 
 const WHO = 'FxCluster';
 
@@ -87,6 +87,8 @@ export class FxNetwork extends Construct {
         open: false,
       });
       endpoint.connections.allowDefaultPortFrom(ec2.Peer.ipv4(props.vpcCidr), 'HTTPS from the VPC');
+      // EC2 creates an S3 interface endpoint with private DNS only once the VPC has the S3 gateway endpoint.
+      if (service.shortName === 's3') endpoint.node.addDependency(this.vpc.node.findChild('S3'));
     });
     this.interfaceEndpoints = [...props.interfaceEndpoints];
     this.interfaceEndpointSubnetCidrs = props.interfaceEndpoints.length > 0
@@ -139,16 +141,26 @@ function validateNetworkProps(props: NetworkProps): void {
     `a network address (host bits zero), e.g. ${networkOf(props.vpcCidr)}`);
   // Subnets are allocated on their own size boundaries: 3 public /24s, 3 private /19s (10.x.32.0,
   // .64.0, .96.0), 3 isolated /24s from .128.0: only a /16 (the largest VPC) holds them.
+  const reserved = VPC_RESERVED.find((range) => overlaps(props.vpcCidr, range));
+  check(reserved === undefined, WHO, 'vpcCidr', props.vpcCidr,
+    `a private (RFC 1918) or publicly routable block; ${props.vpcCidr} overlaps ${reserved}, which EC2 refuses for a VPC (this network, loopback, link-local, multicast or reserved)`);
   check(prefixOf(props.vpcCidr) === 16, WHO, 'vpcCidr', props.vpcCidr,
     'a /16 block (three /19 private subnets plus public and isolated /24s need all of it; a VPC is at most /16)');
   // shortName ('ecr.api'): the full name carries the region, a token in environment-agnostic stacks.
   const names = props.interfaceEndpoints.map((e) => e.shortName);
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
   check(repeated === undefined, WHO, 'interfaceEndpoints', repeated, 'each AWS service once (one interface endpoint per service and VPC)');
+  const natProp = props.natGatewaysFromProfile ? `natGateways${profileSuffix(props.natGatewaysFromProfile)}` : 'natGateways';
+  // ec2.Vpc sizes the NAT gateways at synth (one per AZ up to the count): a token would build none.
+  checkKnownAtSynth(props.natGateways, WHO, natProp, 'the NAT gateways are created at synth, one per AZ up to this count');
   check(Number.isInteger(props.natGateways) && props.natGateways >= 1 && props.natGateways <= 3, WHO,
     props.natGatewaysFromProfile ? `natGateways${profileSuffix(props.natGatewaysFromProfile)}` : 'natGateways', props.natGateways,
     'an integer from 1 to 3 (one per AZ at most; private subnets need egress)');
-  if (props.availabilityZones && !Token.isUnresolved(props.availabilityZones)) {
+  if (props.availabilityZones && (Token.isUnresolved(props.availabilityZones) || props.availabilityZones.some((z) => Token.isUnresolved(z)))) {
+    throw new FxValidationError(WHO, 'availabilityZones', '(a deploy-time token)',
+      "3 availability zone names known at synth such as ['us-east-1a', 'us-east-1b', 'us-east-1c'] (the subnets are laid out per zone at synth)");
+  }
+  if (props.availabilityZones) {
     check(props.availabilityZones.length === 3 && new Set(props.availabilityZones).size === 3, WHO, 'availabilityZones',
       props.availabilityZones, 'exactly 3 distinct availability zones');
   }
@@ -172,6 +184,16 @@ function validateZonesOfStack(stack: Stack, zones: string[] | undefined): void {
   const unknown = zones.find((z) => !known.includes(z));
   check(unknown === undefined, WHO, 'availabilityZones', zones,
     `zones the stack's account has (${known.join(', ')}, from the availability-zones context); ${unknown} is not one`);
+}
+
+/** Blocks EC2 refuses in a VPC: this network, loopback, link-local, multicast and the reserved 240.0.0.0/4. */
+const VPC_RESERVED = ['0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4'];
+
+/** Whether two valid IPv4 CIDR blocks share an address. */
+function overlaps(a: string, b: string): boolean {
+  const value = (cidr: string) => cidr.split('/')[0].split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Math.min(prefixOf(a), prefixOf(b)));
+  return Math.floor(value(a) / size) === Math.floor(value(b) / size);
 }
 
 function prefixOf(cidr: string): number {

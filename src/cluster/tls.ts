@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { check, isEmail } from '../core/errors';
+import { check, checkKnownAtSynth, isEmail } from '../core/errors';
 import { isHostname } from '../core/k8s-names';
 
 const WHO = 'FxTls';
@@ -82,6 +82,11 @@ function validateDomain(options: FxAcmTlsOptions, method: string): void {
   check(options !== undefined && options.hostedZone !== undefined && options.hostedZone !== null, WHO, `${method}.hostedZone`, undefined,
     'a public route53.IHostedZone for DNS validation and the alias records (e.g. route53.HostedZone.fromHostedZoneAttributes)');
   const domain = options.domainName;
+  checkKnownAtSynth(domain, WHO, `${method}.domainName`,
+    'the hosts of the platform (dashboards, services) are derived from it and routes are checked against it');
+  // The certificate's common name: ACM and Let's Encrypt take at most 64 characters.
+  check(typeof domain !== 'string' || domain.length <= 64, WHO, `${method}.domainName`, domain,
+    'a domain name of at most 64 characters (the certificate\'s common name)');
   check(typeof domain === 'string' && isHostname(domain.toLowerCase()) && !domain.startsWith('*.'), WHO, `${method}.domainName`, domain,
     'a fully qualified domain name such as fx.example.com (no wildcard: *.<domainName> is always covered)');
   // Route hosts, Ingress hosts and certificate names are compared and written in lowercase: a mixed-case

@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Size, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -190,14 +190,88 @@ export function isIpv4Network(value: string): boolean {
 const NOT_INTERNET = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
   '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4'];
 
-/** The reserved or private range an IPv4 CIDR block lies in or overlaps, if any (`0.0.0.0/0` overlaps none). */
+/**
+ * The reserved or private range an IPv4 CIDR block lies in, if any. A wider block that merely
+ * contains such a range (`0.0.0.0/0`, `8.0.0.0/5`) also holds public addresses and is not one.
+ */
 export function nonInternetRangeOf(value: string): string | undefined {
-  if (!isIpv4Cidr(value) || value === '0.0.0.0/0') return undefined;
+  if (!isIpv4Cidr(value)) return undefined;
   const a = parseCidr(value);
-  return NOT_INTERNET.find((range) => {
-    const b = parseCidr(range);
-    const prefix = Math.min(a.prefix, b.prefix);
-    const size = 2 ** (32 - prefix);
-    return Math.floor(a.base / size) === Math.floor(b.base / size);
-  });
+  const size = 2 ** (32 - a.prefix);
+  const base = Math.floor(a.base / size) * size;
+  if (!coveredByNonInternet(base, a.prefix)) return undefined;
+  return NOT_INTERNET.find((range) => overlap(base, a.prefix, parseCidr(range)));
+}
+
+/** Whether two blocks share an address. */
+function overlap(base: number, prefix: number, b: { base: number; prefix: number }): boolean {
+  const size = 2 ** (32 - Math.min(prefix, b.prefix));
+  return Math.floor(base / size) === Math.floor(b.base / size);
+}
+
+/** Whether every address of the block is in one of the non-internet ranges (`224.0.0.0/3` is: multicast and reserved). */
+function coveredByNonInternet(base: number, prefix: number): boolean {
+  const ranges = NOT_INTERNET.map(parseCidr).filter((b) => overlap(base, prefix, b));
+  if (ranges.length === 0) return false;
+  if (ranges.some((b) => b.prefix <= prefix)) return true;
+  const half = 2 ** (32 - prefix - 1);
+  return coveredByNonInternet(base, prefix + 1) && coveredByNonInternet(base + half, prefix + 1);
+}
+
+/** The units a deploy-time `Duration` can be read in, by the name of its `Duration` factory. */
+export type FxDurationUnit = 'millis' | 'seconds' | 'minutes' | 'hours' | 'days';
+
+/**
+ * Guards a `Duration` that is about to be converted to `unit` (`toSeconds()`, `toDays()`...): a
+ * deploy-time value in another unit cannot be converted at synth, so instead of aws-cdk-lib's
+ * error (which names no construct or prop) it fails naming `prop` and the unit it must be given in.
+ * A literal duration, and a token in `unit`, pass.
+ *
+ * @internal
+ */
+export function checkDurationToken(d: Duration, construct: string, prop: string, unit: FxDurationUnit): void {
+  if (!d.isUnresolved()) return;
+  const convert = {
+    millis: () => d.toMilliseconds(), seconds: () => d.toSeconds(), minutes: () => d.toMinutes(), hours: () => d.toHours(), days: () => d.toDays(),
+  }[unit];
+  try {
+    convert();
+  } catch {
+    throw new FxValidationError(construct, prop, tokenDescription(d), `a deploy-time value only as Duration.${unit}(<token>) (a token in another unit cannot be converted at synth)`);
+  }
+}
+
+/** The units a deploy-time `Size` can be read in, by the name of its `Size` factory. */
+export type FxSizeUnit = 'bytes' | 'kibibytes' | 'mebibytes' | 'gibibytes' | 'tebibytes';
+
+/**
+ * `checkDurationToken` for a `Size`: a deploy-time size in another unit than `unit` fails naming
+ * `prop`, not inside aws-cdk-lib.
+ *
+ * @internal
+ */
+export function checkSizeToken(size: Size, construct: string, prop: string, unit: FxSizeUnit): void {
+  if (!size.isUnresolved()) return;
+  const convert = {
+    bytes: () => size.toBytes(),
+    kibibytes: () => size.toKibibytes(),
+    mebibytes: () => size.toMebibytes(),
+    gibibytes: () => size.toGibibytes(),
+    tebibytes: () => size.toTebibytes(),
+  }[unit];
+  try {
+    convert();
+  } catch {
+    throw new FxValidationError(construct, prop, tokenDescription(size), `a deploy-time value only as Size.${unit}(<token>) (a token in another unit cannot be converted at synth)`);
+  }
+}
+
+/**
+ * Refuses a deploy-time token where the value must be known at synth (it decides what is built, or
+ * is computed with): the message says why, instead of the token being read as a number.
+ *
+ * @internal
+ */
+export function checkKnownAtSynth(value: unknown, construct: string, prop: string, why: string): void {
+  if (isUnresolved(value)) throw new FxValidationError(construct, prop, '(a deploy-time token)', `a value known at synth: ${why}`);
 }

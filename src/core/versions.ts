@@ -1,4 +1,4 @@
-import { FxValidationError } from './errors';
+import { checkKnownAtSynth, FxValidationError } from './errors';
 
 /** A Helm chart pinned to one version. */
 export interface FxHelmChartVersion {
@@ -224,6 +224,7 @@ export class FxVersions {
   private static minorOf(version: string, who: string): string {
     // A string: eks.KubernetesVersion.of('1.33') from JavaScript is its `.version`, not the object.
     const given = version as unknown;
+    checkKnownAtSynth(given, who, 'kubernetesVersion', 'the add-on, chart and kubectl layer versions are chosen from it');
     const m = typeof given === 'string' ? /^v?(\d+)\.(\d+)(\.\d+)?$/.exec(given.trim()) : null;
     if (!m) {
       const shown = typeof given === 'string' ? given : (given as { version?: unknown })?.version !== undefined

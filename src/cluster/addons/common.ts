@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { check, profileSuffix } from '../../core/errors';
+import { check, checkKnownAtSynth, profileSuffix } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { platformLabels } from '../../core/tags';
 import { KubeNamespace } from '../../k8s/api.generated';
@@ -15,6 +15,8 @@ import type { IFxCluster } from '../contract';
  */
 export function addonReplicas(cluster: IFxCluster): number {
   const replicas = cluster.profile.settings.addonReplicas;
+  checkKnownAtSynth(replicas, 'FxCluster', `addonReplicas${profileSuffix(cluster.profile.name)}`,
+    'each add-on chart enables its disruption budget only for more than one replica');
   check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 10, 'FxCluster', `addonReplicas${profileSuffix(cluster.profile.name)}`, replicas,
     'an integer from 1 to 10 (replicas of each add-on controller)');
   return replicas;

@@ -25,8 +25,10 @@ export function karpenterControllerPolicy(
   const owned = `kubernetes.io/cluster/${clusterName}`;
   let n = 0;
   // Condition keys embed the cluster name; a token name cannot be a JSON key, CfnJson resolves it at deploy time.
+  // iam.PolicyStatement wants a map of operators, so each operator's keys are one CfnJson.
   const cond = (value: Record<string, Record<string, unknown>>): Record<string, any> => (Token.isUnresolved(clusterName)
-    ? new CfnJson(scope, `PolicyCondition${n++}`, { value }) as unknown as Record<string, any> : value);
+    ? Object.fromEntries(Object.entries(value).map(([operator, keys]) => [operator, new CfnJson(scope, `PolicyCondition${n++}`, { value: keys })]))
+    : value);
   const created = ['fleet', 'instance', 'volume', 'network-interface', 'launch-template', 'spot-instances-request'].map((r) => ec2Arn(r));
   return [
     new iam.PolicyStatement({

@@ -8,9 +8,9 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { controllerResources, grantStatements } from './common';
 import { karpenterControllerPolicy } from './karpenter-policy';
-import { check, FxValidationError, profileSuffix, tokenDescription } from '../../core/errors';
+import { check, checkSizeToken, FxValidationError, profileSuffix, tokenDescription } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
-import { isInstanceFamily } from '../../core/instance-types';
+import { instanceTypeProblem, isInstanceFamily } from '../../core/instance-types';
 import { isDnsLabel, isLabelKey, isLabelValue } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
@@ -31,6 +31,19 @@ export const KARPENTER_CRDS = ['crd:karpenter.sh', 'crd:karpenter.k8s.aws'];
 const FAMILY = /^[a-z][a-z0-9-]*$/;
 const SIZE = /^(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)$/;
 const DEFAULT_ALIAS = 'al2023@latest';
+/** Go's time.Duration tops out near 292 years: 2562047 hours. */
+const MAX_GO_DURATION_HOURS = 2562047;
+
+function checkOnce(values: string[], prop: string): void {
+  const repeated = values.find((v, i) => values.indexOf(v) !== i);
+  check(repeated === undefined, WHO, prop, repeated, 'each value once');
+}
+
+function compareMinor(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am - bm || an - bn;
+}
 /** Construct id of aws-cdk-lib's AwsCustomResource singleton Lambda in the stack. */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 const ALIAS = /^(al2023|bottlerocket|al2|windows2019|windows2022|windows2025)@(latest|v[0-9][0-9a-z.-]*)$/;
@@ -91,7 +104,8 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     check(!seen.has(pool.name), WHO, `${p}.name`, pool.name, 'a name not used by another NodePool');
     seen.add(pool.name);
     const capacityType = pool.capacityType ?? eks.CapacityType.ON_DEMAND;
-    check(capacityType !== eks.CapacityType.CAPACITY_BLOCK, WHO, `${p}.capacityType`, capacityType, 'ON_DEMAND or SPOT');
+    check(capacityType === eks.CapacityType.ON_DEMAND || capacityType === eks.CapacityType.SPOT, WHO, `${p}.capacityType`, capacityType,
+      'ON_DEMAND or SPOT');
     const spot = capacityType === eks.CapacityType.SPOT;
 
     // A value the user did not set comes from the profile, and the message says so.
@@ -105,12 +119,22 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     for (const f of families) {
       check(FAMILY.test(f) && isInstanceFamily(f), WHO, familiesProp, f, 'EC2 instance families that exist, such as m7i, c7g, r6a (ec2.InstanceClass)');
     }
-    for (const z of sizes) check(SIZE.test(z), WHO, sizesProp, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
+    for (const z of sizes) check(SIZE.test(z) && instanceTypeProblem(`m5.${z}`) !== `there is no size '${z}'`, WHO, sizesProp, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
+    checkOnce(families, familiesProp);
+    checkOnce(sizes, sizesProp);
     for (const f of families) {
+      check(!f.startsWith('mac') && !f.startsWith('u-'), WHO, familiesProp, f,
+        'Linux instance families for EKS nodes (Mac instances run macOS only; high-memory u- families run on dedicated hosts)');
       for (const z of sizes) {
         check(isAtLeastT3Medium(`${f}.${z}`), WHO, sizesProp, `${f}.${z}`,
           'instance types of at least t3.medium (2 vCPU, 4 GiB): burstable t*.medium or larger, other families .large or larger');
       }
+      // Requirements are a cross product: a family none of whose sizes exists could never launch.
+      const problems = sizes.map((z) => instanceTypeProblem(`${f}.${z}`));
+      check(problems.some((x) => x === undefined), WHO, sizesProp, sizes, `sizes that family ${f} has (${problems[0]})`);
+    }
+    for (const z of sizes) {
+      check(families.some((f) => instanceTypeProblem(`${f}.${z}`) === undefined), WHO, sizesProp, z, `a size one of the families ${families.join(', ')} has`);
     }
     check(!spot || families.length * sizes.length >= 2, WHO, `${p}.instanceFamilies`, families,
       'at least two instance types (families x sizes) for a spot NodePool (spot capacity is reclaimed per instance pool)');
@@ -118,9 +142,17 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     const archs = pool.architectures ?? s.karpenterArchitectures;
     const given = (value: unknown, prop: string) => `${p}.${prop}${value === undefined ? fromProfile : ''}`;
     check(archs.length > 0, WHO, given(pool.architectures, 'architectures'), archs, 'at least one CPU architecture');
+    // The NodePool requires family AND architecture: a family of another architecture could never launch.
+    for (const f of families) {
+      const arch = new ec2.InstanceType(`${f}.large`).architecture;
+      check(archs.includes(arch), WHO, familiesProp, f,
+        `families of the pool's architectures (${archs.join(', ')}); ${f} is ${arch}: add ${arch} to ${p}.architectures or pick families of ${archs.join(', ')}`);
+    }
     const cpuLimit = pool.cpuLimit ?? s.karpenterCpuLimit;
     check(Number.isInteger(cpuLimit) && cpuLimit >= 2, WHO, given(pool.cpuLimit, 'cpuLimit'), cpuLimit, 'an integer of at least 2 (vCPUs of one node)');
     // Deploy-time sizes are passed on as they are; a memory limit is derived only from a literal CPU limit.
+    if (pool.memoryLimit) checkSizeToken(pool.memoryLimit, WHO, `${p}.memoryLimit`, 'gibibytes');
+    if (pool.diskSize) checkSizeToken(pool.diskSize, WHO, `${p}.diskSize`, 'gibibytes');
     const memoryLimitGib = pool.memoryLimit ? gibibytes(pool.memoryLimit) : (Token.isUnresolved(cpuLimit) ? undefined : cpuLimit * 4);
     if (memoryLimitGib !== undefined) {
       // As given: 100 MiB, not the 0 GiB it floors to.
@@ -129,17 +161,33 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
       const shown = mib !== undefined && !Number.isInteger(mib / 1024) ? `${mib} MiB` : `${memoryLimitGib} GiB`;
       check(memoryLimitGib >= 4, WHO, `${p}.memoryLimit`, shown, 'at least 4 GiB (memory of one node)');
     }
+    for (const [prop, size] of [['memoryLimit', pool.memoryLimit], ['diskSize', pool.diskSize]] as const) {
+      const gib = size && !size.isUnresolved() ? size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
+      if (gib !== undefined && !Number.isInteger(gib)) {
+        throw new FxValidationError(WHO, `${p}.${prop}`, `${size!.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`,
+          'whole GiB (the NodePool and EC2NodeClass take GiB)');
+      }
+    }
     const consolidateAfter = pool.consolidateAfter ?? s.karpenterConsolidateAfter;
     const expireAfter = pool.expireAfter ?? s.karpenterExpireAfter;
     check(isWholeSeconds(consolidateAfter, 0), WHO, given(pool.consolidateAfter, 'consolidateAfter'), secondsText(consolidateAfter), 'whole seconds, 0 or more');
     check(isWholeSeconds(expireAfter, 3600), WHO, given(pool.expireAfter, 'expireAfter'), secondsText(expireAfter), 'whole seconds, at least 1 hour');
-    check(pool.weight === undefined || (Number.isInteger(pool.weight) && pool.weight >= 0 && pool.weight <= 100), WHO,
-      `${p}.weight`, pool.weight, 'an integer from 0 to 100');
+    check(expireAfter.isUnresolved() || expireAfter.toSeconds({ integral: false }) <= MAX_GO_DURATION_HOURS * 3600, WHO,
+      given(pool.expireAfter, 'expireAfter'), secondsText(expireAfter), `at most ${MAX_GO_DURATION_HOURS} hours (the longest duration Karpenter can read)`);
+    check(pool.consolidationPolicy === undefined || Object.values(FxConsolidationPolicy).includes(pool.consolidationPolicy), WHO,
+      `${p}.consolidationPolicy`, pool.consolidationPolicy, 'FxConsolidationPolicy.WHEN_EMPTY or FxConsolidationPolicy.WHEN_EMPTY_OR_UNDERUTILIZED');
+    check(pool.weight === undefined || (Number.isInteger(pool.weight) && pool.weight >= 1 && pool.weight <= 100), WHO,
+      `${p}.weight`, pool.weight, 'an integer from 1 to 100 (the NodePool schema)');
     const diskGib = gibibytes(pool.diskSize ?? Size.gibibytes(50));
     check(diskGib >= 20 && diskGib <= 16384, WHO, `${p}.diskSize`, `${diskGib} GiB`, 'from 20 to 16384 GiB');
 
+    const taintIds = new Set<string>();
     const taints = (pool.taints ?? []).map((t, j) => {
       check(!!t.key && !!t.effect, WHO, `${p}.taints[${j}]`, t, 'a taint with a key and an effect');
+      check(TAINT_EFFECT[t.effect!] !== undefined, WHO, `${p}.taints[${j}].effect`, t.effect, 'eks.TaintEffect.NO_SCHEDULE, PREFER_NO_SCHEDULE or NO_EXECUTE');
+      check(!taintIds.has(`${t.key}:${t.effect}`), WHO, `${p}.taints[${j}]`, `${t.key}:${t.effect}`,
+        'each taint key and effect once (Kubernetes keeps one taint per key and effect)');
+      taintIds.add(`${t.key}:${t.effect}`);
       check(isLabelKey(t.key!), WHO, `${p}.taints[${j}].key`, t.key,
         'a Kubernetes key: [prefix/]name, name up to 63 letters, digits, -, _ and . starting and ending alphanumeric');
       check(t.value === undefined || isLabelValue(t.value), WHO, `${p}.taints[${j}].value`, t.value,
@@ -160,6 +208,8 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
         `label keys outside the domains Karpenter reserves (${RESTRICTED_LABEL_DOMAINS.join(', ')})`);
     }
     const labels = { ...(spot ? { [SPOT_TAINT.key]: SPOT_TAINT.value } : {}), ...pool.labels, 'fx.platform/node-pool': pool.name };
+    check(Object.keys(labels).length <= 100, WHO, `${p}.labels`, `${Object.keys(pool.labels ?? {}).length} labels`,
+      `at most ${100 - (Object.keys(labels).length - Object.keys(pool.labels ?? {}).length)} labels (the NodePool schema allows 100, with the ones the platform adds)`);
     return {
       name: pool.name,
       spot,
@@ -211,7 +261,13 @@ export class KarpenterAddon {
     check(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5, WHO,
       `nodeAutoscaler.replicas${options.replicas === undefined ? `${profileSuffix(cluster.profile.name)}` : ''}`, replicas, 'an integer from 1 to 5');
     const alias = options.nodeImageAlias ?? DEFAULT_ALIAS;
-    check(ALIAS.test(alias), WHO, 'nodeAutoscaler.nodeImageAlias', alias, 'an EKS AMI alias such as al2023@v20251120 or bottlerocket@v1.50.0');
+    check(ALIAS.test(alias) && alias.length <= 30, WHO, 'nodeAutoscaler.nodeImageAlias', alias,
+      'an EKS AMI alias of at most 30 characters such as al2023@v20251120 or bottlerocket@v1.50.0');
+    check(!alias.startsWith('windows'), WHO, 'nodeAutoscaler.nodeImageAlias', alias,
+      'a Linux AMI alias (al2023@..., bottlerocket@...): the NodePools require kubernetes.io/os linux');
+    // EKS publishes no AL2 AMI for Kubernetes 1.33 and later (AL2 reached its end of support in November 2025).
+    check(!alias.startsWith('al2@') || compareMinor(cluster.kubernetesVersion, '1.33') < 0, WHO, 'nodeAutoscaler.nodeImageAlias', alias,
+      `an alias with AMIs for Kubernetes ${cluster.kubernetesVersion}: al2023@... or bottlerocket@... (there is no AL2 AMI for 1.33 and later)`);
     if (alias.endsWith('@latest')) {
       Annotations.of(cluster).addWarningV2('@fx/cluster:karpenter-ami-latest',
         `FxCluster: Karpenter nodes use ${alias}; pin nodeAutoscaler.nodeImageAlias to an AMI release so nodes change only when you choose`);

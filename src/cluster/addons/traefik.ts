@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -138,7 +138,9 @@ export class TraefikAddon {
         },
       },
       commonLabels: chartLabels(this.cluster.platformName, 'traefik'),
-      podDisruptionBudget: props.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
+      // A deploy-time count gets the budget that suits any count: one pod at a time may be evicted.
+      podDisruptionBudget: Token.isUnresolved(props.replicas) ? { enabled: true, maxUnavailable: 1 }
+        : props.replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
       topologySpreadConstraints: zoneSpread(podLabels, strictSpread),
       resources: controllerResources('100m', '128Mi', '512Mi'),
       global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -221,7 +223,7 @@ function validate(props: TraefikAddonProps): void {
   const replicas = own && !props.replicasFromProfile ? `${own}.replicas` : 'ingressReplicas';
   check(Number.isInteger(average) && average > 0, WHO, `${rateLimit}.average`, average, 'a positive integer (requests per second)');
   check(Number.isInteger(burst) && burst > 0, WHO, `${rateLimit}.burst`, burst, 'a positive integer (requests)');
-  check(burst >= average, WHO, `${rateLimit}.burst`, burst, `at least ${rateLimit}.average (${average})`);
+  check(Token.isUnresolved(average) || burst >= average, WHO, `${rateLimit}.burst`, burst, `at least ${rateLimit}.average (${average})`);
   check(props.ipAllowlist.length > 0, WHO, allowlist, props.ipAllowlist, 'at least one IPv4 CIDR block');
   for (const [i, cidr] of props.ipAllowlist.entries()) {
     check(isIpv4Cidr(cidr), WHO, allowlist, cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { addonNamespace, controllerResources, grantStatements, namespaceCapability } from './common';
-import { check, profileSuffix } from '../../core/errors';
+import { check, checkKnownAtSynth, profileSuffix } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
 import { chartLabels, platformLabels } from '../../core/tags';
 import { KubeSchedule, KubeScheduleManifest } from '../../k8s/crds.generated';
@@ -39,6 +39,8 @@ export class VeleroAddon {
   /** @param fromProfile the profile's name when `retentionDays` is its default */
   constructor(cluster: IFxCluster, scope: Construct, retentionDays: number, options: FxAddonOptions = {}, fromProfile?: string,
     retentionProp = 'clusterBackupRetentionDays') {
+    checkKnownAtSynth(retentionDays, 'FxCluster', `${retentionProp}${fromProfile ? `${profileSuffix(fromProfile)}` : ''}`,
+      "the backup schedule's ttl is written in hours (days x 24), which CloudFormation cannot compute");
     check(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650, 'FxCluster',
       `${retentionProp}${fromProfile ? `${profileSuffix(fromProfile)}` : ''}`, retentionDays,
       'an integer number of days from 1 to 3650');
