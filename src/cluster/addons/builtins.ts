@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -24,6 +25,13 @@ import { FxTlsMode } from '../tls';
 
 const WHO = 'FxCluster';
 
+/** The add-on's own `values`, named by its class (the user built it): a plain object of Helm values. */
+function checkAddonValues(values: unknown, addon: string): void {
+  check(values === undefined || Token.isUnresolved(values) || (typeof values === 'object' && values !== null && Object.getPrototypeOf(values) === Object.prototype),
+    WHO, `${addon}.values`, values instanceof Map ? `a Map of ${values.size} entries` : values,
+    "a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })");
+}
+
 /** metrics-server: the resource metrics API (`metrics.k8s.io`) HPAs scale on. */
 export class FxMetricsServerAddon implements IFxAddon {
   public readonly name = FxAddonName.METRICS_SERVER;
@@ -32,7 +40,9 @@ export class FxMetricsServerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxAddonOptions = {}) {}
+  constructor(private readonly options: FxAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxMetricsServerAddon');
+  }
 
   public install(cluster: IFxCluster, _scope: Construct): void {
     this.chart = installMetricsServer(cluster, this.options);
@@ -47,7 +57,9 @@ export class FxLoadBalancerControllerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxAddonOptions = {}) {}
+  constructor(private readonly options: FxAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxLoadBalancerControllerAddon');
+  }
 
   public install(cluster: IFxCluster, _scope: Construct): void {
     this.chart = new LoadBalancerControllerAddon(cluster, this.options).chart;
@@ -88,7 +100,9 @@ export class FxTraefikAddon implements IFxAddon {
   /** DNS name of the public load balancer, once installed on a cluster with `tls`. */
   public loadBalancerDnsName?: string;
 
-  constructor(private readonly options: FxTraefikAddonOptions = {}) {}
+  constructor(private readonly options: FxTraefikAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxTraefikAddon');
+  }
 
   public install(cluster: IFxCluster, scope: Construct): void {
     const traefik = new TraefikAddon(cluster, scope, {
@@ -115,7 +129,9 @@ export class FxCertManagerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxAddonOptions = {}) {}
+  constructor(private readonly options: FxAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxCertManagerAddon');
+  }
 
   public install(cluster: IFxCluster, _scope: Construct): void {
     const tls = cluster.tls;
@@ -136,7 +152,9 @@ export class FxExternalSecretsAddon implements IFxAddon {
   public clusterSecretStore?: eks.KubernetesManifest;
   private installation?: ExternalSecretsAddon;
 
-  constructor(private readonly options: FxAddonOptions = {}) {}
+  constructor(private readonly options: FxAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxExternalSecretsAddon');
+  }
 
   public install(cluster: IFxCluster, _scope: Construct): void {
     this.installation = new ExternalSecretsAddon(cluster, this.options);
@@ -172,7 +190,9 @@ export class FxClusterAutoscalerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxClusterAutoscalerAddonOptions = {}) {}
+  constructor(private readonly options: FxClusterAutoscalerAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxClusterAutoscalerAddon');
+  }
 
   public install(cluster: IFxCluster, scope: Construct): void {
     this.chart = new ClusterAutoscalerAddon(cluster, scope, this.options.expander ?? FxAutoscalerExpander.LEAST_WASTE, this.options).chart;
@@ -198,7 +218,9 @@ export class FxKarpenterAddon implements IFxAddon {
   /** The NodePools and EC2NodeClasses manifest, once installed. */
   public nodePools?: eks.KubernetesManifest;
 
-  constructor(private readonly options: FxKarpenterAddonOptions = {}) {}
+  constructor(private readonly options: FxKarpenterAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxKarpenterAddon');
+  }
 
   public install(cluster: IFxCluster, scope: Construct): void {
     const karpenter = new KarpenterAddon(cluster, scope, this.options, this.options.values);
@@ -226,7 +248,9 @@ export class FxVeleroAddon implements IFxAddon {
   /** The backup bucket (retained), once installed. */
   public bucket?: s3.IBucket;
 
-  constructor(private readonly options: FxVeleroAddonOptions = {}) {}
+  constructor(private readonly options: FxVeleroAddonOptions = {}) {
+    checkAddonValues(options?.values, 'FxVeleroAddon');
+  }
 
   public install(cluster: IFxCluster, scope: Construct): void {
     const velero = new VeleroAddon(cluster, scope, this.options.retentionDays ?? cluster.profile.settings.clusterBackupRetentionDays, this.options,
