@@ -298,7 +298,7 @@ describe('rules', () => {
       .toEqual({ oldestVersionSupported: FxVersions.SUPPORTED_KUBERNETES_VERSIONS[0] });
   });
 
-  test('the endpoint rule is added for a private cluster; no database means no RDS rule; Multi-AZ is production-only', () => {
+  test('the endpoint rule is added for a private cluster; no database means no RDS rule; Multi-AZ only for a Multi-AZ database', () => {
     const ids = Object.keys(rulesById(privateCluster));
     expect(ids).toContain('EKS_ENDPOINT_NO_PUBLIC_ACCESS');
     expect(ids.filter((id) => id.startsWith('RDS') || id.startsWith('DB_'))).toEqual([]);

@@ -240,9 +240,9 @@ describe('bad input', () => {
     expect(() => db.addServiceRole('C', { name: 'billing', schema: 'orders' })).toThrow(/invalid schema 'orders'.*not owned by another/);
   });
 
-  test('fails when the rotation schedule is not 1 to 365 whole days', () => {
-    expect(() => database().addServiceRole('Role', { name: 'orders', rotationSchedule: Duration.hours(36) }))
-      .toThrow(/invalid rotationSchedule '1.5 days'/);
+  test('fails when the rotation schedule is not 4 hours to 1000 days in whole hours', () => {
+    expect(() => database().addServiceRole('Role', { name: 'orders', rotationSchedule: Duration.minutes(90) }))
+      .toThrow(/invalid rotationSchedule '1 hour 30 minutes'/);
   });
 
   test('fails when grantConnect is asked of a role without IAM authentication', () => {

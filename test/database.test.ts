@@ -561,7 +561,7 @@ describe('bad input', () => {
   });
   test('fails when the storage maximum is below the allocated storage', () => {
     expect(attempt({ allocatedStorage: Size.gibibytes(200), maxAllocatedStorage: Size.gibibytes(100) }))
-      .toThrow(/FxDatabase(?: at [^:]+)?: invalid maxAllocatedStorage '100 GiB'; allowed: more than allocatedStorage \(200 GiB\)/);
+      .toThrow(/FxDatabase(?: at [^:]+)?: invalid maxAllocatedStorage '100 GiB'; allowed: at least 10% above allocatedStorage \(200 GiB\), i.e. 220 GiB or more/);
   });
   test('fails when the engine version is not in the versions table', () => {
     expect(attempt({ engineVersion: '16.1' })).toThrow(/FxDatabase(?: at [^:]+)?: invalid engineVersion '16.1'; allowed: a PostgreSQL version of the versions table: 17.6/);
@@ -584,8 +584,8 @@ describe('bad input', () => {
   test('fails when the monitoring interval is not one RDS supports', () => {
     expect(attempt({ monitoringInterval: Duration.seconds(45) })).toThrow(/FxDatabase(?: at [^:]+)?: invalid monitoringInterval '45 seconds'; allowed: one of 1, 5, 10, 15, 30, 60 seconds/);
   });
-  test('fails when the rotation schedule is shorter than a day', () => {
-    expect(attempt({ rotationSchedule: Duration.hours(6) })).toThrow(/FxDatabase(?: at [^:]+)?: invalid rotationSchedule '0.25 days'; allowed: a whole number of days from 1 to 365/);
+  test('fails when the rotation schedule is shorter than 4 hours', () => {
+    expect(attempt({ rotationSchedule: Duration.hours(3) })).toThrow(/FxDatabase(?: at [^:]+)?: invalid rotationSchedule '3 hours'; allowed: whole hours from 4 hours to 1000 days/);
   });
   test('fails when the maintenance window overlaps the backup window', () => {
     expect(attempt({ preferredMaintenanceWindow: 'tue:03:30-tue:04:30' }))
@@ -803,7 +803,7 @@ describe('synth-time validation (issue 18)', () => {
     expect(attempt({ slowQueryThreshold: Duration.millis(ms) }).error).toBeUndefined();
     const seconds = new CfnParameter(badStack, 'SlowSeconds', { type: 'Number' }).valueAsNumber;
     const { path: at, error } = attempt({ slowQueryThreshold: Duration.seconds(seconds) });
-    expect(error).toMatch(new RegExp(`^FxDatabase at ${at}: invalid slowQueryThreshold '\\$\\{Token\\[.*\\]\\} seconds'; allowed: a deploy-time value only as Duration.millis\\(<token>\\)`));
+    expect(error).toMatch(new RegExp(`^FxDatabase at ${at}: invalid slowQueryThreshold 'Duration\\.seconds\\(<token>\\)'; allowed: a deploy-time value only as Duration.millis\\(<token>\\)`));
     const instanceType = new ec2.InstanceType(new CfnParameter(badStack, 'Class').valueAsString);
     expect(attempt({ instanceType }).error).toBeUndefined();
     const workMem = new CfnParameter(badStack, 'WorkMem').valueAsString;

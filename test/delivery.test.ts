@@ -160,7 +160,7 @@ describe('FxGithubDeployRole', () => {
     [{ repository: 'fx-orleans/platform.git' }, /invalid repository 'fx-orleans\/platform.git'; allowed: a GitHub repository as 'owner\/name' \(no URL, no .git suffix\)/],
     [{ repository: 'https://github.com/fx-orleans/platform' }, /invalid repository 'https:\/\/github.com\/fx-orleans\/platform'/],
     [{ repository: 'git@github.com:fx-orleans/platform' }, /invalid repository 'git@github.com:fx-orleans\/platform'/],
-    [{ repository: 'o/r', cdkQualifier: 'Not-Valid' }, /invalid cdkQualifier 'Not-Valid'/],
+    [{ repository: 'o/r', cdkQualifier: 'not.valid' }, /invalid cdkQualifier 'not.valid'/],
     [{ repository: 'o/r', maxSessionDuration: Duration.hours(24) }, /invalid maxSessionDuration '1 day'; allowed: 1 to 12 hours/],
   ])('fails when props are %j', (props, message) => {
     expect(() => synth(props as FxGithubDeployRoleProps)).toThrow(message);

@@ -353,7 +353,7 @@ const CASES: [string, () => unknown, string][] = [
   ['environment with /', () => deployRole('EnvSlash', { environments: ['prod/x'] }),
     "FxGithubDeployRole at EnvSlash/Role: invalid environments[0] 'prod/x'; allowed: a GitHub environment name (no wildcards)"],
   ['CDK qualifier in uppercase', () => deployRole('QualifierUpper', { cdkQualifier: 'HNB659FDS' }),
-    "FxGithubDeployRole at QualifierUpper/Role: invalid cdkQualifier 'HNB659FDS'; allowed: the bootstrap qualifier: up to 10 lowercase letters or digits"],
+    "FxGithubDeployRole at QualifierUpper/Role: invalid cdkQualifier 'HNB659FDS'; allowed: the bootstrap qualifier: up to 10 lowercase letters, digits or - (it is part of the bootstrap assets bucket name)"],
   ['service stacks prefix with _', () => serviceStacks('StacksUnderscore', { stackNamePrefix: 'Fx_Services' }),
     "FxServiceStacks at StacksUnderscore: invalid stackNamePrefix 'Fx_Services'; allowed: a CloudFormation stack name prefix: a letter, then letters, digits and - (no _), up to 125 characters"],
   // ---- values from the profile say so

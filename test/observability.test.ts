@@ -704,7 +704,7 @@ describe('synth-time validation (issue 18)', () => {
     expectError({ alarmThresholds: { targetResponseTime: Duration.millis(0.5) } }, 'alarmThresholds.targetResponseTime', `'${Duration.millis(0.5).toHumanString()}'`, 'from 1 ms to 300 s');
     const tokenError = (props: Omit<FxObservabilityProps, 'cluster'>, prop: string, unit: string) => {
       const { path: at, error } = errorOf(props);
-      expect(error).toMatch(new RegExp(`^FxObservability at ${at}: invalid ${prop} '\\$\\{Token\\[TOKEN\\.\\d+\\]\\} ${unit}'; allowed: a deploy-time value only as Duration\\.seconds\\(<token>\\)$`));
+      expect(error).toMatch(new RegExp(`^FxObservability at ${at}: invalid ${prop} 'Duration\\.${unit}\\(<token>\\)'; allowed: a deploy-time value only as Duration\\.seconds\\(<token>\\)$`));
     };
     tokenError({ alarmThresholds: { targetResponseTime: Duration.millis(number('LatencyMs')) } }, 'alarmThresholds.targetResponseTime', 'millis');
     tokenError({ metricsRetention: Duration.days(number('RetentionDays')) }, 'metricsRetention', 'days');

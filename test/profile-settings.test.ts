@@ -348,7 +348,7 @@ const REACH: Record<Exclude<keyof FxProfileSettings, 'name' | 'production'>, Rea
     parts: ['observability'],
     tweaks: { observability: { elk: true } },
     where: 'error',
-    shows: /^FxObservability at Platform\/Observability: invalid elasticsearchNodes 1; allowed: at least 3 in custom \(one per availability zone\)$/,
+    shows: /^FxObservability at Platform\/Observability: invalid elasticsearchNodes \(from profile custom\) 1; allowed: at least 3 in custom \(one per availability zone\)$/,
   },
   elasticsearchStorage: { base: P, value: Size.gibibytes(50), parts: ['observability'], where: 'volumeClaimTemplates', shows: '50Gi' },
   elasticsearchHeap: { base: P, value: '3g', parts: ['observability'], where: 'ES_JAVA_OPTS', shows: /3g/ },

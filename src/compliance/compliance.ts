@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -12,7 +13,7 @@ import { FxConfigRecording, FxConfigRecordingFrequency } from './recording';
 import { FxComplianceRule } from './rules';
 import type { IFxCluster } from '../cluster/contract';
 import { claimAccountSingleton, checkSameEnvironment } from '../core/environment';
-import { check, FxValidationError, trackConstruct } from '../core/errors';
+import { check, checkDurationToken, FxValidationError, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 import { FxVersions } from '../core/versions';
 import { FxDatabase } from '../database/database';
@@ -153,7 +154,7 @@ export class FxCompliance extends Construct {
     rules.push(R.EKS_SECRETS_ENCRYPTED, R.EKS_CLUSTER_LOG_ENABLED, R.EKS_CLUSTER_SUPPORTED_VERSION);
     if (database) {
       rules.push(R.RDS_STORAGE_ENCRYPTED);
-      if (cluster.profile.settings.databaseMultiAz) rules.push(R.RDS_MULTI_AZ_SUPPORT);
+      if (runsMultiAz(database)) rules.push(R.RDS_MULTI_AZ_SUPPORT);
       rules.push(R.RDS_DB_INSTANCE_BACKUP_ENABLED, R.RDS_SNAPSHOTS_PUBLIC_PROHIBITED, R.RDS_INSTANCE_DELETION_PROTECTION_ENABLED);
     }
     rules.push(
@@ -225,6 +226,7 @@ export class FxCompliance extends Construct {
     }
     if (recording._mode === 'custom') {
       check(recording._resourceTypes.length > 0, WHO, 'recording', 'FxConfigRecording.resourceTypes([])', 'at least one resource type');
+      validateResourceTypes(recording._resourceTypes.map((t) => t.complianceResourceType));
     }
     validateLifecycle(transitionAfter, props.deliveryExpiration);
     checkSameEnvironment(this, WHO, 'cluster', cluster);
@@ -408,6 +410,9 @@ function validateRules(rules: FxComplianceRule[], privateEndpoint: boolean): voi
 }
 
 function validateLifecycle(transitionAfter: Duration, expiration: Duration | undefined): void {
+  // S3 lifecycle rules are in days.
+  checkDurationToken(transitionAfter, WHO, 'deliveryTransitionAfter', 'days');
+  if (expiration) checkDurationToken(expiration, WHO, 'deliveryExpiration', 'days');
   if (!transitionAfter.isUnresolved()) {
     const days = transitionAfter.toDays({ integral: false });
     check(Number.isInteger(days) && days >= MIN_IA_TRANSITION_DAYS, WHO, 'deliveryTransitionAfter', transitionAfter.toHumanString(),
@@ -418,6 +423,34 @@ function validateLifecycle(transitionAfter: Duration, expiration: Duration | und
     check(Number.isInteger(days) && days > transitionAfter.toDays(), WHO, 'deliveryExpiration', expiration.toHumanString(),
       `whole days, more than deliveryTransitionAfter (${transitionAfter.toHumanString()})`);
   }
+}
+
+/** Whether an FxDatabase's primary runs Multi-AZ (its CloudFormation resource says, whatever chose it). */
+function runsMultiAz(database: FxDatabase): boolean {
+  const cfn = database.instance?.node.defaultChild;
+  return cfn instanceof rds.CfnDBInstance && cfn.multiAz === true;
+}
+
+/** The services of the resource types aws-cdk-lib knows (config.ResourceType's members): `AWS::EKS::...` -> `EKS`. */
+const KNOWN_SERVICES = new Set(Object.values(config.ResourceType)
+  .filter((t): t is config.ResourceType => t instanceof config.ResourceType)
+  .map((t) => t.complianceResourceType.split('::')[1]));
+const RESOURCE_TYPE = /^AWS::([A-Za-z0-9]+)::[A-Za-z0-9]+$/;
+
+/**
+ * The types of `FxConfigRecording.resourceTypes`: `AWS::<Service>::<Type>` of a service aws-cdk-lib
+ * knows Config types of (a new type of a known service passes), each once.
+ */
+function validateResourceTypes(types: string[]): void {
+  const seen = new Set<string>();
+  types.forEach((type, i) => {
+    if (Token.isUnresolved(type)) return;
+    const m = RESOURCE_TYPE.exec(type);
+    check(m !== null && KNOWN_SERVICES.has(m[1]), WHO, `recording.resourceTypes[${i}]`, type,
+      'an AWS Config resource type AWS::<Service>::<Type> of a service AWS Config records (config.ResourceType)');
+    check(!seen.has(type), WHO, `recording.resourceTypes[${i}]`, type, 'each resource type once');
+    seen.add(type);
+  });
 }
 
 function recordedTypes(recording: FxConfigRecording, rules: FxComplianceRule[]): string[] {

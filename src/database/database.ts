@@ -14,10 +14,11 @@ import { FxDatabaseProps, FxDatabaseRestoreType } from './props';
 import { FxDatabaseServiceRole } from './service-role';
 import { FxServiceRoleOptions, IFxServiceRoleDatabase } from './service-role-options';
 import { resolveSettings, selectDatabaseSubnets, Settings, subnetCidrs } from './settings';
+import { validateDatabaseUser } from './validation';
 import type { IFxCluster } from '../cluster/contract';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { trackConstruct } from '../core/errors';
+import { atConstruct, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 
 /** Log types RDS for PostgreSQL exports to CloudWatch Logs. */
@@ -243,6 +244,7 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase, IFxSer
    * @param databaseUser the PostgreSQL role (granted `rds_iam`) it connects as
    */
   public grantConnectAs(grantee: iam.IGrantable, databaseUser: string): iam.Grant {
+    atConstruct(this, () => validateDatabaseUser(databaseUser));
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['rds-db:connect'],

@@ -9,8 +9,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeServiceRoleFindings } from './nag';
+import { CLONE_SUFFIX, IAM_SUFFIX } from './role-handler/sql';
 import { FxServiceRoleOptions, FxServiceRoleRemoval, IFxServiceRoleDatabase } from './service-role-options';
-import { checkLiteralRotation } from './validation';
+import { validateRotationPeriod } from './validation';
 import { IFxWorkloadDatabaseRole } from '../core/contracts';
 import { check, trackConstruct } from '../core/errors';
 
@@ -20,7 +21,8 @@ const ROLE_HANDLER_BUNDLE = path.join(__dirname, '..', '..', 'lib', 'database', 
 // Leaves room for the `_clone` suffix of the multi-user rotation within PostgreSQL's 63 bytes.
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,56}$/;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const SYSTEM_ROLES = new Set(['postgres', 'public', 'rdsadmin', 'rdsrepladmin', 'rds_superuser', 'rds_iam', 'rds_replication', 'rds_password']);
+// `public` and `none` are names PostgreSQL refuses for any role ("role name is reserved").
+const SYSTEM_ROLES = new Set(['postgres', 'public', 'none', 'rdsadmin', 'rdsrepladmin', 'rds_superuser', 'rds_iam', 'rds_replication', 'rds_password']);
 // Every ASCII punctuation character and the space: generated passwords are letters and digits only
 // (safe in a DATABASE_URL, and SCRAM-hashed by the handler without SASLprep).
 const PUNCTUATION = ' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
@@ -146,7 +148,7 @@ export class FxDatabaseServiceRole extends Construct implements IFxWorkloadDatab
     Stack.of(this).addTransform(SECRETS_MANAGER_TRANSFORM);
     const rotation = new secretsmanager.CfnRotationSchedule(new Construct(this, 'Rotation'), 'Resource', {
       secretId: cfnSecret.ref,
-      rotationRules: { scheduleExpression: `rate(${schedule.toDays()} days)` },
+      rotationRules: { scheduleExpression: rotationRate(schedule) },
       hostedRotationLambda: {
         rotationType: 'PostgreSQLMultiUser',
         masterSecretArn: database.credentialsSecret.secretArn,
@@ -337,7 +339,16 @@ function validateServiceRole(database: IFxServiceRoleDatabase, name: string, sch
   check(SCHEMA_NAME.test(schema), WHO, 'schema', schema, 'lowercase letters, digits and _, starting with a letter or _, at most 63 characters');
   check(schema !== 'public' && schema !== 'information_schema' && !schema.startsWith('pg_'), WHO, 'schema', schema,
     'a schema of its own: not public, information_schema or pg_*');
-  checkLiteralRotation(schedule, WHO);
+  // The users the role handler creates for the role: none may be the master user.
+  for (const derived of [name + CLONE_SUFFIX, name + IAM_SUFFIX]) {
+    check(derived !== database.masterUsername, WHO, 'name', name,
+      `a role whose users (${name}, ${name + CLONE_SUFFIX}, ${name + IAM_SUFFIX}) are not the master user (${database.masterUsername})`);
+  }
+  validateRotationPeriod(schedule, WHO);
+}
+
+/** The Secrets Manager schedule expression of a rotation period (whole hours, see validateRotationPeriod). */
+function rotationRate(schedule: Duration): string {
   const days = schedule.toDays({ integral: false });
-  check(Number.isInteger(days) && days >= 1 && days <= 365, WHO, 'rotationSchedule', `${days} days`, 'a whole number of days from 1 to 365');
+  return Number.isInteger(days) ? `rate(${days} days)` : `rate(${schedule.toHours()} hours)`;
 }

@@ -5,7 +5,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { FxDatabaseProps, FxDatabaseRestore, FxDatabaseRestoreType } from './props';
 import * as v from './validation';
-import { check, profileSuffix } from '../core/errors';
+import { check, checkSizeToken, profileSuffix } from '../core/errors';
 
 const WHO = v.WHO;
 
@@ -22,7 +22,8 @@ export interface Settings {
   readonly instanceType: ec2.InstanceType;
   readonly multiAz: boolean;
   readonly allocatedGiB: number;
-  readonly maxAllocatedGiB: number;
+  /** Storage autoscaling limit; undefined: autoscaling off (the default limit would be above RDS's maximum). */
+  readonly maxAllocatedGiB?: number;
   readonly port: number;
   readonly backupRetention: Duration;
   readonly backupWindow: string;
@@ -49,7 +50,7 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   const profile = cluster.profile.settings;
 
   const name = props.name ?? kebab(id);
-  v.validateName(name);
+  v.validateName(name, props.name === undefined ? 'name (from the construct id)' : 'name');
   const databaseName = props.databaseName ?? 'app';
   v.validateDatabaseName(databaseName);
   const masterUsername = props.masterUsername ?? 'fxadmin';
@@ -69,9 +70,17 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
 
   const allocated = props.allocatedStorage ?? profile.databaseAllocatedStorage;
   const maximum = props.maxAllocatedStorage ?? profile.databaseMaxAllocatedStorage;
+  const allocatedProp = from(props.allocatedStorage, 'allocatedStorage');
+  const maximumProp = from(props.maxAllocatedStorage, 'maxAllocatedStorage');
+  // RDS reads both in GiB.
+  checkSizeToken(allocated, WHO, allocatedProp, 'gibibytes');
+  checkSizeToken(maximum, WHO, maximumProp, 'gibibytes');
   const allocatedGiB = allocated.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-  const maxAllocatedGiB = maximum.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-  v.validateStorage(allocatedGiB, maxAllocatedGiB, from(props.allocatedStorage, 'allocatedStorage'), from(props.maxAllocatedStorage, 'maxAllocatedStorage'));
+  const givenMaxGiB = maximum.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+  v.validateAllocatedStorage(allocatedGiB, allocatedProp);
+  let maxAllocatedGiB: number | undefined = givenMaxGiB;
+  if (props.maxAllocatedStorage !== undefined) v.validateMaxStorage(allocatedGiB, givenMaxGiB, maximumProp);
+  else maxAllocatedGiB = v.defaultMaxStorage(allocatedGiB, givenMaxGiB, maximumProp);
 
   const port = props.port ?? 5433;
   v.validatePort(port);
@@ -96,7 +105,7 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   if (props.performanceInsightRetention !== undefined) v.validatePerformanceInsightRetention(props.performanceInsightRetention);
   const replicas = props.readReplicas ?? 0;
   v.validateReplicas(replicas);
-  if (props.readReplicaInstanceType !== undefined && !Token.isUnresolved(replicas)) {
+  if (props.readReplicaInstanceType !== undefined) {
     check(replicas > 0, 'FxDatabase', 'readReplicaInstanceType', props.readReplicaInstanceType.toString(), 'set only with readReplicas of 1 or more (there is no replica to size)');
   }
 

@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PG_SETTINGS, PgSetting } from './pg-settings.generated';
-import { check, FxValidationError, tokenDescription } from '../core/errors';
+import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, tokenDescription } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
 
@@ -27,7 +27,8 @@ const RESERVED = new Set([
   'variadic', 'verbose', 'when', 'where', 'window', 'with',
 ]);
 const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1', 'rdsadmin']);
-const SYSTEM_USERS = new Set(['postgres', 'rdsadmin', 'rdsrepladmin', 'rds_superuser', 'rds_iam', 'rds_replication', 'public']);
+// `public` and `none`: names PostgreSQL refuses for any role ("role name is reserved").
+const SYSTEM_USERS = new Set(['postgres', 'rdsadmin', 'rdsrepladmin', 'rds_superuser', 'rds_iam', 'rds_replication', 'public', 'none']);
 
 /** Instance families RDS for PostgreSQL offers as single-instance or Multi-AZ instance deployments. */
 const POSTGRES_FAMILIES = new Set([
@@ -37,6 +38,39 @@ const POSTGRES_FAMILIES = new Set([
   'x2g', 'x2idn', 'x2iedn',
 ]);
 const BURSTABLE_SIZES = new Set(['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge']);
+/**
+ * The largest size (in xlarge units) of each non-burstable family RDS for PostgreSQL offers (the
+ * same as EC2's): Graviton 2 and 3 stop at 16xlarge, m5/r5 at 24xlarge, the 6th generation Intel
+ * families at 32xlarge, m7i/r7i and Graviton 4 at 48xlarge.
+ */
+const LARGEST_SIZE: Record<string, number> = {
+  m5: 24,
+  m5d: 24,
+  r5: 24,
+  r5b: 24,
+  r5d: 24,
+  m6g: 16,
+  m6gd: 16,
+  r6g: 16,
+  r6gd: 16,
+  m7g: 16,
+  r7g: 16,
+  x2g: 16,
+  m6i: 32,
+  m6id: 32,
+  m6idn: 32,
+  m6in: 32,
+  r6i: 32,
+  r6id: 32,
+  r6idn: 32,
+  r6in: 32,
+  x2idn: 32,
+  x2iedn: 32,
+  m7i: 48,
+  r7i: 48,
+  m8g: 48,
+  r8g: 48,
+};
 const SMALL_SIZES = new Set(['nano', 'micro', 'small', 'medium', 'metal']);
 
 const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60];
@@ -44,7 +78,7 @@ const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const BACKUP_WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
 const MAINTENANCE_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
 const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
-const SNAPSHOT_ID = /^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(snapshot|cluster-snapshot):)?((rds|awsbackup):)?[A-Za-z][A-Za-z0-9-]{0,254}$/;
+const SNAPSHOT_ID = /^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:)?((rds|awsbackup):)?[A-Za-z][A-Za-z0-9-]{0,254}$/;
 const NAME = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const GIB_MIN = 20;
 const GIB_MAX = 65536;
@@ -66,8 +100,8 @@ export function validateMasterUsername(name: string): void {
 }
 
 /** Short name of the database within the platform. */
-export function validateName(name: string): void {
-  check(NAME.test(name), WHO, 'name', name,
+export function validateName(name: string, prop = 'name'): void {
+  check(NAME.test(name), WHO, prop, name,
     'lowercase letters, digits and -, starting with a letter, not ending with -, at most 40 characters');
 }
 
@@ -79,6 +113,7 @@ export function validateInstanceIdentifier(prop: string, id: string): void {
 
 /** The engine version must be one the versions table pins; returns the major version. */
 export function validateEngineVersion(version: string): string {
+  checkKnownAtSynth(version, WHO, 'engineVersion', 'the parameter group family and the settings checked are chosen from it');
   const known = [...new Set(FxVersions.SUPPORTED_KUBERNETES_VERSIONS.map((k) => FxVersions.forKubernetes(k).postgresEngineVersion))];
   check(known.includes(version), WHO, 'engineVersion', version, `a PostgreSQL version of the versions table: ${known.join(', ')}`);
   return version.split('.')[0];
@@ -98,18 +133,46 @@ export function validateInstanceType(prop: string, instanceType: ec2.InstanceTyp
   check(offered, WHO, prop, name,
     'an instance class RDS for PostgreSQL offers: t3/t4g (micro to 2xlarge) or large and up of '
     + 'm5, m5d, m6g, m6gd, m6i, m6id, m6idn, m6in, m7g, m7i, m8g, r5, r5b, r5d, r6g, r6gd, r6i, r6id, r6idn, r6in, r7g, r7i, r8g, x2g, x2idn, x2iedn');
+  const largest = LARGEST_SIZE[family];
+  const multiple = /^(\d*)xlarge$/.exec(size);
+  if (largest !== undefined && multiple) {
+    check(Number(multiple[1] || 1) <= largest, WHO, prop, name, `a size the ${family} family has: large to ${largest}xlarge`);
+  }
 }
 
-/** Allocated and maximum storage in GiB. */
-export function validateStorage(allocated: number, maximum: number, allocatedProp = 'allocatedStorage', maximumProp = 'maxAllocatedStorage'): void {
+/** The storage autoscaling limit RDS accepts for `allocated` GiB: 10% above it at least, rounded up. */
+function autoscalingMinimum(allocated: number): number {
+  return Math.ceil((allocated * 11) / 10);
+}
+
+/** Allocated storage in GiB (a deploy-time value passes). */
+export function validateAllocatedStorage(allocated: number, allocatedProp = 'allocatedStorage'): void {
   check(Number.isInteger(allocated) && allocated >= GIB_MIN && allocated <= GIB_MAX, WHO, allocatedProp, `${allocated} GiB`,
     `${GIB_MIN} to ${GIB_MAX} GiB of gp3 storage`);
-  check(Number.isInteger(maximum) && maximum > allocated && maximum <= GIB_MAX, WHO, maximumProp, `${maximum} GiB`,
-    `more than allocatedStorage (${allocated} GiB) and at most ${GIB_MAX} GiB`);
+}
+
+/** A storage autoscaling limit in GiB the user gave for `allocated` GiB. */
+export function validateMaxStorage(allocated: number, maximum: number, maximumProp = 'maxAllocatedStorage'): void {
+  check(Number.isInteger(maximum) && maximum <= GIB_MAX, WHO, maximumProp, `${maximum} GiB`, `a whole number of GiB, at most ${GIB_MAX} GiB`);
+  // Compared only with a value known at synth.
+  if (Token.isUnresolved(allocated) || Token.isUnresolved(maximum)) return;
   // RDS refuses a maximum storage threshold less than 10% above the allocated storage.
-  const step = Math.ceil((allocated * 11) / 10);
+  const step = autoscalingMinimum(allocated);
+  check(step <= GIB_MAX, WHO, maximumProp, `${maximum} GiB`,
+    `no value with allocatedStorage ${allocated} GiB: RDS needs 10% above it (${step} GiB), more than its ${GIB_MAX} GiB; leave maxAllocatedStorage unset (storage autoscaling is then off)`);
   check(maximum >= step, WHO, maximumProp, `${maximum} GiB`,
     `at least 10% above allocatedStorage (${allocated} GiB), i.e. ${step} GiB or more (RDS storage autoscaling's minimum)`);
+}
+
+/**
+ * The default storage autoscaling limit: the profile's, or 10% above `allocated` when that is more;
+ * none (autoscaling off) when even that is above RDS's maximum storage.
+ */
+export function defaultMaxStorage(allocated: number, profileMaximum: number, maximumProp: string): number | undefined {
+  check(Number.isInteger(profileMaximum) && profileMaximum <= GIB_MAX, WHO, maximumProp, `${profileMaximum} GiB`, `a whole number of GiB, at most ${GIB_MAX} GiB`);
+  if (Token.isUnresolved(allocated)) return profileMaximum;
+  const maximum = Math.max(profileMaximum, autoscalingMinimum(allocated));
+  return maximum <= GIB_MAX ? maximum : undefined;
 }
 
 const LOG_RETENTION_VALUES = (Object.values(logs.RetentionDays).filter((r) => typeof r === 'number') as number[]).sort((a, b) => a - b);
@@ -138,7 +201,7 @@ export function validateSlowQueryThreshold(threshold: Duration): void {
     try {
       threshold.toMilliseconds();
     } catch {
-      throw new FxValidationError(WHO, 'slowQueryThreshold', threshold.formatTokenToNumber(),
+      throw new FxValidationError(WHO, 'slowQueryThreshold', tokenDescription(threshold),
         'a deploy-time value only as Duration.millis(<token>): log_min_duration_statement is in milliseconds');
     }
     return;
@@ -150,6 +213,7 @@ export function validateSlowQueryThreshold(threshold: Duration): void {
 
 /** Automated backup retention. */
 export function validateBackupRetention(retention: Duration, prop = 'backupRetention'): void {
+  checkDurationToken(retention, WHO, prop, 'days');
   const days = retention.toDays({ integral: false });
   // Whole days as days; anything else as given (Duration.hours(36)), which RDS would round silently.
   check(Number.isInteger(days) && days >= 1 && days <= 35, WHO, prop, Number.isInteger(days) ? `${days} days` : retention.toString(),
@@ -158,17 +222,20 @@ export function validateBackupRetention(retention: Duration, prop = 'backupReten
 
 /** AWS Backup retention of the daily and weekly rules. */
 export function validatePlanRetention(daily: Duration, weekly: Duration, dailyProp = 'dailyBackupRetention', weeklyProp = 'weeklyBackupRetention'): void {
+  checkDurationToken(daily, WHO, dailyProp, 'days');
+  checkDurationToken(weekly, WHO, weeklyProp, 'days');
   const d = daily.toDays({ integral: false });
   const w = weekly.toDays({ integral: false });
   check(Number.isInteger(d) && d >= 1, WHO, dailyProp, daysAsGiven(daily), 'a whole number of days, at least 1');
-  check(Number.isInteger(w) && w >= d && w >= 7, WHO, weeklyProp, daysAsGiven(weekly),
-    `a whole number of days, at least 7 and at least dailyBackupRetention (${d} days)`);
+  // Compared with the daily retention only when that is known at synth.
+  check(Number.isInteger(w) && (Token.isUnresolved(d) || w >= d) && w >= 7, WHO, weeklyProp, daysAsGiven(weekly),
+    Token.isUnresolved(d) ? 'a whole number of days, at least 7' : `a whole number of days, at least 7 and at least dailyBackupRetention (${d} days)`);
 }
 
 /** A duration for a message: `<n> days` when whole days, otherwise as given (`5 hours`, not `0.2083 days`). */
 function daysAsGiven(duration: Duration): string {
   const d = duration.toDays({ integral: false });
-  return Number.isInteger(d) ? `${d} days` : duration.toHumanString();
+  return Number.isInteger(d) || Token.isUnresolved(d) ? `${d} days` : duration.toHumanString();
 }
 
 /** TCP port RDS for PostgreSQL accepts. */
@@ -199,6 +266,7 @@ export function validateWindows(backupWindow: string, maintenanceWindow: string)
 
 /** Enhanced monitoring interval. */
 export function validateMonitoringInterval(interval: Duration): void {
+  checkDurationToken(interval, WHO, 'monitoringInterval', 'seconds');
   const seconds = interval.toSeconds({ integral: false });
   check(MONITORING_INTERVALS.includes(seconds), WHO, 'monitoringInterval', `${seconds} seconds`, `one of ${MONITORING_INTERVALS.join(', ')} seconds`);
 }
@@ -214,11 +282,20 @@ export function checkLiteralRotation(schedule: Duration, who: string = WHO): voi
   }
 }
 
+/**
+ * A password rotation period Secrets Manager takes: every 4 hours to every 1000 days, in whole hours
+ * (written as `rate(<n> days)`, or `rate(<n> hours)` when not whole days).
+ */
+export function validateRotationPeriod(schedule: Duration, who: string = WHO): void {
+  checkLiteralRotation(schedule, who);
+  const hours = schedule.toHours({ integral: false });
+  check(Number.isInteger(hours) && hours >= 4 && hours <= 1000 * 24, who, 'rotationSchedule', schedule.toHumanString(),
+    'whole hours from 4 hours to 1000 days (Secrets Manager rotation)');
+}
+
 /** Master password rotation period. */
 export function validateRotation(schedule: Duration): void {
-  checkLiteralRotation(schedule);
-  const days = schedule.toDays({ integral: false });
-  check(Number.isInteger(days) && days >= 1 && days <= 365, WHO, 'rotationSchedule', `${days} days`, 'a whole number of days from 1 to 365');
+  validateRotationPeriod(schedule);
 }
 
 /**
@@ -262,7 +339,8 @@ export function validateParameters(parameters: { [name: string]: string }, major
       'a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)');
     const known = major === undefined ? undefined : PG_SETTINGS[String(major)];
     // Extension (`pg_stat_statements.track`) and RDS (`rds.force_ssl`) settings are not in the server's list.
-    if (known && !name.includes('.')) checkServerSetting(name, value, major!, known);
+    if (name.includes('.')) checkExtensionSetting(name, value);
+    else if (known) checkServerSetting(name, value, major!, known);
     const owner = OWNED_PARAMETERS[name];
     if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: the construct sets it from ${owner}`);
   }
@@ -272,9 +350,148 @@ export function validateParameters(parameters: { [name: string]: string }, major
 const READ_ONLY_CONTEXTS = new Set(['internal']);
 const BOOLEAN_VALUES = /^(on|off|true|false|yes|no|1|0)$/i;
 /** A number as PostgreSQL reads it, optionally with a memory or time unit. */
-const NUMBER_VALUE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*(B|kB|MB|GB|TB|us|ms|s|min|h|d)?$/;
+const NUMBER_VALUE = /^(-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(B|kB|MB|GB|TB|us|ms|s|min|h|d)?$/;
 /** An RDS parameter formula such as {DBInstanceClassMemory/32768} or GREATEST(...). */
 const RDS_FORMULA = /^\s*(\{.*\}|(GREATEST|LEAST|SUM)\s*\(.*\))\s*$/i;
+
+/**
+ * The unit of each server setting that has one (pg_settings.unit of PostgreSQL 17.6, the same for
+ * the settings older majors share): a value with a unit is converted to it before the range check.
+ */
+const SETTING_UNITS: Record<string, string> = {
+  archive_timeout: 's',
+  authentication_timeout: 's',
+  autovacuum_naptime: 's',
+  autovacuum_vacuum_cost_delay: 'ms',
+  autovacuum_work_mem: 'kB',
+  backend_flush_after: '8kB',
+  bgwriter_delay: 'ms',
+  bgwriter_flush_after: '8kB',
+  checkpoint_flush_after: '8kB',
+  checkpoint_timeout: 's',
+  checkpoint_warning: 's',
+  client_connection_check_interval: 'ms',
+  commit_timestamp_buffers: '8kB',
+  deadlock_timeout: 'ms',
+  effective_cache_size: '8kB',
+  gin_pending_list_limit: 'kB',
+  huge_page_size: 'kB',
+  idle_in_transaction_session_timeout: 'ms',
+  idle_session_timeout: 'ms',
+  io_combine_limit: '8kB',
+  lock_timeout: 'ms',
+  log_autovacuum_min_duration: 'ms',
+  log_min_duration_sample: 'ms',
+  log_min_duration_statement: 'ms',
+  log_parameter_max_length: 'B',
+  log_parameter_max_length_on_error: 'B',
+  log_rotation_age: 'min',
+  log_rotation_size: 'kB',
+  log_startup_progress_interval: 'ms',
+  log_temp_files: 'kB',
+  logical_decoding_work_mem: 'kB',
+  maintenance_work_mem: 'kB',
+  max_slot_wal_keep_size: 'MB',
+  max_stack_depth: 'kB',
+  max_standby_archive_delay: 'ms',
+  max_standby_streaming_delay: 'ms',
+  max_wal_size: 'MB',
+  min_dynamic_shared_memory: 'MB',
+  min_parallel_index_scan_size: '8kB',
+  min_parallel_table_scan_size: '8kB',
+  min_wal_size: 'MB',
+  multixact_member_buffers: '8kB',
+  multixact_offset_buffers: '8kB',
+  notify_buffers: '8kB',
+  post_auth_delay: 's',
+  pre_auth_delay: 's',
+  recovery_min_apply_delay: 'ms',
+  segment_size: '8kB',
+  serializable_buffers: '8kB',
+  shared_buffers: '8kB',
+  shared_memory_size: 'MB',
+  statement_timeout: 'ms',
+  subtransaction_buffers: '8kB',
+  tcp_keepalives_idle: 's',
+  tcp_keepalives_interval: 's',
+  tcp_user_timeout: 'ms',
+  temp_buffers: '8kB',
+  temp_file_limit: 'kB',
+  track_activity_query_size: 'B',
+  transaction_buffers: '8kB',
+  transaction_timeout: 'ms',
+  vacuum_buffer_usage_limit: 'kB',
+  vacuum_cost_delay: 'ms',
+  wal_buffers: '8kB',
+  wal_decode_buffer_size: 'B',
+  wal_keep_size: 'MB',
+  wal_receiver_status_interval: 's',
+  wal_receiver_timeout: 'ms',
+  wal_retrieve_retry_interval: 'ms',
+  wal_segment_size: 'B',
+  wal_sender_timeout: 'ms',
+  wal_skip_threshold: 'kB',
+  wal_summary_keep_time: 'min',
+  wal_writer_delay: 'ms',
+  wal_writer_flush_after: '8kB',
+  work_mem: 'kB',
+};
+/** Memory units in bytes, time units in microseconds (PostgreSQL's, case-sensitive). */
+const MEMORY_UNITS: Record<string, number> = { 'B': 1, 'kB': 1024, '8kB': 8192, 'MB': 1024 ** 2, 'GB': 1024 ** 3, 'TB': 1024 ** 4 };
+const TIME_UNITS: Record<string, number> = { us: 1, ms: 1000, s: 1e6, min: 60e6, h: 3600e6, d: 86400e6 };
+
+/**
+ * Namespaces of the extension settings an RDS for PostgreSQL parameter group has, besides `rds.`:
+ * pg_stat_statements, auto_explain, pgaudit, pg_hint_plan, pglogical, pg_cron (`cron.`),
+ * pg_partman's background worker, pg_prewarm, pg_transport, pg_tle, query plan management
+ * (`apg_plan_mgmt.`, with `rds.enable_plan_management`), pg_bigm and pg_similarity.
+ */
+const EXTENSION_PREFIXES = ['rds', 'pg_stat_statements', 'auto_explain', 'pgaudit', 'pg_hint_plan', 'pglogical', 'cron',
+  'pg_partman_bgw', 'pg_prewarm', 'pg_transport', 'pgtle', 'apg_plan_mgmt', 'pg_bigm', 'pg_similarity'];
+/**
+ * The settings of the contrib modules RDS loads by parameter (pg_settings of PostgreSQL 17.6 with
+ * `shared_preload_libraries = 'pg_stat_statements,auto_explain'`): [context, type, min, max, enum values].
+ */
+const CONTRIB_SETTINGS: Record<string, PgSetting> = {
+  'auto_explain.log_analyze': ['superuser', 'bool'],
+  'auto_explain.log_buffers': ['superuser', 'bool'],
+  'auto_explain.log_format': ['superuser', 'enum', undefined, undefined, ['text', 'xml', 'json', 'yaml']],
+  'auto_explain.log_level': ['superuser', 'enum', undefined, undefined, ['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'info', 'notice', 'warning', 'log']],
+  'auto_explain.log_min_duration': ['superuser', 'integer', '-1', '2147483647'],
+  'auto_explain.log_nested_statements': ['superuser', 'bool'],
+  'auto_explain.log_parameter_max_length': ['superuser', 'integer', '-1', '2147483647'],
+  'auto_explain.log_settings': ['superuser', 'bool'],
+  'auto_explain.log_timing': ['superuser', 'bool'],
+  'auto_explain.log_triggers': ['superuser', 'bool'],
+  'auto_explain.log_verbose': ['superuser', 'bool'],
+  'auto_explain.log_wal': ['superuser', 'bool'],
+  'auto_explain.sample_rate': ['superuser', 'real', '0', '1'],
+  'pg_stat_statements.max': ['postmaster', 'integer', '100', '1073741823'],
+  'pg_stat_statements.save': ['sighup', 'bool'],
+  'pg_stat_statements.track': ['superuser', 'enum', undefined, undefined, ['none', 'top', 'all']],
+  'pg_stat_statements.track_planning': ['superuser', 'bool'],
+  'pg_stat_statements.track_utility': ['superuser', 'bool'],
+};
+SETTING_UNITS['auto_explain.log_min_duration'] = 'ms';
+SETTING_UNITS['auto_explain.log_parameter_max_length'] = 'B';
+
+/** An extension or RDS setting: a namespace RDS has, and for the contrib modules a setting they have. */
+function checkExtensionSetting(name: string, value: string): void {
+  const prefix = name.split('.')[0];
+  const near = EXTENSION_PREFIXES.includes(prefix) ? undefined : closest(prefix, EXTENSION_PREFIXES);
+  check(EXTENSION_PREFIXES.includes(prefix), WHO, 'parameters', name,
+    `a server setting, or a setting of rds. or of an extension RDS configures by parameter (${EXTENSION_PREFIXES.map((p) => `${p}.`).join(', ')})`
+    + (near ? `; did you mean ${near}.?` : ''));
+  if (prefix !== 'pg_stat_statements' && prefix !== 'auto_explain') return;
+  const setting = CONTRIB_SETTINGS[name];
+  if (setting === undefined) {
+    const names = Object.keys(CONTRIB_SETTINGS).filter((n) => n.startsWith(`${prefix}.`));
+    const suggestion = closest(name, names);
+    throw new FxValidationError(WHO, 'parameters', name,
+      `a setting ${prefix} has: ${names.join(', ')}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+  }
+  checkValue(name, value, setting);
+}
 
 /** A core server setting of PostgreSQL `major` (pg_settings of that version), and a value it can take. */
 function checkServerSetting(name: string, value: string, major: number, known: Record<string, PgSetting>): void {
@@ -284,8 +501,12 @@ function checkServerSetting(name: string, value: string, major: number, known: R
     throw new FxValidationError(WHO, 'parameters', name,
       `a setting PostgreSQL ${major} has (pg_settings)${near ? `; did you mean ${near}?` : ''}, or an <extension>. or rds. setting`);
   }
-  const [context, type, min, max, enumvals] = setting;
-  check(!READ_ONLY_CONTEXTS.has(context), WHO, 'parameters', name, `a setting that can be changed: ${name} is fixed when PostgreSQL is built`);
+  check(!READ_ONLY_CONTEXTS.has(setting[0]), WHO, 'parameters', name, `a setting that can be changed: ${name} is fixed when PostgreSQL is built`);
+  checkValue(name, value, setting);
+}
+
+/** A value a setting of this type, range and unit takes. */
+function checkValue(name: string, value: string, [, type, min, max, enumvals]: PgSetting): void {
   if (Token.isUnresolved(value)) return;
   const text = String(value).trim();
   const prop = `parameters['${name}']`;
@@ -294,13 +515,27 @@ function checkServerSetting(name: string, value: string, major: number, known: R
   } else if (type === 'enum' && enumvals) {
     check(enumvals.includes(text.toLowerCase()), WHO, prop, value, `one of ${enumvals.join(', ')}`);
   } else if ((type === 'integer' || type === 'real') && !RDS_FORMULA.test(text)) {
-    check(NUMBER_VALUE.test(text), WHO, prop, value,
+    const parsed = NUMBER_VALUE.exec(text);
+    check(parsed !== null, WHO, prop, value,
       'a number, optionally with a unit (kB, MB, GB, ms, s, min, h, d), or an RDS formula such as {DBInstanceClassMemory/32768}');
-    const plain = /^-?[\d.eE+-]+$/.test(text) ? Number(text) : undefined;
-    if (plain !== undefined && min !== undefined && max !== undefined) {
-      check(plain >= Number(min) && plain <= Number(max), WHO, prop, value, `a value from ${min} to ${max}`);
+    const unit = SETTING_UNITS[name];
+    const amount = inSettingUnit(name, value, Number(parsed![1]), parsed![4], unit);
+    if (min !== undefined && max !== undefined) {
+      const rounded = type === 'integer' ? Math.round(amount) : amount;
+      check(rounded >= Number(min) && rounded <= Number(max), WHO, prop, value,
+        `a value from ${min} to ${max}${unit ? ` ${unit}` : ''}${parsed![4] && parsed![4] !== unit ? ` (${value} is ${rounded} ${unit})` : ''}`);
     }
   }
+}
+
+/** A number with an optional unit in the setting's own unit (PostgreSQL refuses a unit of the wrong kind). */
+function inSettingUnit(name: string, value: string, amount: number, given: string | undefined, unit: string | undefined): number {
+  if (given === undefined) return amount;
+  const scale = unit === undefined ? undefined : MEMORY_UNITS[unit] !== undefined ? MEMORY_UNITS : TIME_UNITS;
+  check(scale !== undefined && scale[given] !== undefined, WHO, `parameters['${name}']`, value, unit === undefined
+    ? `a number without a unit (${name} has none)`
+    : `a number with a ${scale === MEMORY_UNITS ? 'memory unit (B, kB, MB, GB, TB)' : 'time unit (us, ms, s, min, h, d)'} or none (${unit})`);
+  return (amount * scale![given]) / scale![unit!];
 }
 
 /** The nearest name by edit distance, when it is close enough to be a typo. */
@@ -329,11 +564,14 @@ function editDistance(a: string, b: string, limit: number): number {
 
 /** Number of read replicas. */
 export function validateReplicas(count: number): void {
+  checkKnownAtSynth(count, WHO, 'readReplicas', 'it is the number of replica instances built');
   check(Number.isInteger(count) && count >= 0 && count <= 5, WHO, 'readReplicas', count, 'an integer from 0 to 5');
 }
 
 /** The snapshot identifier (or ARN) of a snapshot restore. */
 export function validateSnapshotIdentifier(id: string): void {
+  check(!/^arn:[^:]*:rds:[^:]*:[^:]*:cluster-snapshot:/.test(id), WHO, 'restore.snapshotIdentifier', id,
+    'a DB snapshot: a DB cluster snapshot (cluster-snapshot:) restores a DB cluster, not a DB instance');
   check(SNAPSHOT_ID.test(id) && !id.includes('--') && !id.endsWith('-'), WHO, 'restore.snapshotIdentifier', id,
     'a DB snapshot identifier (letters, digits and -, starting with a letter, optionally rds: or awsbackup:) or a DB snapshot ARN');
 }
@@ -343,7 +581,20 @@ export function validateRestoreTime(time: Date, now: Date): void {
   const ms = time.getTime();
   check(!Number.isNaN(ms), WHO, 'restore.restoreTime', 'Invalid Date', 'a valid date (UTC)');
   check(ms < now.getTime(), WHO, 'restore.restoreTime', time.toISOString(), 'a moment in the past (use toLatestRestorableTime for the newest data)');
+  const earliest = new Date(now.getTime() - MAX_BACKUP_RETENTION_DAYS * 86_400_000);
+  check(ms >= earliest.getTime(), WHO, 'restore.restoreTime', time.toISOString(),
+    `a moment within the last ${MAX_BACKUP_RETENTION_DAYS} days (the longest backup retention): after ${earliest.toISOString()}`);
 }
+
+/** RDS keeps automated backups (the point-in-time window) for at most 35 days. */
+const MAX_BACKUP_RETENTION_DAYS = 35;
+
+/** A PostgreSQL role name an IAM identity may connect as (`rds-db:connect` on that one user). */
+export function validateDatabaseUser(user: string): void {
+  check(ROLE_NAME.test(user) && user !== 'public' && user !== 'none', WHO, 'databaseUser', user,
+    'a PostgreSQL role name: lowercase letters, digits and _, starting with a letter or _, at most 63 characters, not public or none (no wildcards)');
+}
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function mod(n: number, m: number): number {
   return ((n % m) + m) % m;

@@ -16,6 +16,10 @@ const ECR_PUSH_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage'
   'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart'];
 /** The `fx:component` tag of everything an FxMicroservice creates, its ECR repository included. */
 const SERVICE_COMPONENT = 'microservice';
+/** A GitHub user or organization name: letters, digits and single hyphens, no hyphen first or last, at most 39. */
+const GITHUB_OWNER = /^(?=.{1,39}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
+/** IAM's default limit of a role trust policy (ACLSizePerRole), in characters without whitespace. */
+const TRUST_POLICY_LIMIT = 2048;
 
 /** Props of `FxGithubDeployRole`. */
 export interface FxGithubDeployRoleProps {
@@ -98,13 +102,23 @@ export class FxGithubDeployRole extends Construct {
     const qualifier = props.cdkQualifier ?? 'hnb659fds';
     const maxSession = props.maxSessionDuration ?? Duration.hours(1);
 
+    // A CommaDelimitedList parameter: each entry is its own trust policy subject, written at synth.
+    for (const [prop, list] of [['environments', environments], ['branches', branches]] as const) {
+      if (Token.isUnresolved(list)) {
+        throw new FxValidationError(NAME, prop, '(a deploy-time list)', 'a list known at synth (each entry is its own subject of the trust policy)');
+      }
+    }
     // As GitHub's OIDC `sub` claim spells it: no URL, no `.git` suffix (the claim never has one).
+    const [owner, name] = props.repository.split('/');
     check(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/.test(props.repository) && !/\.git$/i.test(props.repository)
-      && !/^\.+$/.test(props.repository.split('/')[1] ?? ''), NAME, 'repository', props.repository,
+      && !/^\.+$/.test(name ?? ''), NAME, 'repository', props.repository,
     "a GitHub repository as 'owner/name' (no URL, no .git suffix)");
+    check(GITHUB_OWNER.test(owner), NAME, 'repository', props.repository,
+      'an owner GitHub allows: letters, digits and single hyphens, not starting or ending with a hyphen, at most 39 characters');
     check(environments.length + branches.length > 0, NAME, 'environments', environments, 'at least one environment or branch');
     environments.forEach((env, i) => {
       check(/^[A-Za-z0-9._ -]+$/.test(env) && !env.includes('*'), NAME, `environments[${i}]`, env, 'a GitHub environment name (no wildcards)');
+      check(env.length <= 255, NAME, `environments[${i}]`, env, 'a GitHub environment name of at most 255 characters');
       check(environments.indexOf(env) === i, NAME, `environments[${i}]`, env, `each environment once (it is environments[${environments.indexOf(env)}] already)`);
     });
     branches.forEach((branch, i) =>
@@ -113,13 +127,21 @@ export class FxGithubDeployRole extends Construct {
       check(/^[A-Za-z0-9._/-]+$/.test(branch) && !branch.startsWith('refs/') && !branch.startsWith('/') && !branch.endsWith('/')
         && !branch.includes('//') && !branch.includes('..'), NAME, `branches[${i}]`, branch,
       "a branch name such as 'main' or 'release/1.x' (no wildcards; without 'refs/heads/', which the trust adds)"));
-    check(/^[a-z0-9]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier, 'the bootstrap qualifier: up to 10 lowercase letters or digits');
+    // What `git check-ref-format --branch` refuses besides: a leading -, a part starting with . or ending with .lock, a trailing .
+    branches.forEach((branch, i) =>
+      check(!branch.startsWith('-') && !branch.endsWith('.') && !branch.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock')),
+        NAME, `branches[${i}]`, branch, 'a branch name git accepts: not starting with -, no part starting with . or ending with .lock, not ending with .'));
+    // The bootstrap template takes [A-Za-z0-9_-]{1,10}, but the qualifier is part of its assets bucket's name (lowercase, no _).
+    check(/^[a-z0-9-]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier,
+      'the bootstrap qualifier: up to 10 lowercase letters, digits or - (it is part of the bootstrap assets bucket name)');
     if (maxSession.isUnresolved()) {
       // aws-cdk-lib's iam.Role compares the duration with its 1..12 hour range at synth.
       throw new FxValidationError(NAME, 'maxSessionDuration', tokenDescription(maxSession),
         'a duration known at synth from 1 to 12 hours (iam.Role checks the range at synth)');
     }
-    check(maxSession.toSeconds() >= 3600 && maxSession.toSeconds() <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
+    const sessionSeconds = maxSession.toMilliseconds() / 1000;
+    check(Number.isInteger(sessionSeconds), NAME, 'maxSessionDuration', maxSession.toHumanString(), 'whole seconds (IAM\'s MaxSessionDuration), 1 to 12 hours');
+    check(sessionSeconds >= 3600 && sessionSeconds <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
 
     const createProvider = props.createOidcProvider ?? false;
     check(!(createProvider && props.oidcProvider), NAME, 'createOidcProvider', createProvider,
@@ -138,6 +160,7 @@ export class FxGithubDeployRole extends Construct {
       ...environments.map((env) => `repo:${props.repository}:environment:${env}`),
       ...branches.map((branch) => `repo:${props.repository}:ref:refs/heads/${branch}`),
     ];
+    checkTrustPolicySize(subjects, environments.length, branches.length);
     this.role = new iam.Role(this, 'Resource', {
       description: `GitHub Actions deploy role for ${props.repository} (assumes the CDK bootstrap roles only)`,
       maxSessionDuration: maxSession,
@@ -177,6 +200,26 @@ export class FxGithubDeployRole extends Construct {
     acknowledgePushFindings(this.role, stack);
     tagPlatform(this, platformName, 'delivery');
   }
+}
+
+/**
+ * The trust policy as IAM stores it (minified JSON, with the longest partition; account ids have
+ * 12 digits) must fit IAM's default limit.
+ */
+function checkTrustPolicySize(subjects: string[], environments: number, branches: number): void {
+  if (subjects.some((subject) => Token.isUnresolved(subject))) return;
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{
+      Effect: 'Allow',
+      Principal: { Federated: `arn:aws-us-gov:iam::123456789012:oidc-provider/${GITHUB_OIDC_HOST}` },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE, [`${GITHUB_OIDC_HOST}:sub`]: subjects } },
+    }],
+  });
+  check(policy.length <= TRUST_POLICY_LIMIT, NAME, 'environments and branches', `${environments} environments and ${branches} branches`,
+    `a trust policy within IAM's ${TRUST_POLICY_LIMIT} characters (ACLSizePerRole): these subjects make about ${policy.length}; `
+    + 'use fewer or shorter environments and branches');
 }
 
 /** cdk-nag findings of the two ECR statements: both wildcards are the narrowest IAM allows. */

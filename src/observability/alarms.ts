@@ -10,7 +10,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeLoadBalancerLookup } from './nag';
-import { ResolvedAlarmThresholds, ResolvedDatabaseThresholds, thresholdSeconds } from './validation';
+import { ResolvedAlarmThresholds, ResolvedDatabaseThresholds, thresholdSeconds, thresholdText } from './validation';
 import type { IFxCluster } from '../cluster';
 import { platformAlbName } from '../cluster/addons/dns';
 
@@ -202,7 +202,7 @@ export function createPlatformAlarms(scope: Construct, props: PlatformAlarmsProp
         metric: alb(cloudwatch.Stats.AVERAGE, 'TargetResponseTime'),
         threshold: thresholdSeconds(t.targetResponseTime),
         title: 'Target response time (s, platform ALB)',
-        description: `Average target response time is at or above ${t.targetResponseTime.toHumanString()}`,
+        description: `Average target response time is at or above ${thresholdText(t.targetResponseTime)}`,
       },
     );
   }
@@ -246,14 +246,14 @@ export function createDatabaseAlarms(scope: Construct, db: rds.IDatabaseInstance
       metric: db.metric('ReadLatency', { ...opts, statistic: cloudwatch.Stats.AVERAGE }),
       threshold: thresholdSeconds(t.readLatency),
       title: 'Database read latency (s)',
-      description: `Database read latency is at or above ${t.readLatency.toHumanString()}`,
+      description: `Database read latency is at or above ${thresholdText(t.readLatency)}`,
     },
     {
       id: 'WriteLatencyAlarm',
       metric: db.metric('WriteLatency', { ...opts, statistic: cloudwatch.Stats.AVERAGE }),
       threshold: thresholdSeconds(t.writeLatency),
       title: 'Database write latency (s)',
-      description: `Database write latency is at or above ${t.writeLatency.toHumanString()}`,
+      description: `Database write latency is at or above ${thresholdText(t.writeLatency)}`,
     },
   ].map((s) => ({ ...s, description: `${s.description} (${name})` }));
   const alarms = specs.map((s) => alarm(scope, s, evaluationPeriods, topic));

@@ -2,7 +2,7 @@ import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token, Tokeni
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
-import { check, FxValidationError, isEmail, profileSuffix, tokenDescription } from '../core/errors';
+import { check, checkKnownAtSynth, FxValidationError, isEmail, profileSuffix, tokenDescription } from '../core/errors';
 import { explainNeeds, FxCapability } from '../core/install-order';
 import { isQuantity, quantityValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -52,6 +52,11 @@ export interface ResolvedDatabaseThresholds {
 
 /** @internal */
 export function validateEmails(emails: string[]): void {
+  // A CommaDelimitedList parameter: its addresses cannot be counted or subscribed one by one at synth.
+  if (Token.isUnresolved(emails)) {
+    throw new FxValidationError(WHO, 'alarmEmails', '(a deploy-time list)',
+      'a list known at synth (each address is its own SNS subscription); its elements may be deploy-time values');
+  }
   const seen = new Set<string>();
   emails.forEach((email, i) => {
     check(typeof email === 'string' && isEmail(email), WHO, `alarmEmails[${i}]`, email, 'an e-mail address such as ops@example.com');
@@ -122,8 +127,21 @@ export function validateProfileResources(profile: FxProfile, elk: boolean): void
   }
   check(quantityValue(s.prometheusMemoryLimit) >= quantityValue(s.prometheusMemoryRequest), WHO, prop('prometheusMemoryLimit'), s.prometheusMemoryLimit,
     `at least prometheusMemoryRequest (${s.prometheusMemoryRequest})`);
-  if (elk) check(/^[1-9]\d*[mg]$/.test(s.elasticsearchHeap), WHO, prop('elasticsearchHeap'), s.elasticsearchHeap, "a JVM heap size such as '1g' or '512m'");
+  if (elk) {
+    const heap = JVM_SIZE.exec(s.elasticsearchHeap);
+    check(heap !== null, WHO, prop('elasticsearchHeap'), s.elasticsearchHeap, "a JVM heap size such as '1g' or '512m'");
+    // Compared only when both are known at synth.
+    if (heap && !Token.isUnresolved(s.elasticsearchMemory)) {
+      const bytes = Number(heap[1]) * JVM_UNITS[heap[2].toLowerCase()];
+      check(bytes < quantityValue(s.elasticsearchMemory), WHO, prop('elasticsearchHeap'), s.elasticsearchHeap,
+        `a heap below elasticsearchMemory (${s.elasticsearchMemory}): the JVM needs memory beyond its heap (Elastic recommends at most half)`);
+    }
+  }
 }
+
+/** A JVM `-Xmx` size: a number and a k, m or g suffix (either case). */
+const JVM_SIZE = /^([1-9]\d*)([kKmMgG])$/;
+const JVM_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** @internal */
 export function validateSamplingRate(rate: number, prop = 'traceSamplingRate'): void {
@@ -133,6 +151,9 @@ export function validateSamplingRate(rate: number, prop = 'traceSamplingRate'): 
 /** @internal */
 export function validateBudget(amount: number, emails: string[]): void {
   check(Number.isFinite(amount) && amount > 0 && amount <= 1e9, WHO, 'monthlyBudget', amount, 'a positive amount of USD');
+  // AWS Budgets reads the amount as a plain decimal ([0-9]*.)?[0-9]+: no exponent, and cents at least.
+  check(amount >= 0.01 && /^([0-9]*\.)?[0-9]+$/.test(String(amount)), WHO, 'monthlyBudget', amount,
+    'an amount of USD of at least 0.01, written as a plain decimal (AWS Budgets)');
   check(emails.length <= MAX_BUDGET_EMAILS, WHO, 'alarmEmails', emails,
     `at most ${MAX_BUDGET_EMAILS} addresses when monthlyBudget is set (AWS Budgets' limit per notification)`);
 }
@@ -248,8 +269,18 @@ function deployTimeSeconds(prop: string, value: Duration): number {
   try {
     return value.toSeconds();
   } catch {
-    throw new FxValidationError(WHO, prop, value.formatTokenToNumber(), 'a deploy-time value only as Duration.seconds(<token>)');
+    throw new FxValidationError(WHO, prop, tokenDescription(value), 'a deploy-time value only as Duration.seconds(<token>)');
   }
+}
+
+/**
+ * An alarm latency threshold in words for an alarm description: as given, or for a deploy-time
+ * value its seconds as a token in the string (CloudFormation joins the number in).
+ *
+ * @internal
+ */
+export function thresholdText(value: Duration): string {
+  return value.isUnresolved() ? `${Tokenization.stringifyNumber(value.toSeconds())} seconds` : value.toHumanString();
 }
 
 /** Seconds of an alarm latency threshold, keeping a deploy-time value a token. @internal */
@@ -292,21 +323,30 @@ export function resolveElkSettings(profile: FxProfile, given: {
     `elasticsearchMinNodes${profileSuffix(profile.name)}`, s.elasticsearchMinNodes, 'an integer from 1 to 50');
   check(Number.isInteger(nodes) && (nodes === 1 || (nodes >= 3 && nodes <= 50)), WHO, from('elasticsearchNodes'), nodes,
     '1, or 3 to 50 (two master-eligible nodes cannot elect a master when one is lost)');
-  check(nodes >= s.elasticsearchMinNodes, WHO, 'elasticsearchNodes', nodes, `at least ${s.elasticsearchMinNodes} in ${s.name} (one per availability zone)`);
-  let storageGiB = validateVolume('elasticsearchStorage (the profile default)', s.elasticsearchStorage);
-  if (given.elasticsearchStorage) {
-    storageGiB = validateVolume('elasticsearchStorage', given.elasticsearchStorage);
-    check(storageGiB >= 10, WHO, 'elasticsearchStorage', `${storageGiB} GiB`, 'at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)');
-  }
+  checkKnownAtSynth(nodes, WHO, from('elasticsearchNodes'), 'a single node or a cluster of several is built from it');
+  check(nodes >= s.elasticsearchMinNodes, WHO, from('elasticsearchNodes'), nodes, `at least ${s.elasticsearchMinNodes} in ${s.name} (one per availability zone)`);
+  // The same rules for the profile's default as for the prop.
+  const storageProp = given.elasticsearchStorage ? 'elasticsearchStorage' : 'elasticsearchStorage (the profile default)';
+  const storageGiB = validateVolume(storageProp, given.elasticsearchStorage ?? s.elasticsearchStorage);
+  check(storageGiB >= 10, WHO, storageProp, `${storageGiB} GiB`, 'at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)');
   days(from('elasticsearchRetentionDays'), retentionDays);
-  const snapshotRetentionDays = given.snapshotRetentionDays ?? retentionDays * 2;
+  if (given.snapshotRetentionDays === undefined) {
+    checkKnownAtSynth(retentionDays, WHO, from('elasticsearchRetentionDays'),
+      'the default snapshotRetentionDays is computed from it (twice it); with a deploy-time value, set snapshotRetentionDays too');
+  }
+  // Snapshots outlive the indices twice over by default, within the 3650 days allowed.
+  const snapshotRetentionDays = given.snapshotRetentionDays ?? Math.min(retentionDays * 2, MAX_DAYS);
   days('snapshotRetentionDays', snapshotRetentionDays);
-  check(snapshotRetentionDays >= retentionDays, WHO, 'snapshotRetentionDays', snapshotRetentionDays,
-    `at least elasticsearchRetentionDays (${retentionDays}): a snapshot must outlive the data it backs up`);
+  if (!Token.isUnresolved(retentionDays)) {
+    check(snapshotRetentionDays >= retentionDays, WHO, 'snapshotRetentionDays', snapshotRetentionDays,
+      `at least elasticsearchRetentionDays (${retentionDays}): a snapshot must outlive the data it backs up`);
+  }
   check(Number.isInteger(kibanaReplicas) && kibanaReplicas >= 1 && kibanaReplicas <= 10, WHO, from('kibanaReplicas'), kibanaReplicas, 'an integer from 1 to 10');
   return { nodes, storageGiB, retentionDays, snapshotRetentionDays, kibanaReplicas };
 }
 
+const MAX_DAYS = 3650;
+
 function days(prop: string, value: number): void {
-  check(Number.isInteger(value) && value >= 1 && value <= 3650, WHO, prop, value, 'an integer number of days from 1 to 3650');
+  check(Number.isInteger(value) && value >= 1 && value <= MAX_DAYS, WHO, prop, value, 'an integer number of days from 1 to 3650');
 }
