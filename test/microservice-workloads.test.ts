@@ -506,7 +506,7 @@ describe('FxMicroservice workload, container and placement bad input (issue 20)'
     ['schedule backwards', { workload: FxWorkload.scheduledJob({ schedule: '0 0 * DEC-JAN *' }) }, "(month 'DEC-JAN': range 'DEC-JAN' runs backwards)"],
     ['schedule ? in minutes', { workload: FxWorkload.scheduledJob({ schedule: '? * * * *' }) }, "(minute '?': '?' is not a number)"],
     ['schedule TZ', { workload: FxWorkload.scheduledJob({ schedule: 'TZ=UTC 0 0 * * *' }) }, '(TZ= and CRON_TZ= are rejected by Kubernetes: use timeZone)'],
-    ['schedule descriptor', { workload: FxWorkload.scheduledJob({ schedule: '@every 5m' }) }, '(unknown descriptor @every 5m)'],
+    ['schedule descriptor', { workload: FxWorkload.scheduledJob({ schedule: '@fortnightly' }) }, '(unknown descriptor @fortnightly)'],
     ['timeZone', { workload: FxWorkload.scheduledJob({ schedule: '@daily', timeZone: 'Mars/Olympus' }) },
       "invalid workload timeZone 'Mars/Olympus'; allowed: an IANA time zone such as Europe/Paris or UTC"],
     ['startingDeadline', { workload: FxWorkload.scheduledJob({ schedule: '@daily', startingDeadline: Duration.seconds(5) }) },

@@ -5,7 +5,11 @@ import { Token } from 'aws-cdk-lib';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+/**
+ * Kubernetes' quantity grammar (k8s.io/apimachinery resource.Quantity), unsigned: a number
+ * (`1`, `1.5`, `.5`, `1.`) then a binary suffix, a decimal suffix or a decimal exponent (`1e3`, `1E-2`).
+ */
+const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?\d+)?$/;
 
 const SUFFIX: Record<string, number> = {
   'm': 1e-3,
@@ -53,7 +57,27 @@ export function quantityValue(value: string): number {
   if (Token.isUnresolved(value)) return Token.asNumber(value);
   const m = QUANTITY.exec(value);
   if (!m) throw new Error(`not a Kubernetes quantity: ${value}`);
-  return Number(m[1]) * SUFFIX[m[3] ?? ''];
+  const suffix = m[2] ?? '';
+  return /^[eE][-+]?\d+$/.test(suffix) ? Number(`${m[1]}${suffix}`) : Number(m[1]) * SUFFIX[suffix];
+}
+
+/** A memory quantity: a quantity without the milli suffix (`512m` is 0.512 bytes, never meant). */
+export function isMemoryQuantity(value: string): boolean {
+  return isQuantity(value) && !value.endsWith('m');
+}
+
+/** A DNS-1035 label: a DNS-1123 label starting with a letter (names of Services). */
+export function isDns1035Label(value: string, maxLength = 63): boolean {
+  return isDnsLabel(value, maxLength) && /^[a-z]/.test(value);
+}
+
+/**
+ * A Kubernetes config key (ConfigMap and Secret data keys, External Secrets `secretKey`): letters,
+ * digits, `-`, `_` and `.`, at most 253 characters, not `.` or `..` and not starting with `..`
+ * (kubelet's own names in a mounted volume, such as `..data`).
+ */
+export function isConfigKey(value: string): boolean {
+  return value.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(value) && value !== '.' && !value.startsWith('..');
 }
 
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;

@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { ExternalSecretSpec, PodExtras } from './pod';
@@ -168,7 +169,8 @@ class ServiceObjects {
         this.service(`${this.spec.name}-canary`, 'canary');
       }
       if (kind === 'http-service') this.autoscaler();
-      if (this.spec.maxReplicas >= 2) this.disruptionBudget();
+      // maxUnavailable 1 is safe for any count: a deploy-time replica count gets the budget too.
+      if (Token.isUnresolved(this.spec.maxReplicas) || this.spec.maxReplicas >= 2) this.disruptionBudget();
     }
     this.networkPolicies();
     if (this.spec.route) this.route(this.spec.route);
@@ -311,7 +313,7 @@ class ServiceObjects {
             'requests.memory': quota.memory,
             'limits.cpu': quota.cpu,
             'limits.memory': quota.memory,
-            'pods': String(quota.pods),
+            'pods': text(quota.pods),
           },
         },
       });
@@ -451,7 +453,7 @@ class ServiceObjects {
     const initContainers = migrationJob && spec.migration ? [{
       name: 'wait-for-migration',
       image: spec.migration.kubectlImage,
-      command: ['kubectl', 'wait', '--for=condition=complete', `job/${migrationJob}`, `--timeout=${spec.migration.activeDeadlineSeconds}s`],
+      command: ['kubectl', 'wait', '--for=condition=complete', `job/${migrationJob}`, `--timeout=${text(spec.migration.activeDeadlineSeconds)}s`],
       // kubectl writes its discovery cache under $HOME: keep it on the writable /tmp volume.
       env: [{ name: 'HOME', value: '/tmp' }],
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
@@ -616,7 +618,7 @@ class ServiceObjects {
     if (route.circuitBreakerExpression) {
       middlewares.push(this.middleware('CircuitBreaker', `${n}-circuit-breaker`, { circuitBreaker: { expression: route.circuitBreakerExpression } }));
     }
-    if (route.retryAttempts > 0) {
+    if (Token.isUnresolved(route.retryAttempts) || route.retryAttempts > 0) {
       middlewares.push(this.middleware('Retry', `${n}-retry`, { retry: { attempts: route.retryAttempts, initialInterval: '100ms' } }));
     }
     if (route.stripPrefix && route.pathPrefix !== '/') {
@@ -717,23 +719,34 @@ class ServiceObjects {
             },
             {
               alert: 'FxServiceHighErrorRatio',
-              expr: `sum(rate(traefik_service_requests_total{${sel},code=~"5.."}[5m])) / sum(rate(traefik_service_requests_total{${sel}}[5m])) > ${monitoring.errorRatioThreshold}`,
+              expr: `sum(rate(traefik_service_requests_total{${sel},code=~"5.."}[5m])) / sum(rate(traefik_service_requests_total{${sel}}[5m])) > ${text(monitoring.errorRatioThreshold)}`,
               for: '10m',
               labels: { severity: 'warning', service: n },
-              annotations: { summary: `${n} answers more than ${monitoring.errorRatioThreshold * 100}% 5xx`, description: 'Ratio of 5xx responses measured at Traefik over 5 minutes.' },
+              annotations: {
+                // A deploy-time threshold is shown as the ratio it is (no arithmetic on a token).
+                summary: Token.isUnresolved(monitoring.errorRatioThreshold)
+                  ? `${n} answers a ratio of 5xx above ${text(monitoring.errorRatioThreshold)}`
+                  : `${n} answers more than ${monitoring.errorRatioThreshold * 100}% 5xx`,
+                description: 'Ratio of 5xx responses measured at Traefik over 5 minutes.',
+              },
             },
             {
               alert: 'FxServiceHighLatency',
-              expr: `histogram_quantile(0.99, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{${sel}}[5m]))) > ${monitoring.latencyP99Seconds}`,
+              expr: `histogram_quantile(0.99, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{${sel}}[5m]))) > ${text(monitoring.latencyP99Seconds)}`,
               for: '10m',
               labels: { severity: 'warning', service: n },
-              annotations: { summary: `${n} p99 latency above ${monitoring.latencyP99Seconds}s`, description: '99th percentile request duration measured at Traefik over 5 minutes.' },
+              annotations: { summary: `${n} p99 latency above ${text(monitoring.latencyP99Seconds)}s`, description: '99th percentile request duration measured at Traefik over 5 minutes.' },
             },
           ],
         }],
       },
     });
   }
+}
+
+/** A number formatted into a string: a deploy-time number as a string token (its encoded value would be read as a literal). */
+function text(n: number): string {
+  return Token.isUnresolved(n) ? Token.asString(n) : String(n);
 }
 
 /** A NetworkPolicy peer: the pods with `labels` in namespace `ns`. */

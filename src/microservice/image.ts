@@ -7,7 +7,7 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { ImageCopy } from './image-copy/provider';
-import { FxValidationError } from '../core/errors';
+import { checkKnownAtSynth, FxValidationError } from '../core/errors';
 
 /** What a bound image gives the Deployment. */
 export interface FxImageConfig {
@@ -29,25 +29,31 @@ const NAME = 'FxImage';
 function shortHash(value: string): string {
   return crypto.createHash('sha256').update(value).digest('hex').slice(0, 10);
 }
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The static factories name themselves in errors (they run before any construct). */
+const FROM_ECR = 'FxImage.fromEcr';
+const FROM_REGISTRY = 'FxImage.fromRegistry';
+/** A digest: sha256 (64 hex characters) or sha512 (128), the algorithms of the OCI image spec. */
+const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** One path component of an image name (distribution/reference grammar). */
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** A registry host, optionally with a port: `ghcr.io`, `localhost:5000`, `123456789012.dkr.ecr.us-east-1.amazonaws.com`. */
-const REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$/;
+const REGISTRY = /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]{1,5})?$/;
+/** Longest image name (registry and path), distribution/reference's NameTotalLengthMax. */
+const NAME_MAX = 255;
 
 function checkTagOrDigest(prop: string, value: string): void {
   // A deploy-time value (an ECR tag from a pipeline parameter) is passed on unvalidated.
   if (Token.isUnresolved(value)) return;
   if (value.toLowerCase() === 'latest') {
-    throw new FxValidationError(NAME, prop, value, 'a pinned tag or sha256 digest; latest is never deployed');
+    throw new FxValidationError(FROM_ECR, prop, value, 'a pinned tag or sha256 digest; latest is never deployed');
   }
   if (value.startsWith('sha256:') || value.includes(':')) {
-    if (!DIGEST.test(value)) throw new FxValidationError(NAME, prop, value, 'a digest of the form sha256:<64 lowercase hex characters>');
+    if (!DIGEST.test(value)) throw new FxValidationError(FROM_ECR, prop, value, 'a digest of the form sha256:<64 lowercase hex characters>');
     return;
   }
   if (!TAG.test(value)) {
-    throw new FxValidationError(NAME, prop, value, 'a tag ([A-Za-z0-9_.-], up to 128 characters, not starting with . or -) or a sha256:<64 hex> digest');
+    throw new FxValidationError(FROM_ECR, prop, value, 'a tag ([A-Za-z0-9_.-], up to 128 characters, not starting with . or -) or a sha256:<64 hex> digest');
   }
 }
 
@@ -56,31 +62,35 @@ function checkTagOrDigest(prop: string, value: string): void {
  * naming what is wrong (empty tag, empty path segment, two tags, malformed digest...).
  */
 function checkReference(reference: string): void {
-  const allowed = (why: string) => new FxValidationError(NAME, 'reference', reference, `a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (${why})`);
+  const allowed = (why: string) => new FxValidationError(FROM_REGISTRY, 'reference', reference, `a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (${why})`);
   if (reference.trim() !== reference || reference.length === 0) throw allowed('no spaces, not empty');
   const [nameAndTag, digest, ...more] = reference.split('@');
   if (more.length > 0) throw allowed("one '@' at most");
   if (digest !== undefined && !DIGEST.test(digest)) throw allowed(`'${digest}' is not sha256:<64 lowercase hex characters>`);
   const segments = nameAndTag.split('/');
   const last = segments[segments.length - 1];
-  const colons = last.split(':');
+  // An IPv6 registry with no path ('[::1]:5000') has no tag to split off.
+  const colons = segments.length === 1 || !last.startsWith('[') ? last.split(':') : [last];
   if (colons.length > 2) throw allowed('one tag at most');
   const tag = colons.length === 2 ? colons[1] : undefined;
   segments[segments.length - 1] = colons[0];
   if (tag === undefined && digest === undefined) throw allowed('a tag or a digest is required');
   if (tag !== undefined) {
     if (tag === '') throw allowed('the tag after : is empty');
-    if (tag.toLowerCase() === 'latest') throw new FxValidationError(NAME, 'reference', reference, 'a pinned tag or sha256 digest; latest is never deployed');
+    if (tag.toLowerCase() === 'latest') throw new FxValidationError(FROM_REGISTRY, 'reference', reference, 'a pinned tag or sha256 digest; latest is never deployed');
     if (!TAG.test(tag)) throw allowed(`tag '${tag}' may use [A-Za-z0-9_.-], up to 128 characters`);
   }
-  const registry = segments.length > 1 && /[.:]|^localhost$/.test(segments[0]) ? segments.shift()! : undefined;
+  const name = segments.join('/');
+  const registry = segments.length > 1 && /[.:[]|^localhost$/.test(segments[0]) ? segments.shift()! : undefined;
   if (registry !== undefined && !REGISTRY.test(registry)) throw allowed(`'${registry}' is not a registry host[:port]`);
-  const port = registry?.includes(':') ? Number(registry.split(':')[1]) : undefined;
+  const portText = registry === undefined ? undefined : /:(\d+)$/.exec(registry.replace(/^\[[^\]]*\]/, ''))?.[1];
+  const port = portText !== undefined ? Number(portText) : undefined;
   if (port !== undefined && !(port >= 1 && port <= 65535)) throw allowed(`registry port ${port} is not from 1 to 65535`);
   for (const segment of segments) {
     if (segment === '') throw allowed('a path segment is empty');
     if (!PATH_COMPONENT.test(segment)) throw allowed(`path segment '${segment}' must be lowercase letters and digits separated by ., _, __ or -`);
   }
+  if (name.length > NAME_MAX) throw allowed(`the name before the tag is ${name.length} characters, at most ${NAME_MAX}`);
 }
 
 /**
@@ -201,6 +211,10 @@ function checkBuildContext(directory: string, options: FxAssetImageOptions): voi
       throw new FxValidationError(NAME, 'directory', directory, 'a directory containing a Dockerfile (or name the Dockerfile with the file option)');
     }
     throw new FxValidationError(NAME, 'file', file, `a Dockerfile that exists in the directory ${directory}`);
+  }
+  for (const [key, value] of Object.entries(options.buildArgs ?? {})) {
+    checkKnownAtSynth(key, NAME, 'buildArgs', 'the CDK CLI builds the image before deployment, with the keys and values as written');
+    checkKnownAtSynth(value, NAME, `buildArgs.${key}`, 'the CDK CLI builds the image before deployment, with the values as written');
   }
   const platform = options.platform?.platform;
   if (platform !== undefined && !PLATFORMS.includes(platform)) {

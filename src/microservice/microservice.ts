@@ -1,3 +1,4 @@
+import * as net from 'net';
 import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -5,24 +6,26 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { AwsEgress, awsEgressOf, awsEgressRules, rolePermissions } from './aws-egress';
-import { addServiceObjects, EgressSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
+import { addServiceObjects, DATABASE_CREDENTIALS_DIR_ENV, EgressSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
 import { FxContainer, FxPlacement, FxSecurityContext, FxVolume } from './container';
 import { createServiceRepository, FxImage, isBuiltImage } from './image';
-import { ExternalSecretSpec, podExtras, validatePodProps } from './pod';
+import { checkResources, containerResources, ExternalSecretSpec, podExtras, validatePodProps } from './pod';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
 } from './props';
-import { circuitBreakerProblem, INT32_MAX, isSecretKey, RESERVED_NAMESPACES } from './validation';
+import { circuitBreakerProblem, DOT_KEY_RULE, ENV_NAME_RULE, INT32_MAX, isDotFreeKey, isEnvName, isSecretKey, RESERVED_NAMESPACES } from './validation';
 import { FxWorkload } from './workload';
 import { validateWorkload, workloadSpec } from './workload-spec';
 import { FxClusterBase, IFxCluster } from '../cluster';
 import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../cluster/addons/external-secrets';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { check, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, profileSuffix, trackConstruct } from '../core/errors';
+import {
+  check, checkDurationToken, checkKnownAtSynth, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, profileSuffix, trackConstruct,
+} from '../core/errors';
 import { declareAwsAccessFlows, declareDnsFlows, declareFlow, FlowPeer, MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { FxCapability } from '../core/install-order';
-import { isDnsLabel, isHostname, isQuantity, quantityValue } from '../core/k8s-names';
+import { isDns1035Label, isDnsLabel, isHostname, isMemoryQuantity, isQuantity, quantityValue } from '../core/k8s-names';
 import { platformLabels, tagPlatform } from '../core/tags';
 import { WIRING } from '../core/wiring';
 import type { FxServiceRoleOptions } from '../database/service-role-options';
@@ -294,6 +297,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     // A worker runs a fixed number of replicas; a job's pods are counted as one for the quota.
     const fixedReplicas = this.workload.runsToCompletion ? 1 : this.workload.workerOptions?.replicas ?? settings.serviceMinReplicas;
     const minReplicas = http ? props.autoscaling?.minReplicas ?? settings.serviceMinReplicas : fixedReplicas;
+    if (http && props.autoscaling?.maxReplicas === undefined) {
+      checkKnownAtSynth(minReplicas, WHO, 'autoscaling.minReplicas',
+        "the default autoscaling.maxReplicas (the profile's serviceMaxReplicas, raised to minReplicas) is computed from it: set autoscaling.maxReplicas too");
+    }
     const maxReplicas = http ? props.autoscaling?.maxReplicas ?? Math.max(settings.serviceMaxReplicas, minReplicas) : minReplicas;
     const requests = { cpu: props.resources?.cpuRequest ?? '250m', memory: props.resources?.memoryRequest ?? '256Mi' };
     const limits = { cpu: props.resources?.cpuLimit ?? '1', memory: props.resources?.memoryLimit ?? '512Mi' };
@@ -317,17 +324,18 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     this.validate(props, { metricsPort, metricsPath, minReplicas, maxReplicas, requests, limits, probes, minProp });
     validatePodProps(props, this.workload);
     this.validateWiring(props, createNamespace, { minReplicas, limits });
+    checkDurationToken(grace, WHO, 'terminationGracePeriod', 'seconds');
     const graceSeconds = grace.toSeconds({ integral: false });
     check(Number.isInteger(graceSeconds), WHO, 'terminationGracePeriod', graceSeconds, 'a whole number of seconds from 0 to 3600');
     check(grace.toSeconds() >= 0 && grace.toSeconds() <= 3600, WHO, 'terminationGracePeriod', grace.toSeconds(), '0 to 3600 seconds');
-    claimName(cluster, this.namespace, this.serviceName);
+    claimName(cluster, this.namespace, this.serviceName, this.serviceNameProp(props));
     if (createNamespace) claimNamespace(cluster, this.namespace, this.node.path);
     if (props.route) claimRoutes(cluster, props.route, this.node.path);
     CLUSTER_OF.set(this, cluster);
     this.internalHostname = `${this.serviceName}.${this.namespace}.svc.cluster.local`;
 
     this.repository = isBuiltImage(props.image) || (props.route?.canary !== undefined && isBuiltImage(props.route.canary.image))
-      ? this.createRepository(props.imagesToKeep ?? 30, cluster.profile.settings.removalPolicy)
+      ? this.createRepository(this.imagesToKeep(props), cluster.profile.settings.removalPolicy)
       : undefined;
     // Also the role of the namespace's SecretStore (service account <name>-secrets); every policy inline.
     const role = new WorkloadStoreRole(this, 'Role', {
@@ -440,7 +448,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       route: props.route ? this.routeSpec(props.route, basicAuthSecret) : undefined,
       monitoring: props.observability ? {
         errorRatioThreshold: props.alerts?.errorRatio ?? 0.05,
-        latencyP99Seconds: (props.alerts?.latencyP99 ?? Duration.seconds(1)).toMilliseconds() / 1000,
+        // A deploy-time Duration.seconds(<token>) goes into the rule as it is (checked in validateWiring).
+        latencyP99Seconds: props.alerts?.latencyP99?.isUnresolved()
+          ? props.alerts.latencyP99.toSeconds()
+          : (props.alerts?.latencyP99 ?? Duration.seconds(1)).toMilliseconds() / 1000,
         otlpEndpoint: props.observability.otlpEndpoint,
         // The service dashboard reads Traefik's request metrics: HTTP services only.
         dashboard: http ? props.observability.serviceDashboard(this.namespace, this.serviceName) : undefined,
@@ -456,6 +467,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
 
     this.chart = new cdk8s.Chart(new cdk8s.App(), this.serviceName);
     addServiceObjects(this.chart, spec);
+    claimObjects(cluster, this.chart, this.node.path, this.serviceNameProp(props), this.serviceName);
     this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
       cluster: cluster.cluster,
       manifest: this.withAwsEgress(this.chart.toJson()),
@@ -571,10 +583,18 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     probes: Record<string, string>;
     minProp: string;
   }): void {
-    check(isDnsLabel(this.serviceName, 40), WHO, 'serviceName', this.serviceName, 'a DNS-1123 label of at most 40 characters (lowercase letters, digits, -)');
+    const nameProp = this.serviceNameProp(props);
+    check(isDnsLabel(this.serviceName, 40), WHO, nameProp, this.serviceName, 'a DNS-1123 label of at most 40 characters (lowercase letters, digits, -)');
+    if (this.workload.servesHttp || (props.volumes ?? []).some((vol) => vol.kind === 'gp3')) {
+      check(isDns1035Label(this.serviceName), WHO, nameProp, this.serviceName,
+        `a name starting with a letter: it names the Kubernetes Service of ${this.workload.servesHttp ? 'an HTTP service' : 'a StatefulSet'}, a DNS-1035 label`);
+    }
     check(isDnsLabel(this.namespace), WHO, 'namespace', this.namespace, 'a DNS-1123 label (lowercase letters, digits, -)');
     for (const [prop, port] of [['port', this.port], ['metricsPort', v.metricsPort]] as const) {
       if (port !== undefined) check(Number.isInteger(port) && port >= 1 && port <= 65535, WHO, prop, port, 'an integer from 1 to 65535');
+    }
+    if (this.port !== undefined && v.metricsPort !== undefined && !isUnresolved(this.port) && v.metricsPort !== this.port) {
+      check(v.metricsPort !== 80, WHO, 'metricsPort', v.metricsPort, "a port other than 80, the Service's http port (or the container port, to be scraped on it)");
     }
     check(v.metricsPath.startsWith('/'), WHO, 'metricsPath', v.metricsPath, "a path starting with '/'");
     check(!/[\s`"]/.test(v.metricsPath), WHO, 'metricsPath', v.metricsPath, 'a URL path without spaces, quotes or backticks');
@@ -582,17 +602,27 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     check(v.minReplicas <= INT32_MAX, WHO, v.minProp, v.minReplicas, `an integer from 1 to ${INT32_MAX}`);
     check(Number.isInteger(v.maxReplicas) && v.maxReplicas >= 1 && v.maxReplicas <= INT32_MAX, WHO, 'autoscaling.maxReplicas', v.maxReplicas,
       `an integer from 1 to ${INT32_MAX}`);
-    check(v.minReplicas <= v.maxReplicas, WHO, 'autoscaling.minReplicas', v.minReplicas, `at most autoscaling.maxReplicas (${v.maxReplicas})`);
-    for (const [prop, pct] of [['cpuTargetPercent', props.autoscaling?.cpuTargetPercent], ['memoryTargetPercent', props.autoscaling?.memoryTargetPercent]] as const) {
-      if (pct !== undefined) check(pct > 0 && pct <= 100, WHO, `autoscaling.${prop}`, pct, '1 to 100');
-      if (pct !== undefined) check(Number.isInteger(pct), WHO, `autoscaling.${prop}`, pct, 'an integer percentage from 1 to 100 (Kubernetes reads it as int32)');
+    // Deploy-time replicas are compared by the API server, not here.
+    if (!isUnresolved(v.minReplicas) && !isUnresolved(v.maxReplicas) && v.minReplicas > v.maxReplicas) {
+      if (props.autoscaling?.maxReplicas !== undefined && props.autoscaling?.minReplicas === undefined) {
+        throw new FxValidationError(WHO, 'autoscaling.maxReplicas', v.maxReplicas, `at least autoscaling.minReplicas${profileSuffix(props.cluster.profile.name)}, which is ${v.minReplicas}`);
+      }
+      throw new FxValidationError(WHO, v.minProp, v.minReplicas, `at most autoscaling.maxReplicas (${v.maxReplicas})`);
     }
-    const quantities = [['cpuRequest', v.requests.cpu], ['memoryRequest', v.requests.memory], ['cpuLimit', v.limits.cpu], ['memoryLimit', v.limits.memory]] as const;
-    for (const [prop, q] of quantities) check(isQuantity(q), WHO, `resources.${prop}`, q, "a Kubernetes quantity such as '250m', '1', '512Mi'");
-    check(quantityValue(v.limits.cpu) >= quantityValue(v.requests.cpu), WHO, 'resources.cpuLimit', v.limits.cpu, `at least resources.cpuRequest (${v.requests.cpu})`);
-    check(quantityValue(v.limits.memory) >= quantityValue(v.requests.memory), WHO, 'resources.memoryLimit', v.limits.memory, `at least resources.memoryRequest (${v.requests.memory})`);
+    for (const [prop, pct] of [['cpuTargetPercent', props.autoscaling?.cpuTargetPercent], ['memoryTargetPercent', props.autoscaling?.memoryTargetPercent]] as const) {
+      // averageUtilization is a percentage of the requests: above 100 scales out only past the request (legal).
+      if (pct !== undefined) check(pct > 0, WHO, `autoscaling.${prop}`, pct, `an integer percentage from 1 to ${INT32_MAX}`);
+      if (pct !== undefined) check(Number.isInteger(pct) && pct <= INT32_MAX, WHO, `autoscaling.${prop}`, pct, `an integer percentage from 1 to ${INT32_MAX} (Kubernetes reads it as int32)`);
+    }
+    checkResources(props.resources, { cpu: '250m', memory: '256Mi' }, { cpu: '1', memory: '512Mi' }, 'resources', "a Kubernetes quantity such as '250m', '1', '512Mi'");
     for (const [prop, path] of Object.entries(v.probes)) check(path.startsWith('/'), WHO, `probes.${prop}Path`, path, "a path starting with '/'");
-    for (const key of Object.keys(props.env ?? {})) check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), WHO, 'env', key, 'environment variable names ([A-Za-z_][A-Za-z0-9_]*)');
+    const reserved = this.reservedEnv(props);
+    for (const [key, value] of Object.entries(props.env ?? {})) {
+      check(isEnvName(key), WHO, 'env', key, ENV_NAME_RULE);
+      check(typeof value === 'string', WHO, `env.${key}`, value, "a string (quote numbers: '8000')");
+      const by = reserved.get(key);
+      if (by !== undefined) throw new FxValidationError(WHO, 'env', key, `a name the library does not set itself (${key} is set ${by})`);
+    }
     if (props.egressCidrs && (Token.isUnresolved(props.egressCidrs) || props.egressCidrs.some((c) => typeof c === 'string' && c.includes('#{Token[')))) {
       // Each block becomes its own NetworkPolicy ipBlock at synth: a list parameter cannot be split into rules.
       throw new FxValidationError(WHO, 'egressCidrs', '(a deploy-time list, e.g. a CommaDelimitedList parameter)',
@@ -605,15 +635,25 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     });
     const secretEnvKeys = new Map<string, string>();
     (props.secretEnv ?? []).forEach((s, i) => {
+      if (s.keys !== undefined && !isUnresolved(s.keys)) {
+        check(s.keys.length > 0, WHO, `secretEnv[${i}].keys`, s.keys, 'at least one key (leave keys unset to expose every key of the secret)');
+      }
       (s.keys ?? []).forEach((key, j) => {
         const prop = `secretEnv[${i}].keys[${j}]`;
         const taken = secretEnvKeys.get(key);
         check(taken === undefined, WHO, prop, key, `each environment variable once (it is ${taken} already)`);
         check(props.env?.[key] === undefined, WHO, prop, key, `a name not also set in env (env.${key} is set: one of them would be ignored)`);
+        // (A key that is no Secret data key at all is refused as such in validateWiring.)
+        if (isSecretKey(key)) check(isEnvName(key), WHO, prop, key, `a key usable as an environment variable: ${ENV_NAME_RULE}`);
+        const by = reserved.get(key);
+        if (by !== undefined && !isUnresolved(key)) throw new FxValidationError(WHO, prop, key, `a name the library does not set itself (${key} is set ${by})`);
         secretEnvKeys.set(key, prop);
       });
     });
     if (props.migration) check(props.migration.command.length > 0, WHO, 'migration.command', props.migration.command, 'a non-empty command');
+    if (props.migration?.command.length) {
+      check(props.migration.command[0] !== '', WHO, 'migration.command[0]', props.migration.command[0], 'an executable name or path (not empty)');
+    }
     const keep = props.imagesToKeep;
     if (keep !== undefined) check(Number.isInteger(keep) && keep >= 1 && keep <= 1000, WHO, 'imagesToKeep', keep, 'an integer from 1 to 1000');
     if (props.route) this.validateRoute(props.route);
@@ -629,14 +669,24 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       : props.serviceName !== undefined ? 'serviceName (the default namespace)' : 'construct id (the default serviceName and namespace)';
     check(!RESERVED_NAMESPACES.includes(this.namespace), WHO, nsProp, this.namespace,
       `a namespace of the service's own, not one of Kubernetes or of the platform's add-ons (${RESERVED_NAMESPACES.join(', ')})`);
-    if (createNamespace) this.validateQuota(props, v);
+    if (createNamespace) {
+      this.validateQuota(props, v);
+    } else if (props.quota !== undefined) {
+      throw new FxValidationError(WHO, 'quota', props.quota, 'no quota with createNamespace: false (the quota is part of the namespace this service creates; set it where the namespace is created)');
+    }
     (props.secretEnv ?? []).forEach((s, i) => (s.keys ?? []).forEach((key, j) => check(isSecretKey(key), WHO, `secretEnv[${i}].keys[${j}]`, key,
       'a Secret data key: letters, digits, -, _ and . (at most 253 characters)')));
+    (props.secretEnv ?? []).forEach((s, i) => (s.keys ?? []).forEach((key, j) => check(isDotFreeKey(key), WHO, `secretEnv[${i}].keys[${j}]`, key,
+      `a Secret data key: ${DOT_KEY_RULE}`)));
+    if (props.migration?.timeout) checkDurationToken(props.migration.timeout, WHO, 'migration.timeout', 'seconds');
     if (props.migration?.timeout && !props.migration.timeout.isUnresolved()) {
       const seconds = props.migration.timeout.toSeconds({ integral: false });
-      check(Number.isInteger(seconds) && seconds >= 1 && seconds <= INT32_MAX, WHO, 'migration.timeout', seconds,
+      check(Number.isInteger(seconds) && seconds >= 1, WHO, 'migration.timeout', seconds,
         'a whole number of seconds, at least 1 (the Job\'s activeDeadlineSeconds)');
+      check(seconds <= INT32_MAX, WHO, 'migration.timeout', seconds,
+        `a whole number of seconds up to ${INT32_MAX} (the int32 maximum)`);
     }
+    if (props.alerts?.latencyP99) checkDurationToken(props.alerts.latencyP99, WHO, 'alerts.latencyP99', 'seconds');
     if (props.alerts?.errorRatio !== undefined) {
       check(Number.isFinite(props.alerts.errorRatio) && props.alerts.errorRatio > 0 && props.alerts.errorRatio <= 1, WHO, 'alerts.errorRatio',
         props.alerts.errorRatio, 'a ratio above 0 and at most 1');
@@ -649,6 +699,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       check(cluster.tls !== undefined, WHO, 'route.host', props.route.host,
         `a route only on a cluster with a public entry: cluster ${cluster.node.path} has no tls (set FxCluster tls, or drop route)`);
       this.validateRouteDomain(props.route, cluster.domainName);
+      this.validatePlatformHosts(props.route, cluster.domainName);
     }
     const foreign = (prop: string, other: unknown) => {
       const owner = clusterOf(other);
@@ -676,6 +727,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       const limit = v.limits[kind];
       const prop = given !== undefined ? `quota.${kind}` : `quota.${kind}${profileSuffix(props.cluster.profile.name)}`;
       check(isQuantity(quota[kind]) && quantityValue(quota[kind]) > 0, WHO, prop, quota[kind], "a positive Kubernetes quantity such as '4', '4000m', '8Gi'");
+      if (kind === 'memory') check(isMemoryQuantity(quota[kind]), WHO, prop, quota[kind], "a quantity of bytes such as '8Gi' (not the milli suffix m)");
       if (isUnresolved(quota[kind]) || isUnresolved(limit) || !isQuantity(limit)) continue;
       if (quantityValue(quota[kind]) >= quantityValue(limit)) continue;
       const limitProp = `resources.${kind}Limit`;
@@ -684,10 +736,43 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       }
       throw new FxValidationError(WHO, limitProp, limit, `at most the namespace quota's ${kind} (${quota[kind]}, the profile default): raise quota.${kind}`);
     }
+    this.validateQuotaTotals(props, quota, v.minReplicas);
     const pods = props.quota?.pods;
     if (pods !== undefined) {
       check(Number.isInteger(pods) && pods >= 1 && pods <= INT32_MAX, WHO, 'quota.pods', pods, `an integer from 1 to ${INT32_MAX}`);
-      check(pods >= v.minReplicas, WHO, 'quota.pods', pods, `at least autoscaling.minReplicas (${v.minReplicas})`);
+      if (!isUnresolved(v.minReplicas)) check(pods >= v.minReplicas, WHO, 'quota.pods', pods, `at least autoscaling.minReplicas (${v.minReplicas})`);
+    }
+  }
+
+  /**
+   * The quota must admit every pod the service runs at once: each pod's containers (the app and its
+   * sidecars, plus the largest init container if it needs more than the app: Kubernetes' effective
+   * rule with native sidecars started first), times the replicas, plus the pods a rolling update
+   * surges (25%, rounded up) and the canary's pod. The quota caps limits, which are at least the requests.
+   */
+  private validateQuotaTotals(props: FxMicroserviceProps, quota: { cpu: string; memory: string }, minReplicas: number): void {
+    if (isUnresolved(minReplicas)) return;
+    const stateful = (props.volumes ?? []).some((vol) => vol.kind === 'gp3');
+    const replicas = this.workload.runsToCompletion ? 1 : minReplicas;
+    const surge = this.workload.runsToCompletion || stateful ? 0 : Math.ceil(minReplicas / 4);
+    const canary = props.route?.canary !== undefined ? 1 : 0;
+    const pods = replicas + surge + canary;
+    for (const kind of ['cpu', 'memory'] as const) {
+      const app = props.resources?.[`${kind}Limit`] ?? (kind === 'cpu' ? '1' : '512Mi');
+      const sidecars = (props.sidecars ?? []).map((c) => containerResources(c).limits[kind]);
+      const inits = (props.initContainers ?? []).map((c) => containerResources(c).limits[kind]);
+      const all = [quota[kind], app, ...sidecars, ...inits];
+      if (all.some((q) => isUnresolved(q) || !isQuantity(q))) continue;
+      const sidecarSum = sidecars.reduce((sum, q) => sum + quantityValue(q), 0);
+      const perPod = sidecarSum + Math.max(quantityValue(app), ...inits.map(quantityValue));
+      const need = perPod * pods;
+      if (sidecars.length + inits.length === 0 && pods === 1) continue; // one app container: checked above
+      if (need <= quantityValue(quota[kind]) * (1 + 1e-9)) continue;
+      const prop = props.quota?.[kind] !== undefined ? `quota.${kind}` : `quota.${kind}${profileSuffix(props.cluster.profile.name)}`;
+      const counted = [`${replicas} ${this.workload.runsToCompletion ? 'job pod' : 'replicas'}`, ...(surge ? [`${surge} surged in a rolling update`] : []), ...(canary ? ['1 canary'] : [])];
+      throw new FxValidationError(WHO, prop, quota[kind],
+        `at least ${formatQuantity(kind, need)}: the quota caps requests and limits of every pod at once, ${pods} pods (${counted.join(', ')}) of ${formatQuantity(kind, perPod)} each `
+        + `(app ${app}${sidecars.length ? `, sidecars ${sidecars.join(' + ')}` : ''}${inits.length ? `, init containers at most ${inits.join(', ')}` : ''})`);
     }
   }
 
@@ -703,6 +788,17 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     });
   }
 
+  /** A service must not route a host the platform serves itself: Traefik would give it the longer (more specific) rule. */
+  private validatePlatformHosts(route: FxRoute, domain: string | undefined): void {
+    if (domain === undefined || isUnresolved(domain)) return;
+    const platform = PLATFORM_HOST_LABELS.map((label) => `${label}.${domain}`);
+    [route.host, ...(route.additionalHosts ?? [])].forEach((host, i) => {
+      const prop = i === 0 ? 'route.host' : `route.additionalHosts[${i - 1}]`;
+      check(!platform.includes(host), WHO, prop, host,
+        `a host the platform does not serve itself (${platform.join(', ')} are FxObservability's Grafana and Kibana routes; Traefik would send their traffic to the longer rule)`);
+    });
+  }
+
   private validateRoute(route: FxRoute): void {
     const hosts = [route.host, ...(route.additionalHosts ?? [])];
     hosts.forEach((h, i) => {
@@ -715,9 +811,14 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     });
     const prefix = route.pathPrefix ?? '/';
     check(prefix.startsWith('/') && !/[\s`]/.test(prefix), WHO, 'route.pathPrefix', prefix, "a path starting with '/' (no spaces or backticks)");
+    check(!/[?#]/.test(prefix), WHO, 'route.pathPrefix', prefix, "a path without '?' or '#' (PathPrefix matches the path only, never the query or fragment)");
     if (route.rateLimit) {
+      // Traefik reads both as int64.
       check(Number.isInteger(route.rateLimit.average) && route.rateLimit.average > 0, WHO, 'route.rateLimit.average', route.rateLimit.average, 'a positive integer (requests per second)');
       check(Number.isInteger(route.rateLimit.burst) && route.rateLimit.burst > 0, WHO, 'route.rateLimit.burst', route.rateLimit.burst, 'a positive integer');
+      for (const k of ['average', 'burst'] as const) {
+        check(route.rateLimit[k] < 2 ** 63, WHO, `route.rateLimit.${k}`, route.rateLimit[k], 'at most 9223372036854775807 (2^63-1: Traefik reads it as int64)');
+      }
       if (!isUnresolved(route.rateLimit.average)) {
         check(route.rateLimit.burst >= route.rateLimit.average, WHO, 'route.rateLimit.burst', route.rateLimit.burst, `at least route.rateLimit.average (${route.rateLimit.average})`);
       }
@@ -732,8 +833,11 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       check(route.ipAllowList.length > 0, WHO, 'route.ipAllowList', route.ipAllowList, 'at least one IPv4 CIDR block (leave it unset to allow every source)');
     }
     (route.ipAllowList ?? []).forEach((c, i, all) => {
-      check(isIpv4Cidr(c), WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24');
-      check(isIpv4Network(c), WHO, `route.ipAllowList[${i}]`, c, 'a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
+      // Traefik's ipAllowList takes addresses and CIDR blocks, IPv4 and IPv6.
+      const ipv6 = typeof c === 'string' && isIpv6Range(c);
+      const address = typeof c === 'string' && net.isIPv4(c);
+      check(isIpv4Cidr(c) || ipv6 || address, WHO, `route.ipAllowList[${i}]`, c, 'an IPv4 CIDR block such as 203.0.113.0/24 (or an IPv4 address, an IPv6 address or CIDR block)');
+      if (!ipv6 && !address) check(isIpv4Network(c), WHO, `route.ipAllowList[${i}]`, c, 'a network address (host bits zero), e.g. 203.0.113.0/24 rather than 203.0.113.5/24');
       check(all.indexOf(c) === i, WHO, `route.ipAllowList[${i}]`, c, `each CIDR block once (it is route.ipAllowList[${all.indexOf(c)}] already)`);
     });
     if (route.maxRequestBodyBytes !== undefined) {
@@ -741,8 +845,15 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         'route.maxRequestBodyBytes', route.maxRequestBodyBytes, 'an integer number of bytes from 1024 (1 KiB) to 104857600 (100 MiB)');
     }
     if (route.retryAttempts !== undefined) check(Number.isInteger(route.retryAttempts) && route.retryAttempts >= 0 && route.retryAttempts <= 10, WHO, 'route.retryAttempts', route.retryAttempts, 'an integer from 0 to 10');
-    if (route.forwardAuthUrl !== undefined) check(/^https?:\/\/[^\s]+$/.test(route.forwardAuthUrl), WHO, 'route.forwardAuthUrl', route.forwardAuthUrl, 'an http(s) URL');
-    if (route.canary) check(Number.isInteger(route.canary.weight) && route.canary.weight >= 1 && route.canary.weight <= 99, WHO, 'route.canary.weight', route.canary.weight, 'an integer percentage from 1 to 99');
+    if (route.forwardAuthUrl !== undefined) {
+      check(/^https?:\/\/[^\s]+$/.test(route.forwardAuthUrl), WHO, 'route.forwardAuthUrl', route.forwardAuthUrl, 'an http(s) URL');
+      check(forwardAuthUrlProblem(route.forwardAuthUrl) === undefined, WHO, 'route.forwardAuthUrl', route.forwardAuthUrl,
+        `an http(s) URL with a host and a port from 1 to 65535 (${forwardAuthUrlProblem(route.forwardAuthUrl)})`);
+    }
+    if (route.canary) {
+      checkKnownAtSynth(route.canary.weight, WHO, 'route.canary.weight', 'the stable service gets 100 minus it, worked out at synth');
+      check(Number.isInteger(route.canary.weight) && route.canary.weight >= 1 && route.canary.weight <= 99, WHO, 'route.canary.weight', route.canary.weight, 'an integer percentage from 1 to 99');
+    }
   }
 
   private routeSpec(route: FxRoute, basicAuthSecret: string | undefined): RouteSpec {
@@ -758,6 +869,31 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       basicAuthSecret,
       forwardAuthAddress: route.forwardAuthUrl,
     };
+  }
+
+  /** How the errors name the service name: as set, or from the construct id. */
+  private serviceNameProp(props: FxMicroserviceProps): string {
+    return props.serviceName !== undefined ? 'serviceName' : 'serviceName (from the construct id)';
+  }
+
+  private imagesToKeep(props: FxMicroserviceProps): number {
+    checkKnownAtSynth(props.imagesToKeep, WHO, 'imagesToKeep', 'it is written into the repository\'s lifecycle policy, a JSON document CloudFormation takes as one string');
+    return props.imagesToKeep ?? 30;
+  }
+
+  /** Env vars the library sets in the service container itself, with what sets them. */
+  private reservedEnv(props: FxMicroserviceProps): Map<string, string> {
+    const names = new Map<string, string>([['POD_NAME', 'from the pod'], ['POD_NAMESPACE', 'from the pod']]);
+    if (props.database) {
+      for (const name of [DATABASE_CREDENTIALS_DIR_ENV, ...DATABASE_SECRET_KEYS, ...Object.keys(DATABASE_TEMPLATES)]) {
+        names.set(name, 'by database, from its credentials');
+      }
+    }
+    if (props.observability) {
+      const otlp = props.observability.otlpHttpEndpoint !== undefined ? ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL'] : ['OTEL_TRACES_EXPORTER'];
+      for (const name of [...otlp, 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'LOG_FORMAT']) names.set(name, 'by observability');
+    }
+    return names;
   }
 
   private createRepository(imagesToKeep: number, removalPolicy: RemovalPolicy): ecr.Repository {
@@ -806,16 +942,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       // previous credentials valid for a whole rotation period, so 5m matters for a single-user or
       // emergency rotation; it costs 12 GetSecretValue calls an hour per service.
       refreshInterval: '5m',
-      properties: ['username', 'password', 'host', 'port', 'dbname'],
-      templates: {
-        DATABASE_URL: 'postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}?sslmode=require',
-        PGHOST: '{{ .host }}',
-        PGPORT: '{{ .port }}',
-        PGDATABASE: '{{ .dbname }}',
-        PGUSER: '{{ .username }}',
-        PGPASSWORD: '{{ .password }}',
-        PGSSLMODE: 'require',
-      },
+      properties: [...DATABASE_SECRET_KEYS],
+      templates: { ...DATABASE_TEMPLATES },
     });
     envFromSecrets.push(name);
     for (const cidr of database.databaseCidrs) cidrs.push({ cidr, port: database.databasePort });
@@ -823,7 +951,52 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
   }
 }
 
+/** Keys of the service's database Secret (each also an env var through envFrom). */
+const DATABASE_SECRET_KEYS = ['username', 'password', 'host', 'port', 'dbname'];
+/** Keys rendered into the database Secret (env vars through envFrom). */
+const DATABASE_TEMPLATES: Record<string, string> = {
+  DATABASE_URL: 'postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}?sslmode=require',
+  PGHOST: '{{ .host }}',
+  PGPORT: '{{ .port }}',
+  PGDATABASE: '{{ .dbname }}',
+  PGUSER: '{{ .username }}',
+  PGPASSWORD: '{{ .password }}',
+  PGSSLMODE: 'require',
+};
+
+/** Hosts `<label>.<domain>` FxObservability routes itself (src/observability: Grafana, Kibana). */
+const PLATFORM_HOST_LABELS = ['grafana', 'kibana'];
+
+/** An IPv6 address or CIDR block (`2001:db8::/32`, `::1`). */
+function isIpv6Range(value: string): boolean {
+  const [address, prefix, ...more] = value.split('/');
+  return more.length === 0 && net.isIPv6(address) && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= 128));
+}
+
+/** Why a forward-auth URL has no usable host or port, or `undefined`. */
+function forwardAuthUrlProblem(url: string): string | undefined {
+  if (isUnresolved(url)) return undefined;
+  const authority = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/.exec(url);
+  if (!authority || authority[1] === '') return 'no host';
+  const port = authority[2];
+  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return `port '${port}' is not from 1 to 65535`;
+  try {
+    new URL(url);
+  } catch {
+    return 'it does not parse as a URL';
+  }
+  return undefined;
+}
+
+/** A CPU (cores) or memory (bytes) amount as a quantity for a message: `1200m`, `2`, `768Mi`. */
+function formatQuantity(kind: 'cpu' | 'memory', value: number): string {
+  if (kind === 'cpu') return Number.isInteger(value) ? String(value) : `${Math.ceil(value * 1000)}m`;
+  return `${Math.ceil(value / 2 ** 20)}Mi`;
+}
+
 const NAMES = new WeakMap<IFxCluster, Set<string>>();
+/** Per cluster: `<kind> <namespace>/<name>` of every object a service's chart creates -> the service's path. */
+const OBJECTS = new WeakMap<IFxCluster, Map<string, string>>();
 /** Per cluster: namespace -> path of the service that creates it. */
 const NAMESPACES = new WeakMap<IFxCluster, Map<string, string>>();
 /** Per cluster: host + path prefix -> path of the service routed there. */
@@ -867,14 +1040,34 @@ function claimRoutes(cluster: IFxCluster, route: FxRoute, path: string): void {
   keys.forEach((key) => taken.set(key, path));
 }
 
-function claimName(cluster: IFxCluster, namespace: string, name: string): void {
+function claimName(cluster: IFxCluster, namespace: string, name: string, prop: string): void {
   const taken = NAMES.get(cluster) ?? new Set<string>();
   NAMES.set(cluster, taken);
   const key = `${namespace}/${name}`;
   if (taken.has(key)) {
-    throw new FxValidationError(WHO, 'serviceName', name, `a name not already used in namespace ${namespace} on this cluster`);
+    throw new FxValidationError(WHO, prop, name, `a name not already used in namespace ${namespace} on this cluster`);
   }
   taken.add(key);
+}
+
+/**
+ * Every namespaced object of a service's chart (Deployment `<name>-canary`, ServiceAccount
+ * `<name>-secrets`, Service `<name>-headless`...) is registered per cluster: another service creating
+ * an object of the same kind, namespace and name would overwrite it when applied.
+ */
+function claimObjects(cluster: IFxCluster, chart: cdk8s.Chart, path: string, prop: string, name: string): void {
+  const taken = OBJECTS.get(cluster) ?? new Map<string, string>();
+  OBJECTS.set(cluster, taken);
+  const keys = chart.toJson()
+    .filter((o: any) => o.metadata?.namespace !== undefined && typeof o.metadata.name === 'string' && !Token.isUnresolved(o.metadata.name))
+    .map((o: any) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+  for (const key of keys) {
+    const by = taken.get(key);
+    if (by !== undefined && by !== path) {
+      throw new FxValidationError(WHO, prop, name, `a name whose objects no other service creates: ${key} is also created by ${by}`);
+    }
+  }
+  for (const key of keys) taken.set(key, path);
 }
 
 /**

@@ -1,13 +1,14 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { FxContainer, FxPlacement, FxSecurityContext, FxVolume } from './container';
+import { DATABASE_CREDENTIALS_DIR } from './chart';
+import { FxContainer, FxNodeOperator, FxPlacement, FxSecurityContext, FxVolume } from './container';
 import { FxProbe } from './probes';
-import { FxProbes, FxRoute } from './props';
-import { INT32_MAX, isSecretKey } from './validation';
+import { FxProbes, FxResources, FxRoute } from './props';
+import { DOT_KEY_RULE, ENV_NAME_RULE, INT32_MAX, isDotFreeKey, isEnvName, isSecretKey } from './validation';
 import { FxWorkload } from './workload';
-import { check, FxValidationError } from '../core/errors';
-import { isDnsLabel, isLabelKey, isLabelValue, isQuantity, quantityValue } from '../core/k8s-names';
+import { check, checkDurationToken, FxValidationError, isUnresolved } from '../core/errors';
+import { isDnsLabel, isLabelKey, isLabelValue, isMemoryQuantity, isQuantity, quantityValue } from '../core/k8s-names';
 import { SPOT_TAINT } from '../core/wiring';
 import * as k8s from '../k8s/api.generated';
 
@@ -37,6 +38,10 @@ export interface PodProps {
   readonly securityContext?: FxSecurityContext;
   readonly spot?: boolean;
   readonly volumes?: FxVolume[];
+  /** Secrets delivered as env vars (their ExternalSecrets are `<service>-env-<i>`). */
+  readonly secretEnv?: ReadonlyArray<unknown>;
+  /** The database (its credentials are mounted at DATABASE_CREDENTIALS_DIR, ExternalSecret `<service>-database`). */
+  readonly database?: unknown;
 }
 
 const WHO = 'FxMicroservice';
@@ -47,6 +52,39 @@ const RESERVED_CONTAINERS = ['app', 'migrate', 'wait-for-migration'];
 /** Volume names the chart uses itself. */
 const RESERVED_VOLUME = /^(tmp|database-credentials|writable-\d+|.+-writable-\d+)$/;
 const SIDECAR_RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } };
+
+/** The requests and limits of a sidecar or init container (its own, or the defaults). */
+export function containerResources(c: FxContainer): { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } } {
+  const r = c.resources;
+  return {
+    requests: { cpu: r?.cpuRequest ?? SIDECAR_RESOURCES.requests.cpu, memory: r?.memoryRequest ?? SIDECAR_RESOURCES.requests.memory },
+    limits: { cpu: r?.cpuLimit ?? SIDECAR_RESOURCES.limits.cpu, memory: r?.memoryLimit ?? SIDECAR_RESOURCES.limits.memory },
+  };
+}
+
+/**
+ * Checks the resources of one container: quantities (memory without the milli suffix) and each
+ * request at most its limit, naming the prop the user set (a default is said to be one).
+ */
+export function checkResources(given: FxResources | undefined, requests: { cpu: string; memory: string }, limits: { cpu: string; memory: string },
+  at: string, example: string): void {
+  for (const kind of ['cpu', 'memory'] as const) {
+    const request = given?.[`${kind}Request`];
+    const limit = given?.[`${kind}Limit`];
+    for (const [prop, q] of [[`${kind}Request`, request], [`${kind}Limit`, limit]] as const) {
+      if (q === undefined) continue;
+      check(isQuantity(q), WHO, `${at}.${prop}`, q, example);
+      if (kind === 'memory') check(isMemoryQuantity(q), WHO, `${at}.${prop}`, q, "a quantity of bytes such as '512Mi' or '1Gi' (not the milli suffix m: '512m' is 0.512 bytes)");
+    }
+    const r = request ?? requests[kind];
+    const l = limit ?? limits[kind];
+    if (isUnresolved(r) || isUnresolved(l) || quantityValue(l) >= quantityValue(r)) continue;
+    if (limit === undefined) {
+      throw new FxValidationError(WHO, `${at}.${kind}Request`, r, `at most ${at}.${kind}Limit (${l}, the default): set ${at}.${kind}Limit too`);
+    }
+    throw new FxValidationError(WHO, `${at}.${kind}Limit`, l, `at least ${at}.${kind}Request (${r}${request === undefined ? ', the default' : ''})`);
+  }
+}
 
 /** Pod-level pieces of a service's workload beyond the defaults (internal). */
 export interface PodExtras {
@@ -238,7 +276,7 @@ export function podExtras(scope: Construct, props: PodProps, ctx: PodContext): P
       const readOnly = m.readOnly ?? mountOf.get(m.volume)?.readOnly ?? false;
       return { name: m.volume, mountPath: m.mountPath, ...(readOnly ? { readOnly: true } : {}) };
     });
-    const r = c.resources;
+    const r = containerResources(c);
     return {
       name: c.name,
       image: image.imageUri,
@@ -249,10 +287,7 @@ export function podExtras(scope: Construct, props: PodProps, ctx: PodContext): P
       // Unnamed: port names must be unique in the pod, and probes of a sidecar use its port number.
       ...(c.port !== undefined ? { ports: [{ containerPort: c.port, protocol: 'TCP' }] } : {}),
       ...(c.env ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
-      resources: {
-        requests: { cpu: r?.cpuRequest ?? SIDECAR_RESOURCES.requests.cpu, memory: r?.memoryRequest ?? SIDECAR_RESOURCES.requests.memory },
-        limits: { cpu: r?.cpuLimit ?? SIDECAR_RESOURCES.limits.cpu, memory: r?.memoryLimit ?? SIDECAR_RESOURCES.limits.memory },
-      },
+      resources: r,
       ...(c.livenessProbe ? { livenessProbe: renderProbe(c.livenessProbe, 'liveness', c.port) } : {}),
       ...(c.readinessProbe ? { readinessProbe: renderProbe(c.readinessProbe, 'readiness', c.port) } : {}),
       securityContext: containerSecurity(c.securityContext, true),
@@ -340,8 +375,10 @@ export function validatePodProps(props: PodProps, workload: FxWorkload): void {
     }
     validateProbe(probe, `probes.${role}`);
   }
-  validateSecurity(props.securityContext, 'securityContext.', true, new Set((props.volumes ?? []).map((v) => v.mountPath)));
   validateVolumes(props, workload);
+  const taken = new Set((props.volumes ?? []).map((v) => v.mountPath));
+  if (props.database !== undefined) taken.add(DATABASE_CREDENTIALS_DIR);
+  validateSecurity(props.securityContext, 'securityContext.', true, taken);
   const names = new Set<string>(RESERVED_CONTAINERS);
   const servicePorts = [props.port ?? (workload.servesHttp ? 8000 : undefined), props.metricsPort].filter((port) => port !== undefined);
   const volumes = new Set((props.volumes ?? []).map((v) => v.name));
@@ -352,6 +389,7 @@ export function validatePodProps(props: PodProps, workload: FxWorkload): void {
       check(!names.has(c.name), WHO, `${at}name`, c.name, `a name unique in the pod (${[...names].join(', ')} are taken)`);
       names.add(c.name);
       if (c.command) check(c.command.length > 0, WHO, `${at}command`, c.command, 'a non-empty command');
+      if (c.command?.length) check(c.command[0] !== '', WHO, `${at}command[0]`, c.command[0], 'an executable name or path (not empty)');
       if (c.port !== undefined) {
         check(Number.isInteger(c.port) && c.port >= 1 && c.port <= 65535, WHO, `${at}port`, c.port, 'an integer from 1 to 65535');
         check(!sidecar || !servicePorts.includes(c.port), WHO, `${at}port`, c.port, `a port other than the service's port and metricsPort (${servicePorts.join(', ')})`);
@@ -366,10 +404,18 @@ export function validatePodProps(props: PodProps, workload: FxWorkload): void {
         }
         validateProbe(probe, `${at}${role}`);
       }
-      for (const [k, v] of [['cpuRequest', c.resources?.cpuRequest], ['memoryRequest', c.resources?.memoryRequest], ['cpuLimit', c.resources?.cpuLimit], ['memoryLimit', c.resources?.memoryLimit]] as const) {
-        if (v !== undefined) check(isQuantity(v), WHO, `${at}resources.${k}`, v, "a Kubernetes quantity such as '50m', '1', '64Mi'");
+      const defaults = containerResources({ ...c, resources: undefined });
+      checkResources(c.resources, defaults.requests, defaults.limits, `${at}resources`, "a Kubernetes quantity such as '50m', '1', '64Mi'");
+      for (const [key, value] of Object.entries(c.env ?? {})) {
+        check(isEnvName(key), WHO, `${at}env`, key, ENV_NAME_RULE);
+        check(typeof value === 'string', WHO, `${at}env.${key}`, value, "a string (quote numbers: '8000')");
       }
-      for (const key of Object.keys(c.env ?? {})) check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), WHO, `${at}env`, key, 'environment variable names ([A-Za-z_][A-Za-z0-9_]*)');
+      // Each writable path is an emptyDir volume <container>-writable-<i>: a volume name is a DNS label of at most 63.
+      (c.securityContext?.writablePaths ?? []).forEach((_, j) => {
+        const volume = `${c.name}-writable-${j}`;
+        check(volume.length <= 63, WHO, `${at}securityContext.writablePaths[${j}]`, c.securityContext!.writablePaths![j],
+          `a writable path of a container whose name leaves room for its volume ${volume} (${volume.length} characters, at most 63): shorten ${at}name`);
+      });
       const paths = new Set<string>();
       (c.volumeMounts ?? []).forEach((m, j) => {
         check(volumes.has(m.volume), WHO, `${at}volumeMounts[${j}].volume`, m.volume, `the name of one of the service's volumes (${[...volumes].join(', ') || 'none'})`);
@@ -389,19 +435,30 @@ function validateProbe(probe: FxProbe, prop: string): void {
   if (probe.kind === 'exec') check(probe.command!.length > 0, WHO, `${prop} command`, probe.command, 'a non-empty command');
   if (o.port !== undefined) check(Number.isInteger(o.port) && o.port >= 1 && o.port <= 65535, WHO, `${prop} port`, o.port, 'an integer from 1 to 65535');
   if (o.failureThreshold !== undefined) check(Number.isInteger(o.failureThreshold) && o.failureThreshold >= 1, WHO, `${prop} failureThreshold`, o.failureThreshold, 'an integer of at least 1');
+  if (o.failureThreshold !== undefined) check(o.failureThreshold <= INT32_MAX, WHO, `${prop} failureThreshold`, o.failureThreshold, `an integer from 1 to ${INT32_MAX} (the int32 maximum)`);
+  for (const [k, d] of [['period', o.period], ['timeout', o.timeout], ['initialDelay', o.initialDelay]] as const) {
+    if (d) checkDurationToken(d, WHO, `${prop} ${k}`, 'seconds');
+  }
   for (const [k, d] of [['period', o.period], ['timeout', o.timeout]] as const) {
     if (d && !d.isUnresolved()) check(d.toSeconds({ integral: false }) >= 1 && Number.isInteger(d.toSeconds({ integral: false })), WHO, `${prop} ${k}`, d.toSeconds({ integral: false }), 'a whole number of seconds, at least 1');
+    if (d && !d.isUnresolved()) check(d.toSeconds({ integral: false }) <= INT32_MAX, WHO, `${prop} ${k}`, d.toSeconds({ integral: false }), `a whole number of seconds up to ${INT32_MAX} (the int32 maximum)`);
   }
   const delay = o.initialDelay;
   if (delay && !delay.isUnresolved()) {
     check(Number.isInteger(delay.toSeconds({ integral: false })) && delay.toSeconds({ integral: false }) >= 0, WHO, `${prop} initialDelay`, delay.toHumanString(),
       'a whole number of seconds, 0 or more');
+    check(delay.toSeconds({ integral: false }) <= INT32_MAX, WHO, `${prop} initialDelay`, delay.toSeconds({ integral: false }), `a whole number of seconds up to ${INT32_MAX} (the int32 maximum)`);
   }
 }
 
 function validateVolumes(props: PodProps, workload: FxWorkload): void {
   const names = new Set<string>();
   const paths = new Set<string>();
+  // ExternalSecrets the service creates itself, named <service>-<suffix> like a secret volume's.
+  const secretNames = new Map<string, string>();
+  (props.secretEnv ?? []).forEach((_, i) => secretNames.set(`env-${i}`, `secretEnv[${i}]`));
+  if (props.route?.basicAuth) secretNames.set('basic-auth', 'route.basicAuth');
+  if (props.database !== undefined) secretNames.set('database', 'database');
   (props.volumes ?? []).forEach((v, i) => {
     const at = `volumes[${i}]`;
     check(isDnsLabel(v.name, 40) && !RESERVED_VOLUME.test(v.name), WHO, `${at}.name`, v.name,
@@ -410,22 +467,54 @@ function validateVolumes(props: PodProps, workload: FxWorkload): void {
     names.add(v.name);
     check(isAbsolutePath(v.mountPath) && v.mountPath !== '/tmp', WHO, `${at}.mountPath`, v.mountPath, 'an absolute path other than /tmp (no trailing /)');
     check(!paths.has(v.mountPath), WHO, `${at}.mountPath`, v.mountPath, 'a path no other volume of the service mounts');
+    if (props.database !== undefined) {
+      check(v.mountPath !== DATABASE_CREDENTIALS_DIR, WHO, `${at}.mountPath`, v.mountPath, `a path other than ${DATABASE_CREDENTIALS_DIR}, where the database credentials are mounted`);
+    }
     paths.add(v.mountPath);
+    if (v.kind === 'secret' && secretNames.has(v.name)) {
+      throw new FxValidationError(WHO, `${at}.name`, v.name, `a name other than ${[...secretNames.keys()].join(', ')}: the ExternalSecret of ${secretNames.get(v.name)} is named <service>-${v.name} already`);
+    }
     if (v.size !== undefined) check(isQuantity(v.size) && quantityValue(v.size) > 0, WHO, `${at}.size`, v.size, "a positive Kubernetes quantity such as '10Gi'");
+    // An EBS gp3 volume is 1 GiB to 16 TiB (the CSI driver rounds a request up to whole GiB).
+    if (v.kind === 'gp3' && v.size !== undefined && isQuantity(v.size)) {
+      check(quantityValue(v.size) <= 16 * 2 ** 40, WHO, `${at}.size`, v.size, "at most 16Ti, the largest EBS gp3 volume (e.g. '10Gi')");
+    }
     if (v.kind === 'gp3') {
       check(!workload.runsToCompletion, WHO, `${at}`, `gp3 ${v.name}`, `an EFS, ConfigMap or secret volume on ${workload.description}: a per-replica gp3 claim needs a StatefulSet (an HTTP service or a worker)`);
       check(props.route?.canary === undefined, WHO, `${at}`, `gp3 ${v.name}`, 'no gp3 claim on a service with a canary (a StatefulSet has no second track): use FxVolume.efs');
     }
     if (v.kind === 'configMap') check(Object.keys(v.files ?? {}).length > 0, WHO, `${at}.files`, v.files, 'at least one file (an empty ConfigMap mounts an empty directory)');
     Object.keys(v.files ?? {}).forEach((f) => check(isSecretKey(f), WHO, `${at}.files`, f, 'file names of letters, digits, -, _ and . (at most 253 characters)'));
+    Object.keys(v.files ?? {}).forEach((f) => check(isDotFreeKey(f), WHO, `${at}.files`, f, `file names: ${DOT_KEY_RULE}`));
+    if (v.kind === 'configMap') {
+      // The API server refuses a ConfigMap whose keys and values exceed 1 MiB in all.
+      const bytes = Object.entries(v.files!).reduce((sum, [f, text]) =>
+        sum + Buffer.byteLength(f) + (isUnresolved(text) ? 0 : Buffer.byteLength(String(text))), 0);
+      check(bytes <= 2 ** 20, WHO, `${at}.files`, `${bytes} bytes`, 'files of at most 1 MiB (1048576 bytes) in all, names included (the ConfigMap size limit)');
+    }
+    if (v.kind === 'secret' && v.keys !== undefined && !isUnresolved(v.keys)) {
+      check(v.keys.length > 0, WHO, `${at}.keys`, v.keys, 'at least one key (leave keys unset to mount every key of the secret)');
+    }
     (v.keys ?? []).forEach((k, j) => check(isSecretKey(k), WHO, `${at}.keys[${j}]`, k, 'a Secret data key: letters, digits, -, _ and . (at most 253 characters)'));
+    (v.keys ?? []).forEach((k, j) => check(isDotFreeKey(k), WHO, `${at}.keys[${j}]`, k, `a Secret data key: ${DOT_KEY_RULE}`));
   });
+}
+
+/** A decimal int64, as the scheduler parses a Gt/Lt value (strconv.ParseInt). */
+function isInt64(value: string): boolean {
+  return /^[-+]?\d+$/.test(value) && BigInt(value) >= -(2n ** 63n) && BigInt(value) < 2n ** 63n;
 }
 
 function validatePlacement(placement: FxPlacement | undefined): void {
   if (!placement) return;
   (placement.tolerations ?? []).forEach((t, i) => {
-    check(isLabelKey(t.key), WHO, `placement.tolerations[${i}].key`, t.key, 'a label key such as dedicated or example.com/pool');
+    // An empty key with operator Exists (no value) tolerates every taint.
+    if (!(t.key === '' && t.value === undefined)) {
+      check(isLabelKey(t.key), WHO, `placement.tolerations[${i}].key`, t.key, "a label key such as dedicated or example.com/pool ('' only without a value: every taint)");
+    }
+    if (t.effect !== undefined) {
+      check(EFFECTS[t.effect] !== undefined, WHO, `placement.tolerations[${i}].effect`, t.effect, `an eks.TaintEffect: ${Object.keys(EFFECTS).join(', ')}`);
+    }
     if (t.value !== undefined) check(isLabelValue(t.value), WHO, `placement.tolerations[${i}].value`, t.value, 'a label value (at most 63 letters, digits, -, _ or .)');
   });
   for (const [k, v] of Object.entries(placement.nodeSelector ?? {})) {
@@ -435,9 +524,10 @@ function validatePlacement(placement: FxPlacement | undefined): void {
   const requirements = (list: Array<{ key: string; operator: string; values?: string[] }>, at: string) => list.forEach((r, i) => {
     const prop = `${at}[${i}]`;
     check(isLabelKey(r.key), WHO, `${prop}.key`, r.key, 'a label key such as node.kubernetes.io/instance-type');
+    check((Object.values(FxNodeOperator) as string[]).includes(r.operator), WHO, `${prop}.operator`, r.operator, `an FxNodeOperator: ${Object.values(FxNodeOperator).join(', ')}`);
     const values = r.values ?? [];
     if (r.operator === 'In' || r.operator === 'NotIn') check(values.length > 0, WHO, `${prop}.values`, values, `one or more values for operator ${r.operator}`);
-    else if (r.operator === 'Gt' || r.operator === 'Lt') check(values.length === 1 && /^-?\d+$/.test(values[0]), WHO, `${prop}.values`, values, `exactly one integer for operator ${r.operator}`);
+    else if (r.operator === 'Gt' || r.operator === 'Lt') check(values.length === 1 && isInt64(values[0]), WHO, `${prop}.values`, values, `exactly one integer for operator ${r.operator} (an int64)`);
     else check(values.length === 0, WHO, `${prop}.values`, values, `no values for operator ${r.operator}`);
     values.forEach((v, j) => check(isLabelValue(v), WHO, `${prop}.values[${j}]`, v, 'a label value (at most 63 letters, digits, -, _ or .)'));
   });

@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { check, FxValidationError, trackConstruct } from '../core/errors';
+import { atConstruct, check, checkKnownAtSynth, FxValidationError, trackConstruct } from '../core/errors';
 
 const WHO = 'FxServiceStacks';
 
@@ -63,6 +63,8 @@ export class FxServiceStacks extends Construct {
   constructor(scope: Construct, id: string, props: FxServiceStacksProps) {
     super(scope, id);
     trackConstruct(this);
+    checkKnownAtSynth(props.servicesPerStack, WHO, 'servicesPerStack', 'synthesis counts the services of each stack against it');
+    checkKnownAtSynth(props.stackCount, WHO, 'stackCount', 'it decides which stack each service is placed in');
     this.perStack = props.servicesPerStack ?? 30;
     check(Number.isInteger(this.perStack) && this.perStack >= 1 && this.perStack <= 40, WHO, 'servicesPerStack', this.perStack,
       'an integer from 1 to 40 (at up to 25 KB of template per service, more risks the 1 MB template limit)');
@@ -83,7 +85,7 @@ export class FxServiceStacks extends Construct {
    * @param serviceName the service's name (its `serviceName`), unique among the services
    */
   public stackFor(serviceName: string): Stack {
-    check(serviceName.length > 0 && serviceName.length <= 253, WHO, 'stackFor(serviceName)', serviceName, 'a non-empty service name');
+    atConstruct(this, () => check(serviceName.length > 0 && serviceName.length <= 253, WHO, 'stackFor(serviceName)', serviceName, 'a non-empty service name (at most 253 characters)'));
     let best = 0;
     let bestScore = '';
     for (let slot = 0; slot < this.stackCount; slot++) {

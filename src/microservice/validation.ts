@@ -1,4 +1,5 @@
 import { explainNeeds, FxCapability } from '../core/install-order';
+import { isConfigKey } from '../core/k8s-names';
 import { WIRING } from '../core/wiring';
 
 // What makes a service need each capability: a need nobody provides names the prop.
@@ -28,10 +29,29 @@ export const RESERVED_NAMESPACES: readonly string[] = [
   'logging', 'elastic-system', 'amazon-cloudwatch',
 ];
 
-/** A secret data key Kubernetes accepts (Secret `data` keys, External Secrets `secretKey`). */
+/** A secret data key of letters, digits, `-`, `_` and `.` (Secret `data` keys, External Secrets `secretKey`); see also `isDotFreeKey`. */
 export function isSecretKey(value: string): boolean {
   return value.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(value);
 }
+
+/** A config key Kubernetes accepts beyond its characters: not `.` or `..`, not starting with `..` (`isConfigKey`). */
+export function isDotFreeKey(value: string): boolean {
+  return isConfigKey(value) || !isSecretKey(value);
+}
+
+/** What the dot rule of config keys allows. */
+export const DOT_KEY_RULE = "a key other than '.' or '..', not starting with '..' (kubelet's own names in a mounted volume, such as ..data)";
+
+/**
+ * An environment variable name every supported Kubernetes version accepts: `[-._a-zA-Z][-._a-zA-Z0-9]*`
+ * (the API server's rule before 1.34 relaxed it further), e.g. `LOG_LEVEL`, `my.var`.
+ */
+export function isEnvName(value: string): boolean {
+  return /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(value);
+}
+
+/** What the env name checks say is allowed. */
+export const ENV_NAME_RULE = 'environment variable names ([-._a-zA-Z][-._a-zA-Z0-9]*, e.g. LOG_LEVEL or my.var)';
 
 type Tok = { kind: 'num' | 'ident' | 'op' | 'punct'; text: string; at: number };
 
@@ -175,6 +195,8 @@ const FIELDS: Array<{ name: string; min: number; max: number; names?: string[]; 
 export function cronScheduleProblem(schedule: string): string | undefined {
   const trimmed = schedule.trim();
   if (/^(CRON_)?TZ=/.test(trimmed)) return 'TZ= and CRON_TZ= are rejected by Kubernetes: use timeZone';
+  // robfig/cron: '@every <Go duration>' (exactly one space), rounded up to at least a second.
+  if (trimmed.startsWith('@every ')) return isGoDuration(trimmed.slice('@every '.length)) ? undefined : `'${trimmed.slice('@every '.length)}' is not a Go duration such as 1h30m or 90s`;
   if (trimmed.startsWith('@')) return MACROS.includes(trimmed) ? undefined : `unknown descriptor ${trimmed}`;
   const parts = trimmed.split(/\s+/);
   if (parts.length !== 5) return `${parts.length} fields, expected 5 (minute hour day-of-month month day-of-week)`;
@@ -208,13 +230,45 @@ function fieldProblem(field: string, spec: typeof FIELDS[number]): string | unde
   return undefined;
 }
 
-/** Whether the runtime knows `zone` as an IANA time zone (the API server checks it against its tzdata). */
+/** A Go duration (time.ParseDuration), unsigned: `0`, `90s`, `1h30m`, `1.5h`, `500ms`. */
+function isGoDuration(value: string): boolean {
+  return value === '0' || /^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(value);
+}
+
+/** Zones the tz database dropped (2020b): Go's time.LoadLocation no longer finds them, though ICU may. */
+const REMOVED_ZONES = /^(US\/Pacific-New|SystemV\/.*)$/;
+
+/** Canonical zones of the runtime, by lower-cased name (to tell a wrong case from an alias). */
+let canonicalZones: Map<string, string> | undefined;
+
+/**
+ * Whether the runtime knows `zone` as an IANA time zone (the API server checks it against its tzdata
+ * with Go's time.LoadLocation, which is case-sensitive: `Europe/Paris`, not `europe/paris`).
+ */
 export function isTimeZone(zone: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone) || REMOVED_ZONES.test(zone)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
   } catch {
     return false;
+  }
+  canonicalZones ??= new Map([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC', 'GMT', 'Etc/GMT'].map((z) => [z.toLowerCase(), z]));
+  // A canonical zone (or UTC) in another case is refused; an alias (US/Pacific, Etc/GMT+5) is not in the list.
+  const canonical = canonicalZones.get(zone.toLowerCase());
+  if (canonical !== undefined) return canonical === zone;
+  // An alias (US/Pacific, Etc/GMT+5, EST5EDT): the tz database capitalises each part and word.
+  return !/(^|[/_])[a-z]/.test(zone);
+}
+
+/** Why a zone the runtime knows is still refused (`isTimeZone`), for the message; '' when it is unknown. */
+export function timeZoneHint(zone: string): string {
+  if (REMOVED_ZONES.test(zone)) return ' (it was removed from the tz database in 2020b)';
+  const canonical = canonicalZones?.get(zone.toLowerCase());
+  if (canonical !== undefined) return ` (in the exact case of the tz database: ${canonical}; Go reads it case-sensitively)`;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return ' (in the exact case of the tz database; Go reads it case-sensitively)';
+  } catch {
+    return '';
   }
 }

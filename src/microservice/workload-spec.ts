@@ -2,9 +2,9 @@ import * as crypto from 'crypto';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { FxAutoscaling, FxMigration, FxRoute, FxServiceAlerts } from './props';
-import { cronScheduleProblem, INT32_MAX, isTimeZone } from './validation';
+import { cronScheduleProblem, INT32_MAX, isTimeZone, timeZoneHint } from './validation';
 import { FxConcurrencyPolicy, FxJobRunOptions, FxWorkload } from './workload';
-import { check, FxValidationError } from '../core/errors';
+import { check, checkDurationToken, FxValidationError } from '../core/errors';
 import { JobSpec } from '../k8s/api.generated';
 
 /** What the workload checks read of FxMicroserviceProps (a subset, so this file never imports the construct). */
@@ -45,9 +45,12 @@ function seconds(d: Duration | undefined): number | undefined {
 }
 
 function checkSeconds(d: Duration | undefined, prop: string, min: number, allowed: string): void {
-  if (d === undefined || d.isUnresolved()) return;
+  if (d === undefined) return;
+  checkDurationToken(d, WHO, prop, 'seconds');
+  if (d.isUnresolved()) return;
   const s = d.toSeconds({ integral: false });
-  check(Number.isInteger(s) && s >= min && s <= INT32_MAX, WHO, prop, s, allowed);
+  check(Number.isInteger(s) && s >= min, WHO, prop, s, allowed);
+  check(s <= INT32_MAX, WHO, prop, s, `a whole number of seconds up to ${INT32_MAX} (the int32 maximum)`);
 }
 
 function checkCount(n: number | undefined, prop: string, min: number): void {
@@ -89,8 +92,15 @@ export function validateWorkload(props: WorkloadProps, workload: FxWorkload): vo
   if (cron) {
     const problem = cronScheduleProblem(cron.schedule);
     check(problem === undefined, WHO, 'workload schedule', cron.schedule,
-      `a cron schedule of five fields (minute hour day-of-month month day-of-week, e.g. '0 3 * * *') or @hourly, @daily, @weekly, @monthly, @yearly (${problem})`);
-    if (cron.timeZone !== undefined) check(isTimeZone(cron.timeZone), WHO, 'workload timeZone', cron.timeZone, 'an IANA time zone such as Europe/Paris or UTC');
+      `a cron schedule of five fields (minute hour day-of-month month day-of-week, e.g. '0 3 * * *') or @hourly, @daily, @weekly, @monthly, @yearly${cron.schedule.trim().startsWith('@every') ? ', @every <Go duration>' : ''} (${problem})`);
+    if (cron.timeZone !== undefined) {
+      check(isTimeZone(cron.timeZone), WHO, 'workload timeZone', cron.timeZone,
+        `an IANA time zone such as Europe/Paris or UTC${timeZoneHint(cron.timeZone)}`);
+    }
+    if (cron.concurrencyPolicy !== undefined) {
+      check((Object.values(FxConcurrencyPolicy) as string[]).includes(cron.concurrencyPolicy), WHO, 'workload concurrencyPolicy', cron.concurrencyPolicy,
+        `an FxConcurrencyPolicy: ${Object.values(FxConcurrencyPolicy).join(', ')}`);
+    }
     checkSeconds(cron.startingDeadline, 'workload startingDeadline', 10, 'a whole number of seconds, at least 10 (the CronJob controller looks every 10 s)');
     checkCount(cron.successfulJobsHistoryLimit, 'workload successfulJobsHistoryLimit', 0);
     checkCount(cron.failedJobsHistoryLimit, 'workload failedJobsHistoryLimit', 0);
