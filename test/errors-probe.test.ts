@@ -150,7 +150,7 @@ const CASES: [string, () => unknown, string][] = [
   ['Velero retention 1.5 days', () => cluster('VeleroFraction', { clusterBackupRetentionDays: 1.5 }),
     'FxCluster at VeleroFraction/Cluster: invalid clusterBackupRetentionDays 1.5; allowed: an integer number of days from 1 to 3650'],
   ['karpenter weight 1.5', () => karpenter('KpWeight', { weight: 1.5 }),
-    'FxCluster at KpWeight/Cluster: invalid nodeAutoscaler.nodePools[0].weight 1.5; allowed: an integer from 0 to 100'],
+    'FxCluster at KpWeight/Cluster: invalid nodeAutoscaler.nodePools[0].weight 1.5; allowed: an integer from 1 to 100 (the NodePool schema)'],
   ['karpenter cpuLimit 10.5', () => karpenter('KpCpu', { cpuLimit: 10.5 }),
     'FxCluster at KpCpu/Cluster: invalid nodeAutoscaler.nodePools[0].cpuLimit 10.5; allowed: an integer of at least 2 (vCPUs of one node)'],
   ['node group desiredSize 2.5', () => nodeGroup('NgDesired', { desiredSize: 2.5 }),
@@ -442,7 +442,7 @@ const CASES: [string, () => unknown, string][] = [
   ['addons.remove naming an add-on twice', () => cluster('RemoveTwice', { addons: { remove: [FxAddonName.VELERO, FxAddonName.VELERO] } }),
     "FxCluster at RemoveTwice/Cluster: invalid addons.remove[1] 'velero'; allowed: each add-on once (it is addons.remove[0] already)"],
   ['add-on values that are not an object', () => cluster('ValuesString', { addons: { replace: [new FxMetricsServerAddon({ values: 'replicas: 2' as any })] } }),
-    "FxCluster at ValuesString/Cluster: invalid values 'replicas: 2'; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })"],
+    "FxCluster at ValuesString/Cluster: invalid FxMetricsServerAddon.values 'replicas: 2'; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })"],
   ['node group label in k8s.io', () => nodeGroup('NgLabelK8sIo', { labels: { 'k8s.io/team': 'x' } }),
     "FxCluster at NgLabelK8sIo/Cluster: invalid nodeGroups[0].labels 'k8s.io/team'; allowed: a key without the k8s.io/ prefix, which the EKS node group API refuses (kubernetes.io/, k8s.io/ and eks.amazonaws.com/ are reserved): use a domain of your own such as example.com/team"],
   ['node group label node-role.kubernetes.io', () => nodeGroup('NgLabelRole', { labels: { 'node-role.kubernetes.io/worker': '' } }),
@@ -560,7 +560,7 @@ describe('edge values that stay legal', () => {
 
   test('node group labels of domains of their own, and domains that only look like the reserved ones', () => {
     expect(() => nodeGroup('NgLabelsLegal', {
-      labels: { 'example.com/x': '', 'kubernetes.io.example.com/team': 'b', 'myk8s.io/pool': 'a', 'team': 'payments' },
+      labels: { 'example.com/x': 'y', 'kubernetes.io.example.com/team': 'b', 'myk8s.io/pool': 'a', 'team': 'payments', [`example.com/${'x'.repeat(51)}`]: 'z'.repeat(63) },
     })).not.toThrow();
   });
 

@@ -274,12 +274,14 @@ describe('cluster methods called after construction', () => {
 });
 
 describe('add-ons built by the user are named by their own options', () => {
-  test('values that are not a plain object', () => {
-    expect(messageOf(() => new FxTraefikAddon({ values: [1] as unknown as object }))).toBe(
-      "FxCluster: invalid FxTraefikAddon.values [1]; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })");
-    expect(messageOf(() => new FxKarpenterAddon({ values: new Map([['a', 1]]) as unknown as object }))).toBe(
-      "FxCluster: invalid FxKarpenterAddon.values 'a Map of 1 entries'; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })");
-    expect(() => new FxClusterAutoscalerAddon({ values: { extraArgs: { v: 2 } } })).not.toThrow();
+  test('values that are not a plain object, named with the cluster that installs the add-on', () => {
+    expect(messageOf(() => cluster('TraefikValues', { addons: { replace: [new FxTraefikAddon({ values: [1] as unknown as object })] } }))).toBe(
+      "FxCluster at TraefikValues/Cluster: invalid FxTraefikAddon.values [1]; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })");
+    expect(messageOf(() => cluster('KarpenterValues', {
+      nodeAutoscaler: FxNodeAutoscaler.karpenter(), addons: { replace: [new FxKarpenterAddon({ values: new Map([['a', 1]]) as unknown as object })] },
+    }))).toBe(
+      "FxCluster at KarpenterValues/Cluster: invalid FxKarpenterAddon.values 'a Map of 1 entries'; allowed: a plain object of Helm values, deep-merged over the add-on's own (e.g. { resources: { limits: { memory: '1Gi' } } })");
+    expect(() => cluster('AutoscalerValues', { addons: { replace: [new FxClusterAutoscalerAddon({ values: { extraArgs: { v: 2 } } })] } })).not.toThrow();
   });
 });
 

@@ -40,11 +40,10 @@ export class FxMetricsServerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxMetricsServerAddon');
-  }
+  constructor(private readonly options: FxAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, _scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxMetricsServerAddon');
     this.chart = installMetricsServer(cluster, this.options);
   }
 }
@@ -57,11 +56,10 @@ export class FxLoadBalancerControllerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxLoadBalancerControllerAddon');
-  }
+  constructor(private readonly options: FxAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, _scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxLoadBalancerControllerAddon');
     this.chart = new LoadBalancerControllerAddon(cluster, this.options).chart;
   }
 }
@@ -100,11 +98,10 @@ export class FxTraefikAddon implements IFxAddon {
   /** DNS name of the public load balancer, once installed on a cluster with `tls`. */
   public loadBalancerDnsName?: string;
 
-  constructor(private readonly options: FxTraefikAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxTraefikAddon');
-  }
+  constructor(private readonly options: FxTraefikAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxTraefikAddon');
     const traefik = new TraefikAddon(cluster, scope, {
       tls: cluster.tls,
       replicas: this.options.replicas ?? cluster.profile.settings.ingressReplicas,
@@ -129,11 +126,10 @@ export class FxCertManagerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxCertManagerAddon');
-  }
+  constructor(private readonly options: FxAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, _scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxCertManagerAddon');
     const tls = cluster.tls;
     check(tls?.mode === FxTlsMode.LETS_ENCRYPT, WHO, 'addons', this.name,
       `add-ons of the cluster's TLS path: cert-manager needs tls FxTls.letsEncrypt() (cluster ${cluster.node.path} has ${tls ? 'FxTls.acm()' : 'no tls'})`);
@@ -152,11 +148,10 @@ export class FxExternalSecretsAddon implements IFxAddon {
   public clusterSecretStore?: eks.KubernetesManifest;
   private installation?: ExternalSecretsAddon;
 
-  constructor(private readonly options: FxAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxExternalSecretsAddon');
-  }
+  constructor(private readonly options: FxAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, _scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxExternalSecretsAddon');
     this.installation = new ExternalSecretsAddon(cluster, this.options);
     this.chart = this.installation.chart;
     this.clusterSecretStore = this.installation.clusterSecretStore;
@@ -190,11 +185,10 @@ export class FxClusterAutoscalerAddon implements IFxAddon {
   /** The release, once installed. */
   public chart?: eks.HelmChart;
 
-  constructor(private readonly options: FxClusterAutoscalerAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxClusterAutoscalerAddon');
-  }
+  constructor(private readonly options: FxClusterAutoscalerAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxClusterAutoscalerAddon');
     this.chart = new ClusterAutoscalerAddon(cluster, scope, this.options.expander ?? FxAutoscalerExpander.LEAST_WASTE, this.options).chart;
   }
 }
@@ -218,11 +212,10 @@ export class FxKarpenterAddon implements IFxAddon {
   /** The NodePools and EC2NodeClasses manifest, once installed. */
   public nodePools?: eks.KubernetesManifest;
 
-  constructor(private readonly options: FxKarpenterAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxKarpenterAddon');
-  }
+  constructor(private readonly options: FxKarpenterAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxKarpenterAddon');
     const karpenter = new KarpenterAddon(cluster, scope, this.options, this.options.values);
     this.chart = karpenter.chart;
     this.nodePools = karpenter.nodePools;
@@ -248,11 +241,10 @@ export class FxVeleroAddon implements IFxAddon {
   /** The backup bucket (retained), once installed. */
   public bucket?: s3.IBucket;
 
-  constructor(private readonly options: FxVeleroAddonOptions = {}) {
-    checkAddonValues(options?.values, 'FxVeleroAddon');
-  }
+  constructor(private readonly options: FxVeleroAddonOptions = {}) {}
 
   public install(cluster: IFxCluster, scope: Construct): void {
+    checkAddonValues(this.options.values, 'FxVeleroAddon');
     const velero = new VeleroAddon(cluster, scope, this.options.retentionDays ?? cluster.profile.settings.clusterBackupRetentionDays, this.options,
       this.options.retentionDays === undefined ? cluster.profile.name : undefined,
       this.options.retentionDays === undefined || FROM_CLUSTER_PROPS.has(this) ? 'clusterBackupRetentionDays' : 'FxVeleroAddon.retentionDays');
