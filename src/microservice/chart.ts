@@ -1,7 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { ExternalSecretSpec, PodExtras } from './pod';
+import { DATABASE_CREDENTIALS_DIR, ExternalSecretSpec, PodExtras } from './pod';
 import { WorkloadChartSpec } from './workload-spec';
 import { MICROSERVICE_TRACK_LABEL } from '../core/flows';
 import { WIRING } from '../core/wiring';
@@ -60,8 +60,6 @@ export interface ServiceChartSpec {
 }
 
 
-/** Where the pods find the database credentials as files (kubelet updates them after a rotation). */
-export const DATABASE_CREDENTIALS_DIR = '/var/run/secrets/fx/database';
 /** The env var naming `DATABASE_CREDENTIALS_DIR` in the container. */
 export const DATABASE_CREDENTIALS_DIR_ENV = 'FX_DATABASE_CREDENTIALS_DIR';
 /** File in `DATABASE_CREDENTIALS_DIR` -> key of the database Secret it holds. */

@@ -1,7 +1,6 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DATABASE_CREDENTIALS_DIR } from './chart';
 import { FxContainer, FxNodeOperator, FxPlacement, FxSecurityContext, FxVolume } from './container';
 import { FxProbe } from './probes';
 import { FxProbes, FxResources, FxRoute } from './props';
@@ -11,6 +10,9 @@ import { check, checkDurationToken, FxValidationError, isUnresolved } from '../c
 import { isDnsLabel, isLabelKey, isLabelValue, isMemoryQuantity, isQuantity, quantityValue } from '../core/k8s-names';
 import { SPOT_TAINT } from '../core/wiring';
 import * as k8s from '../k8s/api.generated';
+
+/** Where the pods find the database credentials as files (kubelet updates them after a rotation). */
+export const DATABASE_CREDENTIALS_DIR = '/var/run/secrets/fx/database';
 
 export interface ExternalSecretSpec {
   readonly name: string;
