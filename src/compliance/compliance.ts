@@ -142,7 +142,7 @@ export class FxCompliance extends Construct {
   /**
    * The rules the platform promises for this cluster and database: the EKS, EBS, S3, CloudWatch
    * Logs, IAM and VPC rules; the endpoint rule when the cluster endpoint is private; the RDS rules
-   * when a database is given, Multi-AZ only when the profile's databases run Multi-AZ (`databaseMultiAz`).
+   * when a database is given, Multi-AZ only when that database runs Multi-AZ.
    *
    * @param cluster the platform's cluster
    * @param database the platform's database, if any

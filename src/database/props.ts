@@ -119,8 +119,9 @@ export interface FxDatabaseProps {
    */
   readonly allocatedStorage?: Size;
   /**
-   * Storage autoscaling limit; more than `allocatedStorage`.
-   * @default - the profile's `databaseMaxAllocatedStorage` (100 GiB development, 1 TiB production)
+   * Storage autoscaling limit; at least 10% more than `allocatedStorage` and at most 65536 GiB (RDS's rule).
+   * @default - the profile's `databaseMaxAllocatedStorage` (100 GiB development, 1 TiB production), raised to
+   * 10% above `allocatedStorage` when that is larger; no autoscaling when even that exceeds 65536 GiB
    */
   readonly maxAllocatedStorage?: Size;
   /**
@@ -184,7 +185,7 @@ export interface FxDatabaseProps {
    */
   readonly performanceInsightRetention?: rds.PerformanceInsightRetention;
   /**
-   * How often the master password is rotated, 1 to 365 days.
+   * How often the master password is rotated: whole hours from 4 hours to 1000 days (Secrets Manager's range).
    * @default Duration.days(30)
    */
   readonly rotationSchedule?: Duration;
