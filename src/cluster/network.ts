@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { check, checkKnownAtSynth, FxValidationError, isIpv4Cidr, isIpv4Network, profileSuffix } from '../core/errors';
+import { check, checkKnownAtSynth, cidrsOverlap, FxValidationError, isIpv4Cidr, isIpv4Network, profileSuffix } from '../core/errors';
 
 const WHO = 'FxCluster';
 
@@ -141,7 +141,7 @@ function validateNetworkProps(props: NetworkProps): void {
     `a network address (host bits zero), e.g. ${networkOf(props.vpcCidr)}`);
   // Subnets are allocated on their own size boundaries: 3 public /24s, 3 private /19s (10.x.32.0,
   // .64.0, .96.0), 3 isolated /24s from .128.0: only a /16 (the largest VPC) holds them.
-  const reserved = VPC_RESERVED.find((range) => overlaps(props.vpcCidr, range));
+  const reserved = VPC_RESERVED.find((range) => cidrsOverlap(props.vpcCidr, range));
   check(reserved === undefined, WHO, 'vpcCidr', props.vpcCidr,
     `a private (RFC 1918) or publicly routable block; ${props.vpcCidr} overlaps ${reserved}, which EC2 refuses for a VPC (this network, loopback, link-local, multicast or reserved)`);
   check(prefixOf(props.vpcCidr) === 16, WHO, 'vpcCidr', props.vpcCidr,
@@ -189,12 +189,6 @@ function validateZonesOfStack(stack: Stack, zones: string[] | undefined): void {
 /** Blocks EC2 refuses in a VPC: this network, loopback, link-local, multicast and the reserved 240.0.0.0/4. */
 const VPC_RESERVED = ['0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '224.0.0.0/4', '240.0.0.0/4'];
 
-/** Whether two valid IPv4 CIDR blocks share an address. */
-function overlaps(a: string, b: string): boolean {
-  const value = (cidr: string) => cidr.split('/')[0].split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-  const size = 2 ** (32 - Math.min(prefixOf(a), prefixOf(b)));
-  return Math.floor(value(a) / size) === Math.floor(value(b) / size);
-}
 
 function prefixOf(cidr: string): number {
   return Number(cidr.split('/')[1]);

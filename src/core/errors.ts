@@ -203,6 +203,12 @@ export function nonInternetRangeOf(value: string): string | undefined {
   return NOT_INTERNET.find((range) => overlap(base, a.prefix, parseCidr(range)));
 }
 
+/** Whether two valid IPv4 CIDR blocks share an address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const { base, prefix } = parseCidr(a);
+  return overlap(base, prefix, parseCidr(b));
+}
+
 /** Whether two blocks share an address. */
 function overlap(base: number, prefix: number, b: { base: number; prefix: number }): boolean {
   const size = 2 ** (32 - Math.min(prefix, b.prefix));

@@ -237,7 +237,8 @@ export class FxVersions {
   private constructor() {}
 }
 
-function compareMinor(a: string, b: string): number {
+/** Orders two Kubernetes minors (`1.33` < `1.35`). @internal */
+export function compareMinor(a: string, b: string): number {
   const [am, an] = a.split('.').map(Number);
   const [bm, bn] = b.split('.').map(Number);
   return am - bm || an - bn;

@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { PG_SETTINGS, PgSetting } from './pg-settings.generated';
+import { PG_SETTING_UNITS, PG_SETTINGS, PgSetting } from './pg-settings.generated';
 import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, tokenDescription } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
@@ -338,8 +338,9 @@ export function validateParameters(parameters: { [name: string]: string }, major
     check(Token.isUnresolved(value) || String(value).trim() !== '', WHO, `parameters['${name}']`, value,
       'a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)');
     const known = major === undefined ? undefined : PG_SETTINGS[String(major)];
-    // Extension (`pg_stat_statements.track`) and RDS (`rds.force_ssl`) settings are not in the server's list.
-    if (name.includes('.')) checkExtensionSetting(name, value);
+    // RDS settings (`rds.force_ssl`) are not in the server's list; the contrib modules' are (the newest
+    // major's when the version is not known).
+    if (name.includes('.')) checkExtensionSetting(name, value, major ?? NEWEST_MAJOR);
     else if (known) checkServerSetting(name, value, major!, known);
     const owner = OWNED_PARAMETERS[name];
     if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: the construct sets it from ${owner}`);
@@ -352,90 +353,10 @@ const BOOLEAN_VALUES = /^(on|off|true|false|yes|no|1|0)$/i;
 /** A number as PostgreSQL reads it, optionally with a memory or time unit. */
 const NUMBER_VALUE = /^(-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(B|kB|MB|GB|TB|us|ms|s|min|h|d)?$/;
 /** An RDS parameter formula such as {DBInstanceClassMemory/32768} or GREATEST(...). */
+/** The newest PostgreSQL major with settings data. */
+const NEWEST_MAJOR = Math.max(...Object.keys(PG_SETTINGS).map(Number));
 const RDS_FORMULA = /^\s*(\{.*\}|(GREATEST|LEAST|SUM)\s*\(.*\))\s*$/i;
 
-/**
- * The unit of each server setting that has one (pg_settings.unit of PostgreSQL 17.6, the same for
- * the settings older majors share): a value with a unit is converted to it before the range check.
- */
-const SETTING_UNITS: Record<string, string> = {
-  archive_timeout: 's',
-  authentication_timeout: 's',
-  autovacuum_naptime: 's',
-  autovacuum_vacuum_cost_delay: 'ms',
-  autovacuum_work_mem: 'kB',
-  backend_flush_after: '8kB',
-  bgwriter_delay: 'ms',
-  bgwriter_flush_after: '8kB',
-  checkpoint_flush_after: '8kB',
-  checkpoint_timeout: 's',
-  checkpoint_warning: 's',
-  client_connection_check_interval: 'ms',
-  commit_timestamp_buffers: '8kB',
-  deadlock_timeout: 'ms',
-  effective_cache_size: '8kB',
-  gin_pending_list_limit: 'kB',
-  huge_page_size: 'kB',
-  idle_in_transaction_session_timeout: 'ms',
-  idle_session_timeout: 'ms',
-  io_combine_limit: '8kB',
-  lock_timeout: 'ms',
-  log_autovacuum_min_duration: 'ms',
-  log_min_duration_sample: 'ms',
-  log_min_duration_statement: 'ms',
-  log_parameter_max_length: 'B',
-  log_parameter_max_length_on_error: 'B',
-  log_rotation_age: 'min',
-  log_rotation_size: 'kB',
-  log_startup_progress_interval: 'ms',
-  log_temp_files: 'kB',
-  logical_decoding_work_mem: 'kB',
-  maintenance_work_mem: 'kB',
-  max_slot_wal_keep_size: 'MB',
-  max_stack_depth: 'kB',
-  max_standby_archive_delay: 'ms',
-  max_standby_streaming_delay: 'ms',
-  max_wal_size: 'MB',
-  min_dynamic_shared_memory: 'MB',
-  min_parallel_index_scan_size: '8kB',
-  min_parallel_table_scan_size: '8kB',
-  min_wal_size: 'MB',
-  multixact_member_buffers: '8kB',
-  multixact_offset_buffers: '8kB',
-  notify_buffers: '8kB',
-  post_auth_delay: 's',
-  pre_auth_delay: 's',
-  recovery_min_apply_delay: 'ms',
-  segment_size: '8kB',
-  serializable_buffers: '8kB',
-  shared_buffers: '8kB',
-  shared_memory_size: 'MB',
-  statement_timeout: 'ms',
-  subtransaction_buffers: '8kB',
-  tcp_keepalives_idle: 's',
-  tcp_keepalives_interval: 's',
-  tcp_user_timeout: 'ms',
-  temp_buffers: '8kB',
-  temp_file_limit: 'kB',
-  track_activity_query_size: 'B',
-  transaction_buffers: '8kB',
-  transaction_timeout: 'ms',
-  vacuum_buffer_usage_limit: 'kB',
-  vacuum_cost_delay: 'ms',
-  wal_buffers: '8kB',
-  wal_decode_buffer_size: 'B',
-  wal_keep_size: 'MB',
-  wal_receiver_status_interval: 's',
-  wal_receiver_timeout: 'ms',
-  wal_retrieve_retry_interval: 'ms',
-  wal_segment_size: 'B',
-  wal_sender_timeout: 'ms',
-  wal_skip_threshold: 'kB',
-  wal_summary_keep_time: 'min',
-  wal_writer_delay: 'ms',
-  wal_writer_flush_after: '8kB',
-  work_mem: 'kB',
-};
 /** Memory units in bytes, time units in microseconds (PostgreSQL's, case-sensitive). */
 const MEMORY_UNITS: Record<string, number> = { 'B': 1, 'kB': 1024, '8kB': 8192, 'MB': 1024 ** 2, 'GB': 1024 ** 3, 'TB': 1024 ** 4 };
 const TIME_UNITS: Record<string, number> = { us: 1, ms: 1000, s: 1e6, min: 60e6, h: 3600e6, d: 86400e6 };
@@ -448,49 +369,24 @@ const TIME_UNITS: Record<string, number> = { us: 1, ms: 1000, s: 1e6, min: 60e6,
  */
 const EXTENSION_PREFIXES = ['rds', 'pg_stat_statements', 'auto_explain', 'pgaudit', 'pg_hint_plan', 'pglogical', 'cron',
   'pg_partman_bgw', 'pg_prewarm', 'pg_transport', 'pgtle', 'apg_plan_mgmt', 'pg_bigm', 'pg_similarity'];
-/**
- * The settings of the contrib modules RDS loads by parameter (pg_settings of PostgreSQL 17.6 with
- * `shared_preload_libraries = 'pg_stat_statements,auto_explain'`): [context, type, min, max, enum values].
- */
-const CONTRIB_SETTINGS: Record<string, PgSetting> = {
-  'auto_explain.log_analyze': ['superuser', 'bool'],
-  'auto_explain.log_buffers': ['superuser', 'bool'],
-  'auto_explain.log_format': ['superuser', 'enum', undefined, undefined, ['text', 'xml', 'json', 'yaml']],
-  'auto_explain.log_level': ['superuser', 'enum', undefined, undefined, ['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'info', 'notice', 'warning', 'log']],
-  'auto_explain.log_min_duration': ['superuser', 'integer', '-1', '2147483647'],
-  'auto_explain.log_nested_statements': ['superuser', 'bool'],
-  'auto_explain.log_parameter_max_length': ['superuser', 'integer', '-1', '2147483647'],
-  'auto_explain.log_settings': ['superuser', 'bool'],
-  'auto_explain.log_timing': ['superuser', 'bool'],
-  'auto_explain.log_triggers': ['superuser', 'bool'],
-  'auto_explain.log_verbose': ['superuser', 'bool'],
-  'auto_explain.log_wal': ['superuser', 'bool'],
-  'auto_explain.sample_rate': ['superuser', 'real', '0', '1'],
-  'pg_stat_statements.max': ['postmaster', 'integer', '100', '1073741823'],
-  'pg_stat_statements.save': ['sighup', 'bool'],
-  'pg_stat_statements.track': ['superuser', 'enum', undefined, undefined, ['none', 'top', 'all']],
-  'pg_stat_statements.track_planning': ['superuser', 'bool'],
-  'pg_stat_statements.track_utility': ['superuser', 'bool'],
-};
-SETTING_UNITS['auto_explain.log_min_duration'] = 'ms';
-SETTING_UNITS['auto_explain.log_parameter_max_length'] = 'B';
 
 /** An extension or RDS setting: a namespace RDS has, and for the contrib modules a setting they have. */
-function checkExtensionSetting(name: string, value: string): void {
+function checkExtensionSetting(name: string, value: string, major: number): void {
   const prefix = name.split('.')[0];
   const near = EXTENSION_PREFIXES.includes(prefix) ? undefined : closest(prefix, EXTENSION_PREFIXES);
   check(EXTENSION_PREFIXES.includes(prefix), WHO, 'parameters', name,
     `a server setting, or a setting of rds. or of an extension RDS configures by parameter (${EXTENSION_PREFIXES.map((p) => `${p}.`).join(', ')})`
     + (near ? `; did you mean ${near}.?` : ''));
   if (prefix !== 'pg_stat_statements' && prefix !== 'auto_explain') return;
-  const setting = CONTRIB_SETTINGS[name];
+  const known = PG_SETTINGS[String(major)] ?? {};
+  const setting = known[name];
   if (setting === undefined) {
-    const names = Object.keys(CONTRIB_SETTINGS).filter((n) => n.startsWith(`${prefix}.`));
+    const names = Object.keys(known).filter((n) => n.startsWith(`${prefix}.`));
     const suggestion = closest(name, names);
     throw new FxValidationError(WHO, 'parameters', name,
       `a setting ${prefix} has: ${names.join(', ')}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
   }
-  checkValue(name, value, setting);
+  checkValue(name, value, setting, major);
 }
 
 /** A core server setting of PostgreSQL `major` (pg_settings of that version), and a value it can take. */
@@ -502,11 +398,11 @@ function checkServerSetting(name: string, value: string, major: number, known: R
       `a setting PostgreSQL ${major} has (pg_settings)${near ? `; did you mean ${near}?` : ''}, or an <extension>. or rds. setting`);
   }
   check(!READ_ONLY_CONTEXTS.has(setting[0]), WHO, 'parameters', name, `a setting that can be changed: ${name} is fixed when PostgreSQL is built`);
-  checkValue(name, value, setting);
+  checkValue(name, value, setting, major);
 }
 
 /** A value a setting of this type, range and unit takes. */
-function checkValue(name: string, value: string, [, type, min, max, enumvals]: PgSetting): void {
+function checkValue(name: string, value: string, [, type, min, max, enumvals]: PgSetting, major: number): void {
   if (Token.isUnresolved(value)) return;
   const text = String(value).trim();
   const prop = `parameters['${name}']`;
@@ -518,7 +414,7 @@ function checkValue(name: string, value: string, [, type, min, max, enumvals]: P
     const parsed = NUMBER_VALUE.exec(text);
     check(parsed !== null, WHO, prop, value,
       'a number, optionally with a unit (kB, MB, GB, ms, s, min, h, d), or an RDS formula such as {DBInstanceClassMemory/32768}');
-    const unit = SETTING_UNITS[name];
+    const unit = PG_SETTING_UNITS[String(major)]?.[name];
     const amount = inSettingUnit(name, value, Number(parsed![1]), parsed![4], unit);
     if (min !== undefined && max !== undefined) {
       const rounded = type === 'integer' ? Math.round(amount) : amount;

@@ -14,6 +14,7 @@ import { instanceTypeProblem, isInstanceFamily } from '../../core/instance-types
 import { isDnsLabel, isLabelKey, isLabelValue } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
+import { compareMinor } from '../../core/versions';
 import { SPOT_TAINT } from '../../core/wiring';
 import { KubeEC2NodeClass, KubeEC2NodeClassManifest, KubeNodePool, KubeNodePoolManifest } from '../../k8s/crds.generated';
 import { mergeValues } from '../addon-values';
@@ -39,11 +40,6 @@ function checkOnce(values: string[], prop: string): void {
   check(repeated === undefined, WHO, prop, repeated, 'each value once');
 }
 
-function compareMinor(a: string, b: string): number {
-  const [am, an] = a.split('.').map(Number);
-  const [bm, bn] = b.split('.').map(Number);
-  return am - bm || an - bn;
-}
 /** Construct id of aws-cdk-lib's AwsCustomResource singleton Lambda in the stack. */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 const ALIAS = /^(al2023|bottlerocket|al2|windows2019|windows2022|windows2025)@(latest|v[0-9][0-9a-z.-]*)$/;
