@@ -283,8 +283,8 @@ describe('FxObservability', () => {
   });
 
   test('deploy-time durations in the wrong unit are described, not printed as raw tokens', () => {
-    expect(() => observability('ObsMetricsToken', { metricsRetention: Duration.days(num(stack)) })).toThrow(
-      "FxObservability at ObsMetricsToken/Observability: invalid metricsRetention 'Duration.days(<token>)'; allowed: a deploy-time value only as Duration.seconds(<token>)");
+    expect(() => observability('ObsMetricsToken', { metricsRetention: Duration.millis(num(stack)) })).toThrow(
+      "FxObservability at ObsMetricsToken/Observability: invalid metricsRetention 'Duration.millis(<token>)'; allowed: a deploy-time value only as Duration.days/hours/minutes/seconds(<token>)");
     expect(() => observability('ObsLatencyToken', { alarmThresholds: { targetResponseTime: Duration.millis(num(stack)) } })).toThrow(
       "FxObservability at ObsLatencyToken/Observability: invalid alarmThresholds.targetResponseTime 'Duration.millis(<token>)'; allowed: a deploy-time value only as Duration.seconds(<token>)");
   });

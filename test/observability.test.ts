@@ -707,7 +707,9 @@ describe('synth-time validation (issue 18)', () => {
       expect(error).toMatch(new RegExp(`^FxObservability at ${at}: invalid ${prop} 'Duration\\.${unit}\\(<token>\\)'; allowed: a deploy-time value only as Duration\\.seconds\\(<token>\\)$`));
     };
     tokenError({ alarmThresholds: { targetResponseTime: Duration.millis(number('LatencyMs')) } }, 'alarmThresholds.targetResponseTime', 'millis');
-    tokenError({ metricsRetention: Duration.days(number('RetentionDays')) }, 'metricsRetention', 'days');
+    // Prometheus reads a unit suffix: a token passes in days, hours, minutes or seconds, never in milliseconds.
+    const { path: at, error } = errorOf({ metricsRetention: Duration.millis(number('RetentionMs')) });
+    expect(error).toBe(`FxObservability at ${at}: invalid metricsRetention 'Duration.millis(<token>)'; allowed: a deploy-time value only as Duration.days/hours/minutes/seconds(<token>)`);
   });
 
   test('fails when a deploy-time volume size is not in gibibytes (the unknown number cannot be converted)', () => {
@@ -748,5 +750,16 @@ describe('synth-time validation (issue 18)', () => {
     const helm = own.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::AWSCDK-EKS-HelmChart')
       .map((r) => JSON.stringify(own.resolve((r as any)._toCloudFormation())));
     expect(helm.filter((h) => h.includes('"Ref":"Retention"'))).toHaveLength(1);
+  });
+
+  test('a deploy-time retention in days or hours reaches Prometheus with its own unit', () => {
+    for (const [unit, make] of [['d', Duration.days], ['h', Duration.hours]] as const) {
+      const { stack: own } = newStack();
+      const ownCluster = new FxCluster(own, 'Cluster');
+      new FxObservability(own, 'Observability', { cluster: ownCluster, metricsRetention: make(new CfnParameter(own, 'Retention', { type: 'Number' }).valueAsNumber) });
+      const helm = own.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::AWSCDK-EKS-HelmChart')
+        .map((r) => JSON.stringify(own.resolve((r as any)._toCloudFormation())));
+      expect(helm.filter((h) => h.includes(`{"Ref":"Retention"},"${unit}`))).toHaveLength(1);
+    }
   });
 });

@@ -159,7 +159,8 @@ export interface FxObservabilityProps {
    */
   readonly grafanaAdminSecret?: secretsmanager.ISecret;
   /**
-   * How long Prometheus keeps samples (whole hours, at least 2 hours).
+   * How long Prometheus keeps samples (whole hours, at least 2 hours). A deploy-time value is passed on in
+   * the unit it is given in (`Duration.days(<token>)` becomes `<n>d`).
    * @default - the profile's metricsRetention
    */
   readonly metricsRetention?: Duration;

@@ -73,7 +73,18 @@ export function validateRetention(retention: logs.RetentionDays): void {
 
 /** Prometheus' `retention` string for a Duration (`30d`, or `36h` when not whole days). @internal */
 export function prometheusRetention(retention: Duration, prop = 'metricsRetention'): string {
-  if (retention.isUnresolved()) return `${Tokenization.stringifyNumber(deployTimeSeconds(prop, retention))}s`;
+  if (retention.isUnresolved()) {
+    // Prometheus reads a unit suffix, so a deploy-time number is passed on in the unit it was given in.
+    const units: [string, () => number][] = [['d', () => retention.toDays()], ['h', () => retention.toHours()], ['m', () => retention.toMinutes()], ['s', () => retention.toSeconds()]];
+    for (const [suffix, read] of units) {
+      try {
+        return `${Tokenization.stringifyNumber(read())}${suffix}`;
+      } catch {
+        // another unit
+      }
+    }
+    throw new FxValidationError(WHO, prop, tokenDescription(retention), 'a deploy-time value only as Duration.days/hours/minutes/seconds(<token>)');
+  }
   const seconds = retention.toSeconds();
   check(seconds >= 7200 && seconds <= 3650 * 86400 && seconds % 3600 === 0, WHO, prop, retention.toHumanString(),
     'whole hours from 2 hours (one Prometheus block) to 3650 days');
