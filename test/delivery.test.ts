@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -148,6 +148,16 @@ describe('FxGithubDeployRole', () => {
         })],
       },
     });
+  });
+
+  test('a deploy-time session duration in seconds reaches the role as its parameter (IAM checks the range)', () => {
+    let seconds: number | undefined;
+    const t = synth({ repository: 'o/r', environments: ['prod'] }, (stack) => {
+      seconds = new CfnParameter(stack, 'SessionSeconds', { type: 'Number' }).valueAsNumber;
+      return { maxSessionDuration: Duration.seconds(seconds) };
+    });
+    expect(seconds).toBeDefined();
+    t.hasResourceProperties('AWS::IAM::Role', { MaxSessionDuration: { Ref: 'SessionSeconds' } });
   });
 
   test.each([

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeDeployRoleFindings } from './nag';
 import { claimAccountSingleton } from '../core/environment';
-import { check, FxValidationError, tokenDescription, trackConstruct } from '../core/errors';
+import { check, checkDurationToken, FxValidationError, trackConstruct } from '../core/errors';
 import { isLabelValue } from '../core/k8s-names';
 import { TAG_COMPONENT, TAG_PLATFORM, tagPlatform } from '../core/tags';
 
@@ -134,14 +134,16 @@ export class FxGithubDeployRole extends Construct {
     // The bootstrap template takes [A-Za-z0-9_-]{1,10}, but the qualifier is part of its assets bucket's name (lowercase, no _).
     check(/^[a-z0-9-]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier,
       'the bootstrap qualifier: up to 10 lowercase letters, digits or - (it is part of the bootstrap assets bucket name)');
-    if (maxSession.isUnresolved()) {
-      // aws-cdk-lib's iam.Role compares the duration with its 1..12 hour range at synth.
-      throw new FxValidationError(NAME, 'maxSessionDuration', tokenDescription(maxSession),
-        'a duration known at synth from 1 to 12 hours (iam.Role checks the range at synth)');
+    // A deploy-time duration is IAM's MaxSessionDuration in seconds; aws-cdk-lib's iam.Role would compare the
+    // token with its 1..12 hour range at synth, so it is set on the CfnRole instead and IAM checks it.
+    const deployTimeSession = maxSession.isUnresolved();
+    if (deployTimeSession) {
+      checkDurationToken(maxSession, NAME, 'maxSessionDuration', 'seconds');
+    } else {
+      const sessionSeconds = maxSession.toMilliseconds() / 1000;
+      check(Number.isInteger(sessionSeconds), NAME, 'maxSessionDuration', maxSession.toHumanString(), 'whole seconds (IAM\'s MaxSessionDuration), 1 to 12 hours');
+      check(sessionSeconds >= 3600 && sessionSeconds <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
     }
-    const sessionSeconds = maxSession.toMilliseconds() / 1000;
-    check(Number.isInteger(sessionSeconds), NAME, 'maxSessionDuration', maxSession.toHumanString(), 'whole seconds (IAM\'s MaxSessionDuration), 1 to 12 hours');
-    check(sessionSeconds >= 3600 && sessionSeconds <= 43200, NAME, 'maxSessionDuration', maxSession.toHumanString(), '1 to 12 hours');
 
     const createProvider = props.createOidcProvider ?? false;
     check(!(createProvider && props.oidcProvider), NAME, 'createOidcProvider', createProvider,
@@ -163,12 +165,13 @@ export class FxGithubDeployRole extends Construct {
     checkTrustPolicySize(subjects, environments.length, branches.length);
     this.role = new iam.Role(this, 'Resource', {
       description: `GitHub Actions deploy role for ${props.repository} (assumes the CDK bootstrap roles only)`,
-      maxSessionDuration: maxSession,
+      maxSessionDuration: deployTimeSession ? undefined : maxSession,
       assumedBy: new iam.WebIdentityPrincipal(this.oidcProvider.oidcProviderArn, {
         // Exact subjects only (no wildcards): a fork or another branch never matches.
         StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE, [`${GITHUB_OIDC_HOST}:sub`]: subjects },
       }),
     });
+    if (deployTimeSession) (this.role.node.defaultChild as iam.CfnRole).maxSessionDuration = maxSession.toSeconds();
     this.role.addToPolicy(new iam.PolicyStatement({
       sid: 'AssumeCdkBootstrapRoles',
       actions: ['sts:AssumeRole', 'sts:TagSession'],
