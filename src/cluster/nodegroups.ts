@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { FxNodeGroupOptions, FxNodeImage } from './nodegroup-options';
-import { check, FxValidationError, profileSuffix } from '../core/errors';
+import { check, checkKnownAtSynth, FxValidationError, profileSuffix } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { isLabelKey, isLabelValue, reservedNodeGroupLabelPrefix } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -34,6 +34,7 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
   const seen = new Set<string>();
   const resolved = list.map((g, i) => {
     const p = `nodeGroups[${i}]`;
+    checkKnownAtSynth(g.name, WHO, `${p}.name`, 'it names the node group\'s constructs and its fx.platform/node-group label');
     check(NAME.test(g.name), WHO, `${p}.name`, g.name, 'letters, digits, - and _, starting with a letter or digit, up to 63 characters');
     check(!seen.has(g.name), WHO, `${p}.name`, g.name, 'a name not used by another node group');
     seen.add(g.name);
