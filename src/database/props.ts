@@ -76,7 +76,9 @@ export interface FxDatabaseProps {
   /**
    * Name of the PostgreSQL database created in the instance (and the `dbname` key of the secret).
    * Lowercase letters, digits and `_`, starting with a letter, at most 63 characters, not a
-   * PostgreSQL reserved word or a system database name.
+   * PostgreSQL reserved word or a system database name. With `restore` nothing is created (the
+   * instance keeps its source's databases): give the name of the source's database, which the secret
+   * then carries.
    * @default 'app'
    */
   readonly databaseName?: string;
@@ -165,7 +167,9 @@ export interface FxDatabaseProps {
    */
   readonly slowQueryThreshold?: Duration;
   /**
-   * Further PostgreSQL parameters. `rds.force_ssl` cannot be turned off.
+   * Further PostgreSQL parameters. `rds.force_ssl` and `ssl` cannot be turned off; `port`,
+   * `listen_addresses` and the server's file locations are fixed by RDS. Names must be known at
+   * synth (values may be deploy-time values).
    * @default - none beyond force_ssl, slow-query and connection logging
    */
   readonly parameters?: { [name: string]: string };
@@ -195,7 +199,7 @@ export interface FxDatabaseProps {
    */
   readonly dailyBackupRetention?: Duration;
   /**
-   * Retention of the weekly AWS Backup recovery points; at least the daily retention.
+   * Retention of the weekly AWS Backup recovery points, at least 1 day and at least the daily retention.
    * @default - the profile's `databaseWeeklyBackupRetention` (35 days development, 365 days production)
    */
   readonly weeklyBackupRetention?: Duration;

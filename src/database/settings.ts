@@ -53,6 +53,11 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   v.validateName(name, props.name === undefined ? 'name (from the construct id)' : 'name');
   const databaseName = props.databaseName ?? 'app';
   v.validateDatabaseName(databaseName);
+  // A class instance, not a plain object standing in for one (its type would be read as neither restore).
+  check(props.restore === undefined || props.restore instanceof FxDatabaseRestore, WHO, 'restore', props.restore,
+    'an FxDatabaseRestore: FxDatabaseRestore.fromSnapshot(), toPointInTime() or toLatestRestorableTime()');
+  check(props.removalPolicy === undefined || Object.values(RemovalPolicy).includes(props.removalPolicy), WHO, 'removalPolicy', props.removalPolicy,
+    `a RemovalPolicy: ${Object.values(RemovalPolicy).join(', ')}`);
   const masterUsername = props.masterUsername ?? 'fxadmin';
   v.validateMasterUsername(masterUsername);
   const identifier = props.instanceIdentifier ?? defaultIdentifier(scope, cluster.platformName, name);
@@ -101,7 +106,7 @@ export function resolveSettings(scope: Construct, id: string, props: FxDatabaseP
   v.validateParameters(parameters, Number(major));
   v.validateSlowQueryThreshold(props.slowQueryThreshold ?? Duration.seconds(1));
   const logRetention = props.logRetention ?? profile.logRetention;
-  v.validateLogRetention(props.logRetention !== undefined ? 'logRetention' : 'logRetention (the profile default)', logRetention);
+  v.validateLogRetention(from(props.logRetention, 'logRetention'), logRetention);
   if (props.performanceInsightRetention !== undefined) v.validatePerformanceInsightRetention(props.performanceInsightRetention);
   const replicas = props.readReplicas ?? 0;
   v.validateReplicas(replicas);

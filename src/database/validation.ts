@@ -39,38 +39,20 @@ const POSTGRES_FAMILIES = new Set([
 ]);
 const BURSTABLE_SIZES = new Set(['micro', 'small', 'medium', 'large', 'xlarge', '2xlarge']);
 /**
- * The largest size (in xlarge units) of each non-burstable family RDS for PostgreSQL offers (the
- * same as EC2's): Graviton 2 and 3 stop at 16xlarge, m5/r5 at 24xlarge, the 6th generation Intel
- * families at 32xlarge, m7i/r7i and Graviton 4 at 48xlarge.
+ * The sizes of each non-burstable family RDS for PostgreSQL offers as DB instances (from the RDS
+ * user guide's "Supported DB engines for DB instance classes"). Not EC2's: no metal sizes, no
+ * medium, and x2idn and x2iedn start above large. r6idn keeps large, which RDS offers for other engines.
  */
-const LARGEST_SIZE: Record<string, number> = {
-  m5: 24,
-  m5d: 24,
-  r5: 24,
-  r5b: 24,
-  r5d: 24,
-  m6g: 16,
-  m6gd: 16,
-  r6g: 16,
-  r6gd: 16,
-  m7g: 16,
-  r7g: 16,
-  x2g: 16,
-  m6i: 32,
-  m6id: 32,
-  m6idn: 32,
-  m6in: 32,
-  r6i: 32,
-  r6id: 32,
-  r6idn: 32,
-  r6in: 32,
-  x2idn: 32,
-  x2iedn: 32,
-  m7i: 48,
-  r7i: 48,
-  m8g: 48,
-  r8g: 48,
-};
+const RDS_SIZES: [families: string, sizes: string][] = [
+  ['m6g m6gd m7g r6g r6gd r7g x2g', 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge'],
+  ['m5 m5d r5 r5b r5d', 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge'],
+  ['m6i m6id m6idn m6in r6i r6id r6idn r6in', 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge'],
+  ['m7i r7i m8g r8g', 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge'],
+  ['x2idn', '16xlarge 24xlarge 32xlarge'],
+  ['x2iedn', 'xlarge 2xlarge 4xlarge 8xlarge 16xlarge 24xlarge 32xlarge'],
+];
+const SIZES_OF: Record<string, string[]> = Object.fromEntries(
+  RDS_SIZES.flatMap(([families, sizes]) => families.split(' ').map((family) => [family, sizes.split(' ')])));
 const SMALL_SIZES = new Set(['nano', 'micro', 'small', 'medium', 'metal']);
 
 const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60];
@@ -121,6 +103,9 @@ export function validateEngineVersion(version: string): string {
 
 /** An instance class RDS for PostgreSQL offers. */
 export function validateInstanceType(prop: string, instanceType: ec2.InstanceType): void {
+  // A plain object in place of the class (from JavaScript or a cast) would be read as '[object Object]'.
+  check(typeof (instanceType as { sameInstanceClassAs?: unknown } | undefined)?.sameInstanceClassAs === 'function', WHO, prop, instanceType,
+    "an ec2.InstanceType such as new ec2.InstanceType('m7g.large')");
   const name = instanceType.toString();
   if (Token.isUnresolved(name)) return;
   check(!name.startsWith('db.'), WHO, prop, name, `the class without the 'db.' prefix (ec2.InstanceType '${name.slice(3)}'): aws-cdk-lib adds it`);
@@ -133,10 +118,10 @@ export function validateInstanceType(prop: string, instanceType: ec2.InstanceTyp
   check(offered, WHO, prop, name,
     'an instance class RDS for PostgreSQL offers: t3/t4g (micro to 2xlarge) or large and up of '
     + 'm5, m5d, m6g, m6gd, m6i, m6id, m6idn, m6in, m7g, m7i, m8g, r5, r5b, r5d, r6g, r6gd, r6i, r6id, r6idn, r6in, r7g, r7i, r8g, x2g, x2idn, x2iedn');
-  const largest = LARGEST_SIZE[family];
-  const multiple = /^(\d*)xlarge$/.exec(size);
-  if (largest !== undefined && multiple) {
-    check(Number(multiple[1] || 1) <= largest, WHO, prop, name, `a size the ${family} family has: large to ${largest}xlarge`);
+  const sizes = SIZES_OF[family];
+  if (sizes !== undefined) {
+    check(sizes.includes(size), WHO, prop, name,
+      `a size the ${family} family has: ${sizes[0]} to ${sizes[sizes.length - 1]} (${sizes.join(', ')}; RDS has no metal sizes)`);
   }
 }
 
@@ -228,8 +213,8 @@ export function validatePlanRetention(daily: Duration, weekly: Duration, dailyPr
   const w = weekly.toDays({ integral: false });
   check(Number.isInteger(d) && d >= 1, WHO, dailyProp, daysAsGiven(daily), 'a whole number of days, at least 1');
   // Compared with the daily retention only when that is known at synth.
-  check(Number.isInteger(w) && (Token.isUnresolved(d) || w >= d) && w >= 7, WHO, weeklyProp, daysAsGiven(weekly),
-    Token.isUnresolved(d) ? 'a whole number of days, at least 7' : `a whole number of days, at least 7 and at least dailyBackupRetention (${d} days)`);
+  check(Number.isInteger(w) && (Token.isUnresolved(d) || w >= d) && w >= 1, WHO, weeklyProp, daysAsGiven(weekly),
+    Token.isUnresolved(d) ? 'a whole number of days, at least 1' : `a whole number of days, at least 1 and at least dailyBackupRetention (${d} days)`);
 }
 
 /** A duration for a message: `<n> days` when whole days, otherwise as given (`5 hours`, not `0.2083 days`). */
@@ -319,6 +304,22 @@ const REMOVED_PARAMETERS: Record<string, [number, string]> = {
 };
 /** Settings the construct sets itself from other props: a value in `parameters` would be silently overridden. */
 const OWNED_PARAMETERS: Record<string, string> = { log_min_duration_statement: 'slowQueryThreshold' };
+/**
+ * Settings RDS fixes for every instance (not modifiable in a DB parameter group): where the server
+ * listens, and the files and directories of its data and configuration. The port is the instance's.
+ */
+const FIXED_BY_RDS: Record<string, string> = {
+  port: 'RDS sets it from the instance\'s port (the port prop)',
+  listen_addresses: 'RDS fixes where the server listens',
+  unix_socket_directories: 'RDS fixes where the server listens',
+  data_directory: 'RDS fixes the server\'s files and directories',
+  config_file: 'RDS fixes the server\'s files and directories',
+  hba_file: 'RDS fixes the server\'s files and directories',
+  ident_file: 'RDS fixes the server\'s files and directories',
+  external_pid_file: 'RDS fixes the server\'s files and directories',
+};
+/** Values of a boolean setting that turn it on. */
+const BOOLEAN_ON = /^(on|true|yes|1)$/i;
 /** A PostgreSQL setting name: lowercase words, optionally prefixed by an extension or `rds.` namespace. */
 const PARAMETER_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
@@ -329,6 +330,8 @@ export function validateParameters(parameters: { [name: string]: string }, major
     check(forceSsl === '1', WHO, "parameters['rds.force_ssl']", forceSsl, "'1' (TLS is required for every connection)");
   }
   for (const [name, value] of Object.entries(parameters)) {
+    // A key of the parameter group's Parameters map: CloudFormation needs it as a literal string.
+    checkKnownAtSynth(name, WHO, 'parameters', 'each name is a key of the parameter group, written at synth (its value may be a deploy-time value)');
     check(PARAMETER_NAME.test(name), WHO, 'parameters', name,
       'PostgreSQL setting names: lowercase letters, digits and _, optionally <extension>. or rds. first (e.g. work_mem, pg_stat_statements.track)');
     const removed = REMOVED_PARAMETERS[name];
@@ -337,6 +340,14 @@ export function validateParameters(parameters: { [name: string]: string }, major
     }
     check(Token.isUnresolved(value) || String(value).trim() !== '', WHO, `parameters['${name}']`, value,
       'a non-empty value (RDS refuses an empty parameter value; leave the setting out for its default)');
+    check(Token.isUnresolved(value) || !/^\s|\s$/.test(String(value)), WHO, `parameters['${name}']`, value,
+      'a value without leading or trailing whitespace or line breaks (the parameter group keeps them, and the server reads them as part of the value)');
+    const fixed = FIXED_BY_RDS[name];
+    if (fixed) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: ${fixed}`);
+    if (name === 'shared_preload_libraries') checkPreloadLibraries(value);
+    if (name === 'ssl') {
+      check(Token.isUnresolved(value) || BOOLEAN_ON.test(String(value)), WHO, "parameters['ssl']", value, "on or '1' (TLS is required for every connection)");
+    }
     const known = major === undefined ? undefined : PG_SETTINGS[String(major)];
     // RDS settings (`rds.force_ssl`) are not in the server's list; the contrib modules' are (the newest
     // major's when the version is not known).
@@ -377,6 +388,10 @@ function checkExtensionSetting(name: string, value: string, major: number): void
   check(EXTENSION_PREFIXES.includes(prefix), WHO, 'parameters', name,
     `a server setting, or a setting of rds. or of an extension RDS configures by parameter (${EXTENSION_PREFIXES.map((p) => `${p}.`).join(', ')})`
     + (near ? `; did you mean ${near}.?` : ''));
+  if (prefix === 'pgaudit') {
+    checkPgauditSetting(name, value);
+    return;
+  }
   if (prefix !== 'pg_stat_statements' && prefix !== 'auto_explain') return;
   const known = PG_SETTINGS[String(major)] ?? {};
   const setting = known[name];
@@ -387,6 +402,66 @@ function checkExtensionSetting(name: string, value: string, major: number): void
       `a setting ${prefix} has: ${names.join(', ')}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
   }
   checkValue(name, value, setting, major);
+}
+
+/** The settings of pgaudit (1.7 and later) and the kind of value each takes. */
+const PGAUDIT_SETTINGS: Record<string, 'classes' | 'bool' | 'level' | 'integer' | 'string'> = {
+  'pgaudit.log': 'classes',
+  'pgaudit.log_catalog': 'bool',
+  'pgaudit.log_client': 'bool',
+  'pgaudit.log_level': 'level',
+  'pgaudit.log_parameter': 'bool',
+  'pgaudit.log_parameter_max_size': 'integer',
+  'pgaudit.log_relation': 'bool',
+  'pgaudit.log_rows': 'bool',
+  'pgaudit.log_statement': 'bool',
+  'pgaudit.log_statement_once': 'bool',
+  'pgaudit.role': 'string',
+};
+/** The statement classes of `pgaudit.log`, each optionally excluded with a leading `-`. */
+const PGAUDIT_CLASSES = ['read', 'write', 'function', 'role', 'ddl', 'misc', 'misc_set', 'all', 'none'];
+/** The levels of `pgaudit.log_level`: pgaudit refuses error, fatal and panic. */
+const PGAUDIT_LEVELS = ['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'info', 'notice', 'warning', 'log'];
+
+/** A pgaudit setting pgaudit has, with a value it accepts (names and values case-insensitive, as pgaudit reads them). */
+function checkPgauditSetting(name: string, value: string): void {
+  const kind = PGAUDIT_SETTINGS[name];
+  if (kind === undefined) {
+    const names = Object.keys(PGAUDIT_SETTINGS);
+    const suggestion = closest(name, names);
+    throw new FxValidationError(WHO, 'parameters', name, `a setting pgaudit has: ${names.join(', ')}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+  }
+  if (Token.isUnresolved(value)) return;
+  const text = String(value).trim().toLowerCase();
+  const prop = `parameters['${name}']`;
+  if (kind === 'classes') {
+    const classes = text.split(',').map((c) => c.trim().replace(/^-/, ''));
+    check(classes.every((c) => PGAUDIT_CLASSES.includes(c)), WHO, prop, value,
+      `a comma-separated list of pgaudit classes (${PGAUDIT_CLASSES.join(', ')}), each optionally excluded with a leading - (e.g. 'all, -misc')`);
+  } else if (kind === 'bool') {
+    check(BOOLEAN_VALUES.test(text), WHO, prop, value, 'a boolean: 1 or 0 (on, off, true, false)');
+  } else if (kind === 'level') {
+    check(PGAUDIT_LEVELS.includes(text), WHO, prop, value, `one of ${PGAUDIT_LEVELS.join(', ')} (pgaudit refuses error, fatal and panic)`);
+  } else if (kind === 'integer') {
+    check(/^\d+$/.test(text) && Number(text) <= PG_INT_MAX, WHO, prop, value, `a whole number from 0 to ${PG_INT_MAX} (bytes; 0 logs every parameter whole)`);
+  }
+}
+
+/**
+ * The libraries RDS for PostgreSQL lets `shared_preload_libraries` load (the parameter's allowed
+ * values in RDS, across the supported versions; a newer version may lack some).
+ */
+const RDS_PRELOAD_LIBRARIES = ['auto_explain', 'orafce', 'pgaudit', 'pglogical', 'pg_bigm', 'pg_cron', 'pg_hint_plan', 'pg_overexplain',
+  'pg_prewarm', 'pg_similarity', 'pg_stat_monitor', 'pg_stat_statements', 'pg_tle', 'pg_transport', 'plprofiler', 'plrust'];
+
+/** `shared_preload_libraries`: a comma-separated list of libraries RDS preloads (whitespace between entries ignored). */
+function checkPreloadLibraries(value: string): void {
+  if (Token.isUnresolved(value)) return;
+  const unknown = String(value).split(',').map((l) => l.trim()).filter((l) => !RDS_PRELOAD_LIBRARIES.includes(l));
+  const near = unknown.length > 0 ? closest(unknown[0], RDS_PRELOAD_LIBRARIES) : undefined;
+  check(unknown.length === 0, WHO, "parameters['shared_preload_libraries']", value,
+    `a comma-separated list of libraries RDS for PostgreSQL preloads: ${RDS_PRELOAD_LIBRARIES.join(', ')}`
+    + `${near ? ` (${unknown[0]}: did you mean ${near}?)` : ` (not ${unknown.map((l) => `'${l}'`).join(', ')})`}`);
 }
 
 /** A core server setting of PostgreSQL `major` (pg_settings of that version), and a value it can take. */
@@ -488,9 +563,11 @@ const MAX_BACKUP_RETENTION_DAYS = 35;
 /** A PostgreSQL role name an IAM identity may connect as (`rds-db:connect` on that one user). */
 export function validateDatabaseUser(user: string): void {
   check(ROLE_NAME.test(user) && user !== 'public' && user !== 'none', WHO, 'databaseUser', user,
-    'a PostgreSQL role name: lowercase letters, digits and _, starting with a letter or _, at most 63 characters, not public or none (no wildcards)');
+    'a PostgreSQL role name: lowercase letters, digits and _, starting with a letter or _, at most 63 characters, not public or none (no wildcards); '
+    + '$ is allowed after the first character');
 }
-const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** An unquoted PostgreSQL identifier: $ may follow the first character. */
+const ROLE_NAME = /^[a-z_][a-z0-9_$]{0,62}$/;
 
 function mod(n: number, m: number): number {
   return ((n % m) + m) % m;

@@ -1,0 +1,161 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { FxCluster, FxDatabase, FxDatabaseRestore, FxProfile } from '../src';
+import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+
+/**
+ * A second pass over bad inputs of the data constructs (FxDatabase, FxObservability, FxCompliance,
+ * FxGithubDeployRole): what crashed at synth or deployed into a failure now fails with its exact
+ * message; the legal values and deploy-time tokens around each check pass. One cluster is shared;
+ * the few tests that synthesize have an app of their own.
+ */
+
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fx-input-data-2-'));
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+let app: App;
+let stack: Stack;
+let fxCluster: FxCluster;
+let n = 0;
+beforeAll(() => {
+  app = testApp(path.join(outdir, 'cases'));
+  stack = new Stack(app, 'Data', { env: ENV });
+  fxCluster = clusterWithAddons(stack, FxProfile.DEVELOPMENT);
+});
+
+/** A stack in an app of its own, for tests that synthesize. */
+const ownStack = (id: string) => new Stack(testApp(path.join(outdir, id)), id, { env: ENV });
+const str = (s: Stack) => new CfnParameter(s, `S${n++}`, { type: 'String' }).valueAsString;
+const database = (id: string, props: object = {}) => new FxDatabase(stack, id, { cluster: fxCluster, ...props });
+const params = (id: string, parameters: object) => database(id, { parameters });
+const type = (name: string) => new ec2.InstanceType(name);
+
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
+
+const CLASSES = 'a comma-separated list of pgaudit classes (read, write, function, role, ddl, misc, misc_set, all, none), each optionally excluded with a leading - (e.g. \'all, -misc\')';
+const LIBRARIES = 'a comma-separated list of libraries RDS for PostgreSQL preloads: auto_explain, orafce, pgaudit, pglogical, pg_bigm, pg_cron, '
+  + 'pg_hint_plan, pg_overexplain, pg_prewarm, pg_similarity, pg_stat_monitor, pg_stat_statements, pg_tle, pg_transport, plprofiler, plrust';
+
+const CASES: [string, () => unknown, string][] = [
+  // ---- FxDatabase parameters
+  ['a deploy-time parameter name', () => params('ParamNameToken', { [str(stack)]: '1' }),
+    "FxDatabase at Data/ParamNameToken: invalid parameters '(a deploy-time token)'; allowed: a value known at synth: each name is a key of the parameter group, written at synth (its value may be a deploy-time value)"],
+  ['port, which RDS sets from the instance', () => params('ParamPort', { port: '5432' }),
+    "FxDatabase at Data/ParamPort: invalid parameters['port'] '5432'; allowed: no value here: RDS sets it from the instance's port (the port prop)"],
+  ['listen_addresses, fixed by RDS', () => params('ParamListen', { listen_addresses: '*' }),
+    "FxDatabase at Data/ParamListen: invalid parameters['listen_addresses'] '*'; allowed: no value here: RDS fixes where the server listens"],
+  ['data_directory, fixed by RDS', () => params('ParamDataDir', { data_directory: '/tmp' }),
+    "FxDatabase at Data/ParamDataDir: invalid parameters['data_directory'] '/tmp'; allowed: no value here: RDS fixes the server's files and directories"],
+  ['ssl turned off', () => params('ParamSsl', { ssl: '0' }),
+    "FxDatabase at Data/ParamSsl: invalid parameters['ssl'] '0'; allowed: on or '1' (TLS is required for every connection)"],
+  ['a value with a trailing line break', () => params('ParamNewline', { work_mem: '4MB\n' }),
+    "FxDatabase at Data/ParamNewline: invalid parameters['work_mem'] '4MB\n'; allowed: a value without leading or trailing whitespace or line breaks (the parameter group keeps them, and the server reads them as part of the value)"],
+  ['a value with a leading space', () => params('ParamSpace', { 'pgaudit.log': ' ddl' }),
+    "FxDatabase at Data/ParamSpace: invalid parameters['pgaudit.log'] ' ddl'; allowed: a value without leading or trailing whitespace or line breaks"],
+  ['an unknown preload library', () => params('ParamPreload', { shared_preload_libraries: 'pg_stat_statements,timescaledb' }),
+    `FxDatabase at Data/ParamPreload: invalid parameters['shared_preload_libraries'] 'pg_stat_statements,timescaledb'; allowed: ${LIBRARIES} (not 'timescaledb')`],
+  ['a misspelt preload library', () => params('ParamPreloadTypo', { shared_preload_libraries: 'pg_stat_statement' }),
+    `FxDatabase at Data/ParamPreloadTypo: invalid parameters['shared_preload_libraries'] 'pg_stat_statement'; allowed: ${LIBRARIES} (pg_stat_statement: did you mean pg_stat_statements?)`],
+  ['a pgaudit class that does not exist', () => params('AuditClass', { 'pgaudit.log': 'read, writes' }),
+    `FxDatabase at Data/AuditClass: invalid parameters['pgaudit.log'] 'read, writes'; allowed: ${CLASSES}`],
+  ['a pgaudit level pgaudit refuses', () => params('AuditLevel', { 'pgaudit.log_level': 'error' }),
+    "FxDatabase at Data/AuditLevel: invalid parameters['pgaudit.log_level'] 'error'; allowed: one of debug5, debug4, debug3, debug2, debug1, info, notice, warning, log (pgaudit refuses error, fatal and panic)"],
+  ['a pgaudit boolean that is not one', () => params('AuditBool', { 'pgaudit.log_catalog': 'maybe' }),
+    "FxDatabase at Data/AuditBool: invalid parameters['pgaudit.log_catalog'] 'maybe'; allowed: a boolean: 1 or 0 (on, off, true, false)"],
+  ['a pgaudit setting that does not exist', () => params('AuditName', { 'pgaudit.log_relations': '1' }),
+    "FxDatabase at Data/AuditName: invalid parameters 'pgaudit.log_relations'; allowed: a setting pgaudit has: pgaudit.log, pgaudit.log_catalog, pgaudit.log_client, pgaudit.log_level, pgaudit.log_parameter, pgaudit.log_parameter_max_size, pgaudit.log_relation, pgaudit.log_rows, pgaudit.log_statement, pgaudit.log_statement_once, pgaudit.role; did you mean pgaudit.log_relation?"],
+  ['a pgaudit size that is not a number', () => params('AuditSize', { 'pgaudit.log_parameter_max_size': '1MB' }),
+    "FxDatabase at Data/AuditSize: invalid parameters['pgaudit.log_parameter_max_size'] '1MB'; allowed: a whole number from 0 to 2147483647 (bytes; 0 logs every parameter whole)"],
+
+  // ---- FxDatabase instance classes RDS does not have
+  ['an m6g size that does not exist', () => database('M6g10', { instanceType: type('m6g.10xlarge') }),
+    "FxDatabase at Data/M6g10: invalid instanceType 'm6g.10xlarge'; allowed: a size the m6g family has: large to 16xlarge (large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge; RDS has no metal sizes)"],
+  ['an m5 size that does not exist', () => database('M53', { instanceType: type('m5.3xlarge') }),
+    "FxDatabase at Data/M53: invalid instanceType 'm5.3xlarge'; allowed: a size the m5 family has: large to 24xlarge (large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge; RDS has no metal sizes)"],
+  ['m7i has no 32xlarge', () => database('M7i32', { instanceType: type('m7i.32xlarge') }),
+    "FxDatabase at Data/M7i32: invalid instanceType 'm7i.32xlarge'; allowed: a size the m7i family has: large to 48xlarge (large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge, 48xlarge; RDS has no metal sizes)"],
+  ['a metal size (EC2 has it, RDS does not)', () => database('M7iMetal', { instanceType: type('m7i.metal-24xl') }),
+    "FxDatabase at Data/M7iMetal: invalid instanceType 'm7i.metal-24xl'; allowed: a size the m7i family has: large to 48xlarge"],
+  ['x2idn starts at 16xlarge', () => database('X2idnLarge', { instanceType: type('x2idn.large') }),
+    "FxDatabase at Data/X2idnLarge: invalid instanceType 'x2idn.large'; allowed: a size the x2idn family has: 16xlarge to 32xlarge (16xlarge, 24xlarge, 32xlarge; RDS has no metal sizes)"],
+  ['a replica class that does not exist', () => database('ReplicaClass', { readReplicas: 1, readReplicaInstanceType: type('r6g.10xlarge') }),
+    "FxDatabase at Data/ReplicaClass: invalid readReplicaInstanceType 'r6g.10xlarge'; allowed: a size the r6g family has: large to 16xlarge"],
+
+  // ---- FxDatabase: plain objects in place of its classes and enums, restores
+  ['a plain object as the instance type', () => database('FakeType', { instanceType: { name: 'm7g.large' } }),
+    'FxDatabase at Data/FakeType: invalid instanceType {"name":"m7g.large"}; allowed: an ec2.InstanceType such as new ec2.InstanceType(\'m7g.large\')'],
+  ['a plain object as the restore', () => database('FakeRestore', { restore: { type: 'SNAPSHOT', source: 'snap' } }),
+    'FxDatabase at Data/FakeRestore: invalid restore {"type":"SNAPSHOT","source":"snap"}; allowed: an FxDatabaseRestore: FxDatabaseRestore.fromSnapshot(), toPointInTime() or toLatestRestorableTime()'],
+  ['a plain object as the removal policy', () => database('FakeRemoval', { removalPolicy: { name: 'x' } }),
+    'FxDatabase at Data/FakeRemoval: invalid removalPolicy {"name":"x"}; allowed: a RemovalPolicy: destroy, retain, snapshot, retain-on-update-or-delete'],
+];
+
+describe('each bad input fails with its own message', () => {
+  test.each(CASES)('%s', (_name, run, message) => {
+    expect(messageOf(run)).toContain(message);
+  });
+});
+
+describe('FxDatabase: what passes', () => {
+  test('parameter values known at deploy time, legal pgaudit, preload and ssl values', () => {
+    params('ParamValueToken', { 'work_mem': str(stack), 'pgaudit.log': str(stack), 'shared_preload_libraries': str(stack), 'ssl': str(stack) });
+    params('AuditLegal', {
+      'pgaudit.log': 'all, -misc,-MISC_SET',
+      'pgaudit.log_level': 'NOTICE',
+      'pgaudit.log_catalog': 'off',
+      'pgaudit.log_parameter_max_size': '0',
+      'pgaudit.role': 'rds_pgaudit',
+      'pgaudit.log_statement_once': '1',
+    });
+    params('AuditNone', { 'pgaudit.log': 'none' });
+    params('PreloadLegal', { shared_preload_libraries: 'pg_stat_statements, pgaudit,pg_cron' });
+    params('SslOn', { ssl: 'on' });
+    params('SslOne', { ssl: '1' });
+  });
+
+  test('every size RDS for PostgreSQL offers in each family', () => {
+    const legal = ['m6g.large', 'm6g.16xlarge', 'm5.24xlarge', 'm6i.32xlarge', 'm7i.48xlarge', 'm7i.24xlarge', 'r8g.48xlarge', 'x2idn.16xlarge',
+      'x2iedn.xlarge', 'x2iedn.32xlarge', 'r6idn.large', 'r5b.8xlarge', 't4g.micro', 't3.2xlarge'];
+    const messages = legal.map((name) => messageOf(() => database(`Legal${name.replace(/[.-]/g, '')}`, { instanceType: type(name) })));
+    expect(messages).toEqual(legal.map(() => '(no error)'));
+  });
+
+  test('a weekly retention of 1 day, not below the daily one; an RDS removal policy; a restore without a name', () => {
+    database('Weekly1', { dailyBackupRetention: Duration.days(1), weeklyBackupRetention: Duration.days(1) });
+    expect(messageOf(() => database('Weekly0', { dailyBackupRetention: Duration.days(1), weeklyBackupRetention: Duration.hours(12) }))).toBe(
+      "FxDatabase at Data/Weekly0: invalid weeklyBackupRetention '12 hours'; allowed: a whole number of days, at least 1 and at least dailyBackupRetention (1 days)");
+    database('RemovalRetain', { removalPolicy: RemovalPolicy.RETAIN });
+    database('RestoreUnnamed', { restore: FxDatabaseRestore.fromSnapshot('orders-before') });
+    // The name of the database inside the snapshot: the secret carries it (nothing is created).
+    const named = database('RestoreNamed', { databaseName: 'orders', restore: FxDatabaseRestore.fromSnapshot('orders-before') });
+    expect(named.databaseName).toBe('orders');
+  });
+
+  test('grantConnectAs takes a role name with $ after the first character', () => {
+    const db = database('GrantsDollar');
+    const grantee = new iam.Role(stack, 'DollarGrantee', { assumedBy: new iam.AccountRootPrincipal() });
+    db.grantConnectAs(grantee, 'orders$1');
+    db.grantConnectAs(grantee, '_a$');
+    expect(messageOf(() => db.grantConnectAs(grantee, '$orders'))).toBe(
+      "FxDatabase at Data/GrantsDollar: invalid databaseUser '$orders'; allowed: a PostgreSQL role name: lowercase letters, digits and _, starting with a letter or _, at most 63 characters, not public or none (no wildcards); $ is allowed after the first character");
+  });
+
+  test('a deploy-time parameter value reaches the template', () => {
+    const s = ownStack('DbParamSynth');
+    const db = new FxDatabase(s, 'Database', { cluster: new FxCluster(s, 'Cluster', {}), parameters: { work_mem: str(s) } });
+    const group = db.node.findChild('Parameters').node.defaultChild as rds.CfnDBParameterGroup;
+    expect(s.resolve(group.parameters)).toEqual(expect.objectContaining({ work_mem: { Ref: expect.stringMatching(/^S/) } }));
+  });
+});
