@@ -15,7 +15,8 @@ import { FxProfile } from '../core/profile';
 import { platformLabels } from '../core/tags';
 import { FxComponentVersions } from '../core/versions';
 
-const EXACT_VERSION = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
+/** An exact SemVer version: pre-release (`-rc.1`) and build metadata (`+build.5`) may both follow. */
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 /** Timeout of aws-eks-v2's kubectl handler Lambda function (it runs `helm upgrade --install --wait`). */
 export const KUBECTL_HANDLER_TIMEOUT_SECONDS = 900;
 /** Longest Helm timeout accepted: the handler's timeout less a margin for pulling the chart and reporting back. */
@@ -57,6 +58,8 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   protected readonly who: string;
   private readonly installOrder: InstallOrder;
   private readonly installed = new Map<string, IFxAddon>();
+  /** The add-on whose `install` is running: what it created through this cluster and what that waits for. */
+  private installing?: Installing;
 
   constructor(scope: Construct, id: string, who: string) {
     super(scope, id);
@@ -77,6 +80,16 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
    */
   public findAddon(name: string): IFxAddon | undefined {
     return this.installed.get(name);
+  }
+
+  /**
+   * A construct id the resource can take in `scope` (`childId`, as aws-cdk-lib names it there): a
+   * clear error instead of aws-cdk-lib's "There is already a Construct with name".
+   */
+  private checkFreeId(method: string, id: string, scope: Construct, childId: string, underCluster: boolean = true): void {
+    const parent = scope === this && underCluster ? this.cluster.node : scope.node;
+    const taken = parent.tryFindChild(childId);
+    check(taken === undefined, this.who, `${method} id`, id, `an id not used by another construct in ${parent.path} (${taken?.node.path} exists)`);
   }
 
   public addHelmChart(id: string, options: FxHelmChartOptions): eks.HelmChart {
@@ -141,6 +154,10 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   public addManifestWithOptions(id: string, options: FxManifestOptions, ...manifest: { [key: string]: any }[]): eks.KubernetesManifest {
     // Same rule as addHelmChart: under the cluster (`<cluster>/Resource/manifest-<id>`) in its stack.
     const scope = this.scopeFor(options.scope ?? this);
+    atConstruct(this, () => {
+      this.checkFreeId('addManifest', id, scope, scope === this ? `manifest-${id}` : id);
+      checkManifestObjects(this.who, `addManifest(${id})`, manifest);
+    });
     const resource = scope === this ? this.cluster.addManifest(id, ...manifest)
       : new eks.KubernetesManifest(scope, id, { cluster: this.cluster, manifest });
     this.order(resource, options.needs, options.provides);
@@ -149,6 +166,12 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
 
   public addCdk8sChart(id: string, chart: cdk8s.Chart, options: FxManifestOptions = {}): eks.KubernetesManifest {
     const scope = this.scopeFor(options.scope ?? this);
+    atConstruct(this, () => {
+      this.checkFreeId('addCdk8sChart', id, scope, id);
+      check(typeof chart?.toJson === 'function', this.who, `addCdk8sChart(${id}).chart`, typeof chart, 'a cdk8s.Chart');
+      check(chart.toJson().length > 0, this.who, `addCdk8sChart(${id}).chart`, chart.node.path,
+        'a chart with at least one Kubernetes object (kubectl apply refuses an empty manifest)');
+    });
     const resource = scope === this ? this.cluster.addCdk8sChart(id, chart)
       : new eks.KubernetesManifest(scope, id, { cluster: this.cluster, manifest: chart.toJson() });
     this.order(resource, options.needs, options.provides);
@@ -163,10 +186,18 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public addPodIdentityServiceAccount(id: string, options: FxServiceAccountOptions): eks.ServiceAccount {
+    const scope = this.scopeFor(options.scope ?? this);
     atConstruct(this, () => {
-      check(isDnsSubdomain(options.name), this.who, `addPodIdentityServiceAccount(${id}).name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
-      checkKnownAtSynth(options.name, this.who, `addPodIdentityServiceAccount(${id}).name`, 'the ServiceAccount manifest and its pod identity association are written at synth');
-      check(isDnsLabel(options.namespace), this.who, `addPodIdentityServiceAccount(${id}).namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+      this.checkFreeId('addPodIdentityServiceAccount', id, scope, id, false);
+      const p = `addPodIdentityServiceAccount(${id})`;
+      // aws-cdk-lib's eks.ServiceAccount checks both names at synth, and needs 2 characters or more.
+      const written = 'the ServiceAccount manifest and its pod identity association are written at synth';
+      check(isDnsSubdomain(options.name), this.who, `${p}.name`, options.name, 'a DNS subdomain (lowercase letters, digits, - and .)');
+      checkKnownAtSynth(options.name, this.who, `${p}.name`, written);
+      check(options.name.length >= 2, this.who, `${p}.name`, options.name, TWO_CHARACTERS);
+      check(isDnsLabel(options.namespace), this.who, `${p}.namespace`, options.namespace, 'a DNS label (lowercase letters, digits, -)');
+      checkKnownAtSynth(options.namespace, this.who, `${p}.namespace`, written);
+      check(options.namespace.length >= 2, this.who, `${p}.namespace`, options.namespace, TWO_CHARACTERS);
       // EKS keeps one pod identity association per service account.
       const key = `${options.namespace}/${options.name}`;
       const owner = this.serviceAccounts.get(key);
@@ -174,14 +205,14 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
         `a service account without a pod identity already (${owner} has ${key}; EKS allows one association per service account)`);
       this.serviceAccounts.set(key, id);
     });
-    const account = new eks.ServiceAccount(this.scopeFor(options.scope ?? this), id, {
+    const account = new eks.ServiceAccount(scope, id, {
       cluster: this.cluster,
       name: options.name,
       namespace: options.namespace,
       identityType: eks.IdentityType.POD_IDENTITY,
       labels: platformLabels(this.platformName, 'service-account'),
     });
-    this.installOrder.require(account, FxCapability.POD_IDENTITY, ...(options.needs ?? []));
+    this.require(account, FxCapability.POD_IDENTITY, ...(options.needs ?? []));
     return account;
   }
 
@@ -206,7 +237,7 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
   }
 
   public installAfter(construct: IConstruct, ...capabilities: string[]): void {
-    this.installOrder.require(construct, ...capabilities);
+    this.require(construct, ...capabilities);
   }
 
   public hasCapability(capability: string): boolean {
@@ -231,7 +262,15 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
     for (const addon of addons) {
       check(!this.installed.has(addon.name), this.who, 'addons', addon.name, 'add-on names unique on a cluster');
       this.installed.set(addon.name, addon);
-      addon.install(this, scope);
+      const installing: Installing = { resources: [], required: new Set() };
+      const outer = this.installing;
+      this.installing = installing;
+      try {
+        addon.install(this, scope);
+      } finally {
+        this.installing = outer;
+      }
+      this.enforceNeeds(addon, installing);
       for (const capability of addon.provides) {
         check(this.installOrder.isProvided(capability), this.who, `addons[${addon.name}].provides`, capability,
           'capabilities the add-on\'s install() registers a provider for (addHelmChart provides, registerProvider)');
@@ -239,9 +278,68 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
     }
   }
 
+  /**
+   * What an add-on `needs` and none of the resources it installed through this cluster waits for
+   * (an add-on of the user's that passes no `needs` on): its resources wait for it, so the install
+   * order holds and a need nobody provides fails synthesis as for the built-in add-ons; an add-on
+   * that installed nothing through the cluster fails synthesis on such a need all the same.
+   */
+  private enforceNeeds(addon: IFxAddon, installing: Installing): void {
+    const needs = Array.isArray(addon.needs) ? addon.needs : [];
+    const unmet = needs.filter((capability) => !installing.required.has(capability));
+    if (unmet.length === 0) return;
+    if (installing.resources.length > 0) {
+      for (const resource of installing.resources) this.installOrder.require(resource, ...unmet);
+      return;
+    }
+    const where = `${this.who} at ${this.node.path}`;
+    this.node.addValidation({
+      validate: () => unmet.filter((capability) => !this.installOrder.isProvided(capability)).map((capability) =>
+        `${where}: add-on '${addon.name}' needs '${capability}' but nothing on this cluster provides it; install an add-on whose provides `
+        + `lists '${capability}' (IFxAddon) or a resource registered with registerProvider`),
+    });
+  }
+
+  /** `InstallOrder.require`, noting what the add-on being installed (if any) created and waits for. */
+  private require(construct: IConstruct, ...capabilities: string[]): void {
+    this.installOrder.require(construct, ...capabilities);
+    if (this.installing) {
+      if (!this.installing.resources.includes(construct)) this.installing.resources.push(construct);
+      for (const capability of capabilities) this.installing.required.add(capability);
+    }
+  }
+
   /** Records a resource installed on this cluster: after nodes and what it needs; a provider of what it provides. */
   protected order(resource: IConstruct, needs: string[] | undefined, provides: string[] | undefined): void {
-    this.installOrder.require(resource, FxCapability.NODES, ...(needs ?? []));
+    this.require(resource, FxCapability.NODES, ...(needs ?? []));
     if (provides && provides.length > 0) this.installOrder.provide(resource, ...provides);
   }
+}
+
+/** What an add-on's `install` created through the cluster (charts, manifests, service accounts) and the capabilities they wait for. */
+interface Installing {
+  readonly resources: IConstruct[];
+  readonly required: Set<string>;
+}
+
+const TWO_CHARACTERS = 'at least 2 characters: aws-cdk-lib\'s eks.ServiceAccount refuses 1-character names (Kubernetes and EKS allow them)';
+
+/**
+ * Objects kubectl apply accepts: each a plain object with an apiVersion, a kind and a metadata.name
+ * (`apply` never creates from generateName), and at least one. Deploy-time tokens pass.
+ */
+function checkManifestObjects(who: string, prop: string, objects: unknown[]): void {
+  check(objects.length > 0, who, prop, objects, 'at least one Kubernetes object (kubectl apply refuses an empty manifest)');
+  objects.forEach((o, i) => {
+    if (Token.isUnresolved(o)) return;
+    const p = `${prop}[${i}]`;
+    const obj = o as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
+    check(o !== null && typeof o === 'object' && !Array.isArray(o), who, p, o, 'a Kubernetes object: { apiVersion, kind, metadata: { name } }');
+    check(typeof obj.apiVersion === 'string' && obj.apiVersion !== '', who, `${p}.apiVersion`, obj.apiVersion, "an API version such as 'v1' or 'apps/v1'");
+    check(typeof obj.kind === 'string' && obj.kind !== '', who, `${p}.kind`, obj.kind, "a kind such as 'ConfigMap'");
+    // A List (kind: List, ConfigMapList, ...) holds its objects in items and has no name of its own.
+    if ((obj.kind as string).endsWith('List') || Token.isUnresolved(obj.metadata)) return;
+    const name = obj.metadata?.name;
+    check(typeof name === 'string' && name !== '', who, `${p}.metadata.name`, name, 'a name (kubectl apply needs one; it does not create from generateName)');
+  });
 }

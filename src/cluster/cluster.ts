@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { FxAddonName, IFxAddon } from './addon';
 import { selectAddons } from './addon-values';
 import {
@@ -141,6 +141,8 @@ export class FxCluster extends FxClusterBase {
 
   /** The EKS managed add-ons (VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, CSI drivers, snapshot controller). */
   private readonly managedAddons: ManagedAddons;
+  /** Namespaces granted through grantAccess, by role ARN and access level. */
+  private readonly accessGrants = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: FxClusterProps = {}) {
     super(scope, id, WHO);
@@ -171,6 +173,16 @@ export class FxCluster extends FxClusterBase {
     this.clusterName = clusterName;
     check(Token.isUnresolved(clusterName) || CLUSTER_NAME.test(clusterName), WHO, 'clusterName', clusterName,
       'up to 100 letters, digits, - and _, starting with a letter or digit');
+    claimUnique(this, 'clusterName', clusterName, 'region',
+      (other) => `a name no other FxCluster in the same account and region has (${other} has it: EKS cluster names are unique per account and region)`);
+    if (props.tls) {
+      const zone = props.tls.hostedZone;
+      const zoneKey = Token.isUnresolved(zone.hostedZoneId) ? zone.node.path : zone.hostedZoneId;
+      // Per stack only: stacks of one app may be alternatives deployed one at a time.
+      claimUnique(this, 'tls', `${props.tls.domainName} in zone ${zoneKey}`, undefined,
+        (other) => `a domain no other FxCluster of the stack serves in the same hosted zone (${other} writes its DNS records: `
+          + `the ${props.tls!.domainName} and *.${props.tls!.domainName} records would be written twice)`, props.tls.domainName);
+    }
     if (props.vpc) {
       check(props.vpcCidr === undefined && props.natGateways === undefined && props.availabilityZones === undefined
         && props.interfaceEndpoints === undefined, WHO, 'vpc', 'an existing VPC with vpcCidr/natGateways/availabilityZones/interfaceEndpoints',
@@ -211,7 +223,8 @@ export class FxCluster extends FxClusterBase {
     const admins = props.admins ?? [];
     admins.forEach((role, i) => {
       // The same role (or ARN) twice would give one access entry the admin policy twice: EKS rejects it at deploy.
-      const first = admins.findIndex((r) => r === role || (!Token.isUnresolved(r.roleArn) && r.roleArn === role.roleArn));
+      // One deploy-time ARN (the same token) is one principal too: aws-cdk-lib would give it two access entries.
+      const first = admins.findIndex((r) => r === role || r.roleArn === role.roleArn);
       check(first === i, WHO, `admins[${i}]`, Token.isUnresolved(role.roleArn) ? role.node.path : role.roleArn,
         `each role once (it is admins[${first}] already)`);
       this.cluster.grantClusterAdmin(`Admin${Names.nodeUniqueId(role.node)}`, role.roleArn);
@@ -283,10 +296,17 @@ export class FxCluster extends FxClusterBase {
    */
   public grantAccess(role: iam.IRole, namespaces: string[], level: FxAccessLevel): void {
     atConstruct(this, () => {
+      check(typeof level?.name === 'string' && typeof level.policyName === 'string', WHO, 'grantAccess.level', level, 'FxAccessLevel.VIEW, FxAccessLevel.EDIT or FxAccessLevel.ADMIN');
       check(namespaces.length > 0, WHO, 'grantAccess.namespaces', namespaces, 'at least one namespace');
       for (const ns of namespaces) {
         check(isDnsLabel(ns), WHO, 'grantAccess.namespaces', ns, 'DNS labels (lowercase letters, digits, -)');
       }
+      // One role is one access entry; the same policy in it twice would keep one scope (or fail).
+      const key = `${role.roleArn} ${level.name}`;
+      const earlier = this.accessGrants.get(key);
+      check(earlier === undefined, WHO, 'grantAccess.role', Token.isUnresolved(role.roleArn) ? role.node.path : role.roleArn,
+        `each role once per access level (it has ${level.name} access to ${earlier?.join(', ')} already): list all its namespaces in one grantAccess call`);
+      this.accessGrants.set(key, [...namespaces]);
     });
     this.cluster.grantAccess(`Access${Names.nodeUniqueId(role.node)}${level.name}`, role.roleArn, [
       eks.AccessPolicy.fromAccessPolicyName(level.policyName, { accessScopeType: eks.AccessScopeType.NAMESPACE, namespaces }),
@@ -393,8 +413,13 @@ function checkPropsOfRemovedAddons(props: FxClusterProps, addons: IFxAddon[]): v
   const removed = (name: string) => (props.addons?.remove ?? []).includes(name);
   const replaced = (name: string) => (props.addons?.replace ?? []).some((a) => a.name === name);
   if (props.tls !== undefined) {
-    check(addons.some((a) => a.name === FxAddonName.TRAEFIK), WHO, 'tls', props.tls.domainName,
+    const traefik = addons.find((a) => a.name === FxAddonName.TRAEFIK);
+    check(traefik !== undefined, WHO, 'tls', props.tls.domainName,
       'a cluster with Traefik: the certificate, load balancer and DNS records front it (keep the built-in traefik, add your own FxTraefikAddon in addons.extra, or leave tls unset)');
+    // Only FxTraefikAddon reads the cluster's tls: another add-on named traefik would leave the domain without certificate or records.
+    check(traefik instanceof FxTraefikAddon, WHO, 'tls', props.tls.domainName,
+      `a cluster whose '${FxAddonName.TRAEFIK}' add-on is an FxTraefikAddon, which creates the certificate, load balancer and DNS records of tls `
+      + `(the '${FxAddonName.TRAEFIK}' add-on given is a ${traefik?.constructor.name}): install an FxTraefikAddon, or leave tls unset and front your own ingress`);
   }
   const traefikGone = removed(FxAddonName.TRAEFIK) ? 'removed' : replaced(FxAddonName.TRAEFIK) ? 'replaced' : undefined;
   for (const [prop, value] of [['ingressReplicas', props.ingressReplicas], ['ingressRateLimit', props.ingressRateLimit],
@@ -406,6 +431,28 @@ function checkPropsOfRemovedAddons(props: FxClusterProps, addons: IFxAddon[]): v
     : removed(FxAddonName.VELERO) ? 'removed' : replaced(FxAddonName.VELERO) ? 'replaced' : undefined;
   check(props.clusterBackupRetentionDays === undefined || veleroGone === undefined, WHO, 'clusterBackupRetentionDays', props.clusterBackupRetentionDays,
     `no backup retention when the built-in Velero is ${veleroGone} (set retentionDays of your own FxVeleroAddon instead)`);
+}
+
+/** Names FxClusters of one app have taken, by what they are unique in (see `claimUnique`): the path of the cluster. */
+const CLAIMED = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Takes `value` of `prop` for `cluster` among the FxClusters of its app: unique per account and
+ * region (`per: 'region'`) when the stack's env is known, else per stack. A deploy-time value is not
+ * compared. `shown` is the value the message names (the claimed value by default).
+ */
+function claimUnique(cluster: FxCluster, prop: string, value: string, per: 'region' | undefined, allowed: (other: string) => string,
+  shown: string = value): void {
+  if (Token.isUnresolved(value)) return;
+  const stack = Stack.of(cluster);
+  const known = per === 'region' && !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
+  const where = known ? `${stack.account} ${stack.region}` : `stack ${stack.node.path}`;
+  const claimed = CLAIMED.get(cluster.node.root) ?? new Map<string, string>();
+  CLAIMED.set(cluster.node.root, claimed);
+  const key = `${prop} ${where} ${value}`;
+  const other = claimed.get(key);
+  check(other === undefined || other === cluster.node.path, WHO, prop, shown, allowed(other ?? ''));
+  claimed.set(key, cluster.node.path);
 }
 
 /** EKS service quota: public endpoint access CIDR ranges per cluster. */

@@ -172,6 +172,11 @@ function validateNetworkProps(props: NetworkProps): void {
  * lookup), when both are known at synth.
  */
 function validateZonesOfStack(stack: Stack, zones: string[] | undefined): void {
+  // Without an account and region, the stack's zones are two deploy-time picks (Fn::GetAZs): the VPC
+  // would quietly span 2 zones, not 3, and the zone names are needed at synth to lay out the subnets.
+  check(zones !== undefined || !(Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)), WHO, 'availabilityZones', zones,
+    `3 availability zones: stack ${stack.node.path} has no account and region (env), so only 2 deploy-time zones are known; `
+    + "give the stack an env such as { account: '123456789012', region: 'us-east-1' } (the zones are then looked up), or set availabilityZones");
   if (!zones || Token.isUnresolved(zones) || zones.some((z) => Token.isUnresolved(z))) return;
   const region = stack.region;
   if (!Token.isUnresolved(region)) {

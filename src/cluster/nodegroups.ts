@@ -48,6 +48,8 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
       'eks.CapacityType.ON_DEMAND or eks.CapacityType.SPOT (CAPACITY_BLOCK needs a capacity reservation in the launch template, which the node group does not set)');
     check(g.image === undefined || IMAGES.has(g.image), WHO, `${p}.image`, g.image, 'FxNodeImage.AL2023 or FxNodeImage.BOTTLEROCKET');
     check(instanceTypes.length > 0, WHO, typesProp, [], 'at least one instance type');
+    check(instanceTypes.length <= MAX_INSTANCE_TYPES, WHO, typesProp, `${instanceTypes.length} instance types`,
+      `at most ${MAX_INSTANCE_TYPES} instance types (the EKS node group API limit with a launch template)`);
     const names = new Set<string>();
     for (const t of instanceTypes) {
       const name = t.toString();
@@ -99,15 +101,22 @@ export function resolveNodeGroups(groups: FxNodeGroupOptions[] | undefined, prof
   check(open.length > 0, WHO, 'nodeGroups', resolved.map((g) => `${g.name} (${g.capacityType === eks.CapacityType.SPOT ? 'spot' : 'tainted'})`),
     'at least one on-demand node group without a NoSchedule or NoExecute taint: the platform\'s controllers run there (spot groups are tainted)');
   const running = open.some((g) => Token.isUnresolved(g.desiredSize!) || g.desiredSize! > 0);
+  const need = 'the platform\'s controllers, and the node autoscaler itself, need a node to start on';
+  // No group's desiredSize was set: every one is the profile's nodeDesiredSize (raised to minSize).
+  if (open.every((g) => list[resolved.indexOf(g)].desiredSize === undefined)) {
+    check(running, WHO, `nodeDesiredSize${profileSuffix(profile.name)}`, s.nodeDesiredSize,
+      `at least 1, or a desiredSize of 1 or more on an untainted node group: ${need}`);
+  }
   check(running, WHO, 'nodeGroups', open.map((g) => `${g.name}: desiredSize ${g.desiredSize}`),
-    'at least one untainted node group with a desiredSize of 1 or more: the platform\'s controllers, and the node autoscaler itself, need a node to start on');
+    `at least one untainted node group with a desiredSize of 1 or more: ${need}`);
   return resolved;
 }
 
 const CAPACITY_TYPES = new Set<string>([eks.CapacityType.ON_DEMAND, eks.CapacityType.SPOT]);
 const IMAGES = new Set<FxNodeImage>([FxNodeImage.AL2023, FxNodeImage.BOTTLEROCKET]);
 const TAINT_EFFECTS = new Set<string>([eks.TaintEffect.NO_SCHEDULE, eks.TaintEffect.PREFER_NO_SCHEDULE, eks.TaintEffect.NO_EXECUTE]);
-/** The EKS node group API's limits (CreateNodegroup: Taint, labels). */
+/** The EKS node group API's limits (CreateNodegroup: instanceTypes with a launch template, Taint, labels). */
+const MAX_INSTANCE_TYPES = 20;
 const MAX_TAINTS = 50;
 const MAX_KEY_LENGTH = 63;
 const KEY_LENGTH = 'a key of at most 63 characters in all, prefix included (the EKS node group limit)';

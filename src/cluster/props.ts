@@ -47,7 +47,8 @@ export interface FxClusterProps {
    */
   readonly platformName?: string;
   /**
-   * Kubernetes minor, e.g. `1.35`. Must be in the versions table (1.28 or newer).
+   * Kubernetes minor, e.g. `1.35`. Must be a minor of the versions table
+   * (`FxVersions.SUPPORTED_KUBERNETES_VERSIONS`: 1.34, 1.35 and 1.36).
    * @default FxVersions.DEFAULT_KUBERNETES_VERSION
    */
   readonly kubernetesVersion?: string;
@@ -63,13 +64,15 @@ export interface FxClusterProps {
    */
   readonly vpc?: ec2.IVpc;
   /**
-   * CIDR block of the new VPC (/16 to /18).
+   * CIDR block of the new VPC: a /16 network address (its three /19 private subnets and the public
+   * and isolated /24s need all of it).
    * @default '10.0.0.0/16'
    */
   readonly vpcCidr?: string;
   /**
    * Availability zones of the new VPC (exactly 3).
-   * @default - the first 3 AZs of the stack's region (from context)
+   * @default - the first 3 AZs of the stack's region (from context); a stack without an account
+   *   and region (env) must set them
    */
   readonly availabilityZones?: string[];
   /**

@@ -189,6 +189,9 @@ export class FxClusterAutoscalerAddon implements IFxAddon {
 
   public install(cluster: IFxCluster, scope: Construct): void {
     checkAddonValues(this.options.values, 'FxClusterAutoscalerAddon');
+    const expanders = Object.values(FxAutoscalerExpander) as string[];
+    check(this.options.expander === undefined || expanders.includes(this.options.expander), WHO, 'FxClusterAutoscalerAddon.expander', this.options.expander,
+      `an FxAutoscalerExpander: ${expanders.join(', ')}`);
     this.chart = new ClusterAutoscalerAddon(cluster, scope, this.options.expander ?? FxAutoscalerExpander.LEAST_WASTE, this.options).chart;
   }
 }

@@ -10,7 +10,7 @@ import { controllerResources, grantStatements } from './common';
 import { karpenterControllerPolicy } from './karpenter-policy';
 import { check, checkSizeToken, FxValidationError, profileSuffix, tokenDescription } from '../../core/errors';
 import { FxCapability } from '../../core/install-order';
-import { instanceTypeProblem, isInstanceFamily } from '../../core/instance-types';
+import { instanceTypeProblem, isInstanceFamily, isInstanceSize } from '../../core/instance-types';
 import { isDnsLabel, isLabelKey, isLabelValue } from '../../core/k8s-names';
 import { FxProfile } from '../../core/profile';
 import { chartLabels, platformLabels, TAG_PLATFORM } from '../../core/tags';
@@ -115,7 +115,7 @@ export function resolveNodePools(options: FxKarpenterOptions, profile: FxProfile
     for (const f of families) {
       check(FAMILY.test(f) && isInstanceFamily(f), WHO, familiesProp, f, 'EC2 instance families that exist, such as m7i, c7g, r6a (ec2.InstanceClass)');
     }
-    for (const z of sizes) check(SIZE.test(z) && instanceTypeProblem(`m5.${z}`) !== `there is no size '${z}'`, WHO, sizesProp, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
+    for (const z of sizes) check(SIZE.test(z) && isInstanceSize(z), WHO, sizesProp, z, 'EC2 instance sizes such as medium, large, 2xlarge, metal');
     checkOnce(families, familiesProp);
     checkOnce(sizes, sizesProp);
     for (const f of families) {
