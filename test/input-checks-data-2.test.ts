@@ -2,10 +2,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as config from 'aws-cdk-lib/aws-config';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { FxCluster, FxDatabase, FxDatabaseRestore, FxProfile } from '../src';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { FxCluster, FxCompliance, FxComplianceRule, FxConfigRecording, FxDatabase, FxDatabaseRestore, FxProfile } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 
 /**
@@ -34,6 +37,13 @@ const str = (s: Stack) => new CfnParameter(s, `S${n++}`, { type: 'String' }).val
 const database = (id: string, props: object = {}) => new FxDatabase(stack, id, { cluster: fxCluster, ...props });
 const params = (id: string, parameters: object) => database(id, { parameters });
 const type = (name: string) => new ec2.InstanceType(name);
+/** An FxCompliance in a stack of its own; `props` may build what it needs in that stack. */
+const compliance = (id: string, props: object | ((s: Stack) => object)) => {
+  const s = new Stack(app, id, { env: ENV });
+  return new FxCompliance(s, 'Compliance', { cluster: fxCluster, ...(typeof props === 'function' ? props(s) : props) });
+};
+const recorded = (...types: (config.ResourceType | string)[]) =>
+  ({ recording: FxConfigRecording.resourceTypes(types.map((t) => (typeof t === 'string' ? config.ResourceType.of(t) : t))) });
 
 function messageOf(run: () => unknown): string {
   try {
@@ -100,6 +110,40 @@ const CASES: [string, () => unknown, string][] = [
     'FxDatabase at Data/FakeRestore: invalid restore {"type":"SNAPSHOT","source":"snap"}; allowed: an FxDatabaseRestore: FxDatabaseRestore.fromSnapshot(), toPointInTime() or toLatestRestorableTime()'],
   ['a plain object as the removal policy', () => database('FakeRemoval', { removalPolicy: { name: 'x' } }),
     'FxDatabase at Data/FakeRemoval: invalid removalPolicy {"name":"x"}; allowed: a RemovalPolicy: destroy, retain, snapshot, retain-on-update-or-delete'],
+
+  // ---- FxCompliance
+  ['a rule identifier known only at deploy time', () => compliance('RuleToken', { rules: [FxComplianceRule.of(str(stack))] }),
+    "FxCompliance at RuleToken/Compliance: invalid rules[0] '(a deploy-time token)'; allowed: a value known at synth: the identifier chooses the rule, its scope and its parameters, and names its construct"],
+  ['a plain object as a rule', () => compliance('FakeRule', { rules: [{ identifier: 'EKS_SECRETS_ENCRYPTED' }] }),
+    'FxCompliance at FakeRule/Compliance: invalid rules[0] {"identifier":"EKS_SECRETS_ENCRYPTED"}; allowed: an FxComplianceRule: a constant such as FxComplianceRule.EKS_SECRETS_ENCRYPTED, or FxComplianceRule.of(identifier)'],
+  ['a plain object as the recording', () => compliance('FakeRecording', { recording: { _mode: 'all' } }),
+    'FxCompliance at FakeRecording/Compliance: invalid recording {"_mode":"all"}; allowed: an FxConfigRecording: FxConfigRecording.EXISTING, PLATFORM_RESOURCES, ALL_SUPPORTED or resourceTypes([...])'],
+  ['a recording frequency that is not one', () => compliance('FakeFrequency', { recording: FxConfigRecording.PLATFORM_RESOURCES, recordingFrequency: 'HOURLY' }),
+    "FxCompliance at FakeFrequency/Compliance: invalid recordingFrequency 'HOURLY'; allowed: an FxConfigRecordingFrequency: CONTINUOUS, DAILY"],
+  ['a plain object as a resource type', () => compliance('FakeType', { recording: FxConfigRecording.resourceTypes([{ name: 'x' } as never]) }),
+    "FxCompliance at FakeType/Compliance: invalid recording.resourceTypes[0] (undefined); allowed: a config.ResourceType such as config.ResourceType.EKS_CLUSTER or config.ResourceType.of('AWS::EKS::Addon')"],
+  ['a type AWS Config does not record, of a service it does', () => compliance('TypeFoo', recorded('AWS::EC2::FooBar')),
+    "FxCompliance at TypeFoo/Compliance: invalid recording.resourceTypes[0] 'AWS::EC2::FooBar'; allowed: a resource type AWS Config records (config.ResourceType): AWS::EC2 has no FooBar"],
+  ['a type in the wrong case', () => compliance('TypeCase', recorded('AWS::EC2::instance')),
+    "FxCompliance at TypeCase/Compliance: invalid recording.resourceTypes[0] 'AWS::EC2::instance'; allowed: a resource type AWS Config records (config.ResourceType): AWS::EC2 has no instance; did you mean AWS::EC2::Instance?"],
+  ['a service in the wrong case', () => compliance('ServiceCase', recorded('AWS::ec2::Instance')),
+    "FxCompliance at ServiceCase/Compliance: invalid recording.resourceTypes[0] 'AWS::ec2::Instance'; allowed: an AWS Config resource type AWS::<Service>::<Type> of a service AWS Config records (config.ResourceType); did you mean AWS::EC2::Instance?"],
+  ['a misspelt type', () => compliance('TypeTypo', recorded('AWS::EKS::Clustr')),
+    "FxCompliance at TypeTypo/Compliance: invalid recording.resourceTypes[0] 'AWS::EKS::Clustr'; allowed: a resource type AWS Config records (config.ResourceType): AWS::EKS has no Clustr; did you mean AWS::EKS::Cluster?"],
+  ['a node group (AWS Config does not record them)', () => compliance('TypeNodegroup', recorded('AWS::EKS::Nodegroup')),
+    "FxCompliance at TypeNodegroup/Compliance: invalid recording.resourceTypes[0] 'AWS::EKS::Nodegroup'; allowed: a resource type AWS Config records (config.ResourceType): AWS::EKS has no Nodegroup"],
+  ['a type given twice', () => compliance('TypeTwice', recorded(config.ResourceType.EC2_INSTANCE, 'AWS::EKS::Cluster', 'AWS::EC2::Instance')),
+    "FxCompliance at TypeTwice/Compliance: invalid recording.resourceTypes[2] 'AWS::EC2::Instance'; allowed: each resource type once (it is recording.resourceTypes[0] already)"],
+  ['an imported topic of another region', () => compliance('TopicRegion', (s: Stack) => ({ topic: sns.Topic.fromTopicArn(s, 'Topic', 'arn:aws:sns:eu-west-1:123456789012:alarms') })),
+    "FxCompliance at TopicRegion/Compliance: invalid topic 'arn:aws:sns:eu-west-1:123456789012:alarms'; allowed: one in this stack's account and region (123456789012/us-east-1): aws-cdk-lib cannot make this stack's EventBridge rule target an imported topic of another account or region; give a topic of this environment"],
+  ['an imported topic of another account', () => compliance('TopicAccount', (s: Stack) => ({ topic: sns.Topic.fromTopicArn(s, 'Topic', 'arn:aws:sns:us-east-1:999999999999:alarms') })),
+    "FxCompliance at TopicAccount/Compliance: invalid topic 'arn:aws:sns:us-east-1:999999999999:alarms'; allowed: one in this stack's account and region (123456789012/us-east-1):"],
+  ['a server access logs bucket of another region', () => compliance('LogsRegion', (s: Stack) => ({
+    recording: FxConfigRecording.PLATFORM_RESOURCES, serverAccessLogsBucket: s3.Bucket.fromBucketAttributes(s, 'Logs', { bucketName: 'logs', region: 'eu-west-1' }),
+  })), "FxCompliance at LogsRegion/Compliance: invalid serverAccessLogsBucket 'LogsRegion/Logs'; allowed: one in this stack's account and region (123456789012/us-east-1): S3 delivers server access logs only to a bucket of the source bucket's account and region"],
+  ['a server access logs bucket of another account', () => compliance('LogsAccount', (s: Stack) => ({
+    recording: FxConfigRecording.PLATFORM_RESOURCES, serverAccessLogsBucket: s3.Bucket.fromBucketAttributes(s, 'Logs', { bucketName: 'logs', account: '999999999999' }),
+  })), "FxCompliance at LogsAccount/Compliance: invalid serverAccessLogsBucket 'LogsAccount/Logs'; allowed: one in this stack's account and region"],
 ];
 
 describe('each bad input fails with its own message', () => {
@@ -157,5 +201,29 @@ describe('FxDatabase: what passes', () => {
     const db = new FxDatabase(s, 'Database', { cluster: new FxCluster(s, 'Cluster', {}), parameters: { work_mem: str(s) } });
     const group = db.node.findChild('Parameters').node.defaultChild as rds.CfnDBParameterGroup;
     expect(s.resolve(group.parameters)).toEqual(expect.objectContaining({ work_mem: { Ref: expect.stringMatching(/^S/) } }));
+  });
+});
+
+describe('FxCompliance: what passes', () => {
+  test('resource types AWS Config records, including those aws-cdk-lib has no constant for, and a deploy-time type', () => {
+    const types = ['AWS::EKS::Addon', 'AWS::EC2::SubnetCidrBlock', 'AWS::Bedrock::Guardrail', config.ResourceType.S3_BUCKET, str(stack)];
+    const own = compliance('TypesLegal', recorded(...types));
+    expect(own.recordedResourceTypes).toEqual(expect.arrayContaining(['AWS::EKS::Addon', 'AWS::EC2::SubnetCidrBlock', 'AWS::Bedrock::Guardrail']));
+  });
+
+  test('a topic and a logs bucket of this environment, imported or of another stack', () => {
+    compliance('TopicHere', (s: Stack) => ({ topic: sns.Topic.fromTopicArn(s, 'Topic', 'arn:aws:sns:us-east-1:123456789012:alarms') }));
+    compliance('TopicToken', (s: Stack) => ({ topic: sns.Topic.fromTopicArn(s, 'Topic', str(s)) }));
+    const elsewhere = new Stack(app, 'TopicStack', { env: ENV });
+    compliance('TopicOwned', { topic: new sns.Topic(elsewhere, 'Topic') });
+    // The account's one recorder: in an app of its own.
+    const own = ownStack('LogsHere');
+    new FxCompliance(own, 'Compliance', {
+      cluster: new FxCluster(own, 'Cluster', {}), recording: FxConfigRecording.PLATFORM_RESOURCES, serverAccessLogsBucket: s3.Bucket.fromBucketName(own, 'Logs', 'logs'),
+    });
+  });
+
+  test('a known rule by identifier', () => {
+    compliance('RuleOf', { rules: [FxComplianceRule.of('EKS_SECRETS_ENCRYPTED')] });
   });
 });

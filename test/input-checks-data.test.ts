@@ -344,11 +344,11 @@ describe('FxCompliance', () => {
       "FxCompliance at CompTwice/Compliance: invalid recording.resourceTypes[1] 'AWS::EKS::Cluster'; allowed: each resource type once");
     // The one recorder of the account: lifecycle durations as day tokens too.
     const ok = compliance('CompTypes', {
-      ...types([config.ResourceType.EKS_CLUSTER, config.ResourceType.of('AWS::EKS::Nodegroup'), config.ResourceType.of(str(stack))]),
+      ...types([config.ResourceType.EKS_CLUSTER, config.ResourceType.of('AWS::EC2::SubnetCidrBlock'), config.ResourceType.of(str(stack))]),
       deliveryTransitionAfter: Duration.days(num(stack)),
       deliveryExpiration: Duration.days(num(stack)),
     });
-    expect(ok.recordedResourceTypes).toContain('AWS::EKS::Nodegroup');
+    expect(ok.recordedResourceTypes).toContain('AWS::EC2::SubnetCidrBlock');
   });
 
   test('delivery lifecycle tokens only in days', () => {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Resource, ResourceEnvironment, Stack, Token } from 'aws-cdk-lib';
 import * as config from 'aws-cdk-lib/aws-config';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,12 +8,13 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CONFIG_RESOURCE_TYPES } from './config-resource-types';
 import { acknowledgeComplianceFindings, acknowledgeNotificationRole } from './nag';
 import { FxConfigRecording, FxConfigRecordingFrequency } from './recording';
 import { FxComplianceRule } from './rules';
 import type { IFxCluster } from '../cluster/contract';
 import { claimAccountSingleton, checkSameEnvironment } from '../core/environment';
-import { check, checkDurationToken, FxValidationError, trackConstruct } from '../core/errors';
+import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 import { FxVersions } from '../core/versions';
 import { FxDatabase } from '../database/database';
@@ -196,6 +197,9 @@ export class FxCompliance extends Construct {
     trackConstruct(this);
     const cluster = props.cluster;
     const recording = props.recording ?? FxConfigRecording.EXISTING;
+    // A class instance, not a plain object standing in for one (its mode would be read as a custom recorder).
+    check(recording instanceof FxConfigRecording, WHO, 'recording', recording,
+      'an FxConfigRecording: FxConfigRecording.EXISTING, PLATFORM_RESOURCES, ALL_SUPPORTED or resourceTypes([...])');
     const ownRecorder = recording._mode !== 'existing';
     const transitionAfter = props.deliveryTransitionAfter ?? Duration.days(90);
     const notify = props.notifyNonCompliance ?? props.topic !== undefined;
@@ -213,6 +217,10 @@ export class FxCompliance extends Construct {
       || (minor(oldestVersion) >= minor(FxVersions.MINIMUM_KUBERNETES_VERSION) && minor(oldestVersion) <= minor(clusterVersion)),
     WHO, 'oldestSupportedKubernetesVersion', oldestVersion,
     `a minor from ${FxVersions.MINIMUM_KUBERNETES_VERSION} (the oldest Fx supports) to ${clusterVersion} (the cluster's own, which the rule would otherwise flag)`);
+    if (props.recordingFrequency !== undefined) {
+      check(Object.values(FxConfigRecordingFrequency).includes(props.recordingFrequency), WHO, 'recordingFrequency', props.recordingFrequency,
+        `an FxConfigRecordingFrequency: ${Object.values(FxConfigRecordingFrequency).join(', ')}`);
+    }
     if (!ownRecorder) {
       const recorderOnly: Array<[string, unknown]> = [
         ['recordingFrequency', props.recordingFrequency],
@@ -224,9 +232,14 @@ export class FxCompliance extends Construct {
         check(value === undefined, WHO, prop, value, 'unset with FxConfigRecording.EXISTING (the existing recorder and its delivery channel are not ours)');
       }
     }
+    if (props.topic) checkTopicEnvironment(this, props.topic);
+    if (props.serverAccessLogsBucket) {
+      checkResourceEnvironment(this, 'serverAccessLogsBucket', props.serverAccessLogsBucket.env, props.serverAccessLogsBucket.node.path,
+        'S3 delivers server access logs only to a bucket of the source bucket\'s account and region');
+    }
     if (recording._mode === 'custom') {
       check(recording._resourceTypes.length > 0, WHO, 'recording', 'FxConfigRecording.resourceTypes([])', 'at least one resource type');
-      validateResourceTypes(recording._resourceTypes.map((t) => t.complianceResourceType));
+      validateResourceTypes(recording._resourceTypes.map((t) => (t as config.ResourceType | undefined)?.complianceResourceType));
     }
     validateLifecycle(transitionAfter, props.deliveryExpiration);
     checkSameEnvironment(this, WHO, 'cluster', cluster);
@@ -399,6 +412,10 @@ function validateRules(rules: FxComplianceRule[], privateEndpoint: boolean): voi
   check(rules.length > 0, WHO, 'rules', [], 'at least one rule (omit rules for FxCompliance.defaultRules())');
   const seen = new Set<string>();
   rules.forEach((rule, i) => {
+    // A plain object standing in for a rule (from JavaScript or a cast) has neither identifier nor scope.
+    check(rule instanceof FxComplianceRule, WHO, `rules[${i}]`, rule,
+      'an FxComplianceRule: a constant such as FxComplianceRule.EKS_SECRETS_ENCRYPTED, or FxComplianceRule.of(identifier)');
+    checkKnownAtSynth(rule.identifier, WHO, `rules[${i}]`, 'the identifier chooses the rule, its scope and its parameters, and names its construct');
     check(rule.isKnown, WHO, `rules[${i}]`, rule.identifier, known.join(', '));
     check(!seen.has(rule.identifier), WHO, `rules[${i}]`, rule.identifier, 'each rule once');
     seen.add(rule.identifier);
@@ -431,26 +448,80 @@ function runsMultiAz(database: FxDatabase): boolean {
   return cfn instanceof rds.CfnDBInstance && cfn.multiAz === true;
 }
 
-/** The services of the resource types aws-cdk-lib knows (config.ResourceType's members): `AWS::EKS::...` -> `EKS`. */
-const KNOWN_SERVICES = new Set(Object.values(config.ResourceType)
-  .filter((t): t is config.ResourceType => t instanceof config.ResourceType)
-  .map((t) => t.complianceResourceType.split('::')[1]));
+/** Every resource type AWS Config records, by its name in lowercase (names are case-sensitive; a wrong case is a typo). */
+const CONFIG_TYPES = new Map(Object.entries(CONFIG_RESOURCE_TYPES)
+  .flatMap(([service, names]) => names.split(' ').map((name) => `AWS::${service}::${name}`))
+  .map((type) => [type.toLowerCase(), type]));
 const RESOURCE_TYPE = /^AWS::([A-Za-z0-9]+)::[A-Za-z0-9]+$/;
 
 /**
- * The types of `FxConfigRecording.resourceTypes`: `AWS::<Service>::<Type>` of a service aws-cdk-lib
- * knows Config types of (a new type of a known service passes), each once.
+ * The types of `FxConfigRecording.resourceTypes`: types AWS Config records (`AWS::<Service>::<Type>`,
+ * see config-resource-types.ts), each once (AWS Config reads the names case-sensitively; a type
+ * given twice in another case is still given twice).
  */
-function validateResourceTypes(types: string[]): void {
-  const seen = new Set<string>();
+function validateResourceTypes(types: (string | undefined)[]): void {
+  const seen = new Map<string, number>();
   types.forEach((type, i) => {
-    if (Token.isUnresolved(type)) return;
+    const prop = `recording.resourceTypes[${i}]`;
+    check(typeof type === 'string', WHO, prop, type, "a config.ResourceType such as config.ResourceType.EKS_CLUSTER or config.ResourceType.of('AWS::EKS::Addon')");
+    if (type === undefined || Token.isUnresolved(type)) return;
     const m = RESOURCE_TYPE.exec(type);
-    check(m !== null && KNOWN_SERVICES.has(m[1]), WHO, `recording.resourceTypes[${i}]`, type,
-      'an AWS Config resource type AWS::<Service>::<Type> of a service AWS Config records (config.ResourceType)');
-    check(!seen.has(type), WHO, `recording.resourceTypes[${i}]`, type, 'each resource type once');
-    seen.add(type);
+    const exact = CONFIG_TYPES.get(type.toLowerCase());
+    const service = m ? CONFIG_RESOURCE_TYPES[m[1]] : undefined;
+    const near = exact ?? (m ? nearestType(type) : undefined);
+    const hint = near && near !== type ? `; did you mean ${near}?` : '';
+    check(m !== null && service !== undefined, WHO, prop, type,
+      `an AWS Config resource type AWS::<Service>::<Type> of a service AWS Config records (config.ResourceType)${hint}`);
+    check(exact === type, WHO, prop, type, `a resource type AWS Config records (config.ResourceType): AWS::${m![1]} has no ${type.split('::')[2]}${hint}`);
+    const first = seen.get(type.toLowerCase());
+    check(first === undefined, WHO, prop, type, `each resource type once (it is recording.resourceTypes[${first}] already)`);
+    seen.set(type.toLowerCase(), i);
   });
+}
+
+/** The resource type nearest to a misspelt one, when it is close enough to be a typo. */
+function nearestType(type: string): string | undefined {
+  const lower = type.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(lower.length / 8)) + 1;
+  for (const [candidate, name] of CONFIG_TYPES) {
+    if (Math.abs(candidate.length - lower.length) >= bestDistance) continue;
+    const d = editDistance(lower, candidate);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+/**
+ * An imported topic of another account or region: aws-cdk-lib cannot make this stack's EventBridge
+ * rule target it (a topic of another stack is wired across environments by aws-cdk-lib itself).
+ */
+function checkTopicEnvironment(scope: Construct, topic: sns.ITopic): void {
+  if (Resource.isOwnedResource(topic)) return;
+  checkResourceEnvironment(scope, 'topic', topic.env, topic.topicArn,
+    'aws-cdk-lib cannot make this stack\'s EventBridge rule target an imported topic of another account or region; give a topic of this environment');
+}
+
+/** A resource of another account or region than this stack's, where it must be in the same. */
+function checkResourceEnvironment(scope: Construct, prop: string, env: ResourceEnvironment, value: string, why: string): void {
+  const stack = Stack.of(scope);
+  const differs = (a: string, b: string) => !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
+  const other = differs(env.account, stack.account) || differs(env.region, stack.region);
+  if (!other) return;
+  throw new FxValidationError(WHO, prop, Token.isUnresolved(value) ? `${env.account}/${env.region}` : value,
+    `one in this stack's account and region (${stack.account}/${stack.region}): ${why}`);
 }
 
 function recordedTypes(recording: FxConfigRecording, rules: FxComplianceRule[]): string[] {
