@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { FxCluster, FxCompliance, FxComplianceRule, FxConfigRecording, FxDatabase, FxDatabaseRestore, FxProfile } from '../src';
+import { FxCluster, FxCompliance, FxComplianceRule, FxConfigRecording, FxDatabase, FxDatabaseRestore, FxGithubDeployRole, FxProfile } from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 
 /**
@@ -42,6 +42,12 @@ const compliance = (id: string, props: object | ((s: Stack) => object)) => {
   const s = new Stack(app, id, { env: ENV });
   return new FxCompliance(s, 'Compliance', { cluster: fxCluster, ...(typeof props === 'function' ? props(s) : props) });
 };
+/** An FxGithubDeployRole of acme/fx in a stack of its own; `props` may build what it needs in that stack. */
+const deployRole = (id: string, props: object | ((s: Stack) => object)) => {
+  const s = new Stack(app, id, { env: ENV });
+  return new FxGithubDeployRole(s, 'Role', { repository: 'acme/fx', ...(typeof props === 'function' ? props(s) : props) });
+};
+const provider = (s: Stack, arn: string) => iam.OidcProviderNative.fromOidcProviderArn(s, 'Provider', arn);
 const recorded = (...types: (config.ResourceType | string)[]) =>
   ({ recording: FxConfigRecording.resourceTypes(types.map((t) => (typeof t === 'string' ? config.ResourceType.of(t) : t))) });
 
@@ -144,6 +150,18 @@ const CASES: [string, () => unknown, string][] = [
   ['a server access logs bucket of another account', () => compliance('LogsAccount', (s: Stack) => ({
     recording: FxConfigRecording.PLATFORM_RESOURCES, serverAccessLogsBucket: s3.Bucket.fromBucketAttributes(s, 'Logs', { bucketName: 'logs', account: '999999999999' }),
   })), "FxCompliance at LogsAccount/Compliance: invalid serverAccessLogsBucket 'LogsAccount/Logs'; allowed: one in this stack's account and region"],
+
+  // ---- FxGithubDeployRole
+  ['an OIDC provider that is not GitHub\'s', () => deployRole('ProviderGitlab', (s: Stack) => ({ oidcProvider: provider(s, 'arn:aws:iam::123456789012:oidc-provider/gitlab.com') })),
+    "FxGithubDeployRole at ProviderGitlab/Role: invalid oidcProvider 'arn:aws:iam::123456789012:oidc-provider/gitlab.com'; allowed: GitHub's OIDC provider (issuer token.actions.githubusercontent.com): the trust policy's conditions are keyed by that issuer, and no other provider's tokens carry them"],
+  ['GitHub\'s provider with an enterprise issuer', () => deployRole('ProviderEnterprise', (s: Stack) => ({
+    oidcProvider: provider(s, 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com/acme'),
+  })), "FxGithubDeployRole at ProviderEnterprise/Role: invalid oidcProvider 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com/acme'; allowed: GitHub's OIDC provider"],
+  ['GitHub\'s provider of another account', () => deployRole('ProviderAccount', (s: Stack) => ({
+    oidcProvider: provider(s, 'arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com'),
+  })), "FxGithubDeployRole at ProviderAccount/Role: invalid oidcProvider 'arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com'; allowed: a provider of this stack's account (123456789012): a role trusts only OIDC providers of its own account"],
+  ['a branch named HEAD', () => deployRole('BranchHead', { branches: ['main', 'HEAD'] }),
+    "FxGithubDeployRole at BranchHead/Role: invalid branches[1] 'HEAD'; allowed: a branch name git accepts: not HEAD (git refuses it as a branch name)"],
 ];
 
 describe('each bad input fails with its own message', () => {
@@ -225,5 +243,16 @@ describe('FxCompliance: what passes', () => {
 
   test('a known rule by identifier', () => {
     compliance('RuleOf', { rules: [FxComplianceRule.of('EKS_SECRETS_ENCRYPTED')] });
+  });
+});
+
+describe('FxGithubDeployRole: what passes', () => {
+  test('GitHub\'s provider of this account, imported or deploy-time; branches that only contain HEAD', () => {
+    deployRole('ProviderHere', (s: Stack) => ({ oidcProvider: provider(s, 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com') }));
+    deployRole('ProviderToken', (s: Stack) => ({ oidcProvider: provider(s, str(s)) }));
+    const elsewhere = new Stack(app, 'ProviderStack', { env: ENV });
+    const own = new iam.OidcProviderNative(elsewhere, 'Github', { url: 'https://token.actions.githubusercontent.com', clientIds: ['sts.amazonaws.com'] });
+    deployRole('ProviderOwned', { oidcProvider: own });
+    deployRole('BranchesLegal', { branches: ['HEADS', 'feature/HEAD', 'head'] });
   });
 });

@@ -40,7 +40,8 @@ export interface FxGithubDeployRoleProps {
   readonly branches?: string[];
   /**
    * The account's GitHub OIDC provider, when it is not the one at the well-known ARN
-   * `arn:<partition>:iam::<account>:oidc-provider/token.actions.githubusercontent.com`.
+   * `arn:<partition>:iam::<account>:oidc-provider/token.actions.githubusercontent.com`. It must be
+   * GitHub's (issuer `token.actions.githubusercontent.com`) and of this stack's account.
    * Cannot be combined with `createOidcProvider`.
    *
    * @default - the provider at the well-known ARN (or a new one with `createOidcProvider`)
@@ -131,6 +132,9 @@ export class FxGithubDeployRole extends Construct {
     branches.forEach((branch, i) =>
       check(!branch.startsWith('-') && !branch.endsWith('.') && !branch.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock')),
         NAME, `branches[${i}]`, branch, 'a branch name git accepts: not starting with -, no part starting with . or ending with .lock, not ending with .'));
+    // git refuses a branch named HEAD (the name of the checked-out commit).
+    branches.forEach((branch, i) =>
+      check(branch !== 'HEAD', NAME, `branches[${i}]`, branch, 'a branch name git accepts: not HEAD (git refuses it as a branch name)'));
     // The bootstrap template takes [A-Za-z0-9_-]{1,10}, but the qualifier is part of its assets bucket's name (lowercase, no _).
     check(/^[a-z0-9-]{1,10}$/.test(qualifier), NAME, 'cdkQualifier', qualifier,
       'the bootstrap qualifier: up to 10 lowercase letters, digits or - (it is part of the bootstrap assets bucket name)');
@@ -149,6 +153,7 @@ export class FxGithubDeployRole extends Construct {
     check(!(createProvider && props.oidcProvider), NAME, 'createOidcProvider', createProvider,
       'false (or unset) when oidcProvider is given: the account has one provider for GitHub');
 
+    if (props.oidcProvider) checkGithubProvider(props.oidcProvider, stack);
     if (createProvider) {
       claimAccountSingleton(this, NAME, 'createOidcProvider', createProvider, 'GitHub OIDC provider',
         'leave createOidcProvider unset on the others (they use the provider at the well-known ARN)', false);
@@ -202,6 +207,27 @@ export class FxGithubDeployRole extends Construct {
     acknowledgeDeployRoleFindings(this.role);
     acknowledgePushFindings(this.role, stack);
     tagPlatform(this, platformName, 'delivery');
+  }
+}
+
+/** An OIDC provider's ARN: its account and the issuer it names (`oidc-provider/<issuer>`). */
+const OIDC_PROVIDER_ARN = /^arn:[^:]+:iam::(\d{12}):oidc-provider\/(.+)$/;
+
+/**
+ * A given provider must be GitHub's, in this account: the trust conditions are keyed by GitHub's
+ * issuer (`token.actions.githubusercontent.com:sub`), and a role trusts providers of its own account only.
+ */
+function checkGithubProvider(provider: iam.IOidcProvider, stack: Stack): void {
+  const arn = provider.oidcProviderArn;
+  const parsed = Token.isUnresolved(arn) ? null : OIDC_PROVIDER_ARN.exec(arn);
+  const issuer = Token.isUnresolved(provider.oidcProviderIssuer) ? parsed?.[2] : provider.oidcProviderIssuer;
+  if (issuer !== undefined) {
+    check(issuer.replace(/^https:\/\//, '') === GITHUB_OIDC_HOST, NAME, 'oidcProvider', Token.isUnresolved(arn) ? issuer : arn,
+      `GitHub's OIDC provider (issuer ${GITHUB_OIDC_HOST}): the trust policy's conditions are keyed by that issuer, and no other provider's tokens carry them`);
+  }
+  if (parsed && !Token.isUnresolved(stack.account)) {
+    check(parsed[1] === stack.account, NAME, 'oidcProvider', arn,
+      `a provider of this stack's account (${stack.account}): a role trusts only OIDC providers of its own account`);
   }
 }
 
