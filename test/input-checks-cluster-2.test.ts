@@ -201,17 +201,23 @@ describe('cluster methods called after construction', () => {
       + '(Methods/Cluster/Resource/manifest-Config exists)');
     expect(messageOf(() => platform.addManifest('Nothing'))).toBe(
       'FxCluster at Methods/Cluster: invalid addManifest(Nothing) []; allowed: at least one Kubernetes object (kubectl apply refuses an empty manifest)');
-    expect(messageOf(() => platform.addManifest('EmptyObject', {}))).toBe(
-      "FxCluster at Methods/Cluster: invalid addManifest(EmptyObject)[0].apiVersion (undefined); allowed: an API version such as 'v1' or 'apps/v1'");
-    expect(messageOf(() => platform.addManifest('NoKind', configMap('x'), { apiVersion: 'v1', metadata: { name: 'y' } }))).toBe(
-      "FxCluster at Methods/Cluster: invalid addManifest(NoKind)[1].kind (undefined); allowed: a kind such as 'ConfigMap'");
-    expect(messageOf(() => platform.addManifest('Generated', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-' } }))).toBe(
-      'FxCluster at Methods/Cluster: invalid addManifest(Generated)[0].metadata.name (undefined); allowed: a name (kubectl apply needs one; it does not create from generateName)');
-    expect(messageOf(() => platform.addManifest('NotObject', 'kind: ConfigMap' as unknown as object))).toBe(
-      "FxCluster at Methods/Cluster: invalid addManifest(NotObject)[0] 'kind: ConfigMap'; allowed: a Kubernetes object: { apiVersion, kind, metadata: { name } }");
-    expect(() => platform.addManifest('List', { apiVersion: 'v1', kind: 'List', items: [configMap('listed')] })).not.toThrow();
+    // Objects are checked when the app is validated (synth), once complete.
+    const problems = (id: string, ...objects: object[]) => platform.addManifest(id, ...objects).node.validate();
+    expect(problems('EmptyObject', {})).toEqual([
+      "FxCluster at Methods/Cluster: invalid addManifest(EmptyObject)[0].apiVersion (undefined); allowed: an API version such as 'v1' or 'apps/v1'",
+    ]);
+    expect(problems('NoKind', configMap('x'), { apiVersion: 'v1', metadata: { name: 'y' } })).toEqual([
+      "FxCluster at Methods/Cluster: invalid addManifest(NoKind)[1].kind (undefined); allowed: a kind such as 'ConfigMap'",
+    ]);
+    expect(problems('Generated', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-' } })).toEqual([
+      'FxCluster at Methods/Cluster: invalid addManifest(Generated)[0].metadata.name (undefined); allowed: a name (kubectl apply needs one; it does not create from generateName)',
+    ]);
+    expect(problems('NotObject', 'kind: ConfigMap' as unknown as object)).toEqual([
+      "FxCluster at Methods/Cluster: invalid addManifest(NotObject)[0] 'kind: ConfigMap'; allowed: a Kubernetes object: { apiVersion, kind, metadata: { name } }",
+    ]);
+    expect(problems('List', { apiVersion: 'v1', kind: 'List', items: [configMap('listed')] })).toEqual([]);
     const name = new CfnParameter(stack, 'ConfigName').valueAsString;
-    expect(() => platform.addManifest('TokenName', configMap(name))).not.toThrow();
+    expect(problems('TokenName', configMap(name), { apiVersion: new CfnParameter(stack, 'Api').valueAsString, kind: 'Widget', metadata: { name: 'w' } })).toEqual([]);
   });
 
   test('cdk8s charts: an id twice and an empty chart', () => {

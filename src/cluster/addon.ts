@@ -11,8 +11,9 @@ export interface IFxAddon {
   /** Name of the add-on, unique on a cluster (`traefik`); `FxAddonSelection.remove` and `replace` refer to it. */
   readonly name: string;
   /**
-   * Capabilities the add-on waits for (see `FxCapability`): its releases and manifests `need` them.
-   * Synthesis fails when nothing on the cluster provides one.
+   * Capabilities the add-on waits for (see `FxCapability`): its releases and manifests `need` them
+   * (those it installs through the cluster wait for them even when not given `needs`). Synthesis
+   * fails when nothing on the cluster provides one.
    */
   readonly needs: string[];
   /**

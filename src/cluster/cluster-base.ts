@@ -156,10 +156,13 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
     const scope = this.scopeFor(options.scope ?? this);
     atConstruct(this, () => {
       this.checkFreeId('addManifest', id, scope, scope === this ? `manifest-${id}` : id);
-      checkManifestObjects(this.who, `addManifest(${id})`, manifest);
+      check(manifest.length > 0, this.who, `addManifest(${id})`, manifest, 'at least one Kubernetes object (kubectl apply refuses an empty manifest)');
     });
     const resource = scope === this ? this.cluster.addManifest(id, ...manifest)
       : new eks.KubernetesManifest(scope, id, { cluster: this.cluster, manifest });
+    // At synth, when the objects are complete (and placeholders of tests that never synthesize pass).
+    const who = `${this.who} at ${this.node.path}`;
+    resource.node.addValidation({ validate: () => manifestObjectProblems(who, `addManifest(${id})`, manifest) });
     this.order(resource, options.needs, options.provides);
     return resource;
   }
@@ -325,11 +328,20 @@ interface Installing {
 const TWO_CHARACTERS = 'at least 2 characters: aws-cdk-lib\'s eks.ServiceAccount refuses 1-character names (Kubernetes and EKS allow them)';
 
 /**
- * Objects kubectl apply accepts: each a plain object with an apiVersion, a kind and a metadata.name
- * (`apply` never creates from generateName), and at least one. Deploy-time tokens pass.
+ * What kubectl apply would refuse in the objects: each must be an object with an apiVersion, a kind
+ * and a metadata.name (`apply` never creates from generateName). Deploy-time tokens pass.
  */
+function manifestObjectProblems(who: string, prop: string, objects: unknown[]): string[] {
+  try {
+    checkManifestObjects(who, prop, objects);
+    return [];
+  } catch (e) {
+    if (e instanceof FxValidationError) return [e.message];
+    throw e;
+  }
+}
+
 function checkManifestObjects(who: string, prop: string, objects: unknown[]): void {
-  check(objects.length > 0, who, prop, objects, 'at least one Kubernetes object (kubectl apply refuses an empty manifest)');
   objects.forEach((o, i) => {
     if (Token.isUnresolved(o)) return;
     const p = `${prop}[${i}]`;

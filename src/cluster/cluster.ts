@@ -288,7 +288,8 @@ export class FxCluster extends FxClusterBase {
   }
 
   /**
-   * Grants an IAM role namespace-scoped Kubernetes access through an EKS access entry.
+   * Grants an IAM role namespace-scoped Kubernetes access through an EKS access entry. Each role
+   * gets each access level once: list all its namespaces of that level in one call.
    *
    * @param role the IAM role
    * @param namespaces namespaces the access is limited to

@@ -75,8 +75,8 @@ export interface IFxCluster extends IConstruct {
    * Applies Kubernetes objects (plain objects) after worker nodes exist, under the cluster (in the
    * cluster's stack). Constructs in other stacks use `addManifestWithOptions` with their `scope`.
    *
-   * @param id construct id of the manifest
-   * @param manifest Kubernetes objects
+   * @param id construct id of the manifest (unique on the cluster)
+   * @param manifest Kubernetes objects: at least one, each with `apiVersion`, `kind` and `metadata.name`
    */
   addManifest(id: string, ...manifest: { [key: string]: any }[]): eks.KubernetesManifest;
 
@@ -84,17 +84,17 @@ export interface IFxCluster extends IConstruct {
    * Applies Kubernetes objects (plain objects) after worker nodes and what `options.needs`, in the
    * stack of `options.scope` (see `scopeFor`).
    *
-   * @param id construct id of the manifest
+   * @param id construct id of the manifest (unique in its scope)
    * @param options scope and install order
-   * @param manifest Kubernetes objects
+   * @param manifest Kubernetes objects: at least one, each with `apiVersion`, `kind` and `metadata.name`
    */
   addManifestWithOptions(id: string, options: FxManifestOptions, ...manifest: { [key: string]: any }[]): eks.KubernetesManifest;
 
   /**
    * Applies a complete cdk8s chart as one manifest (serialised now).
    *
-   * @param id construct id of the manifest
-   * @param chart the complete cdk8s chart
+   * @param id construct id of the manifest (unique in its scope)
+   * @param chart the complete cdk8s chart, with at least one object
    * @param options install order
    */
   addCdk8sChart(id: string, chart: cdk8s.Chart, options?: FxManifestOptions): eks.KubernetesManifest;
@@ -228,9 +228,12 @@ export interface FxManifestOptions {
 
 /** A Kubernetes service account whose pods get AWS credentials through EKS Pod Identity. */
 export interface FxServiceAccountOptions {
-  /** Name of the service account (DNS subdomain). */
+  /** Name of the service account (DNS subdomain of at least 2 characters, known at synth). */
   readonly name: string;
-  /** Namespace of the service account (DNS label); it must exist or be created by `needs`. */
+  /**
+   * Namespace of the service account (DNS label of at least 2 characters, known at synth); it must
+   * exist or be created by `needs`.
+   */
   readonly namespace: string;
   /**
    * The construct this belongs to: created in its stack (see `IFxCluster.scopeFor`), so a construct

@@ -16,7 +16,8 @@ export interface FxNodeGroupOptions {
   readonly name: string;
   /**
    * Instance types. At least t3.medium (2 vCPU, 4 GiB): burstable types from `medium`, other
-   * families from `large`. Spot groups need at least two types, all of one CPU architecture.
+   * families from `large`, each a size its family has. At most 20 (the EKS node group API); spot
+   * groups need at least two types, all of one CPU architecture.
    * @default - the profile's node instance type (t3.large in production, t3.medium in development)
    */
   readonly instanceTypes?: ec2.InstanceType[];

@@ -53,7 +53,8 @@ export interface FxClusterProps {
    */
   readonly kubernetesVersion?: string;
   /**
-   * Name of the EKS cluster.
+   * Name of the EKS cluster, unique among the FxClusters of one account and region (of one stack
+   * without an env).
    * @default - a name derived from the construct path
    */
   readonly clusterName?: string;
@@ -101,7 +102,8 @@ export interface FxClusterProps {
    */
   readonly upgradePolicy?: FxUpgradePolicy;
   /**
-   * IAM roles that get cluster-admin access entries.
+   * IAM roles that get cluster-admin access entries, each once (one ARN, or one deploy-time ARN
+   * token, is one role).
    * @default - none besides the kubectl handler and the cluster creator
    */
   readonly admins?: iam.IRole[];
@@ -129,7 +131,9 @@ export interface FxClusterProps {
    * Public HTTPS endpoint of the platform: `FxTls.acm()` (ALB + ACM certificate) or
    * `FxTls.letsEncrypt()` (NLB + cert-manager). Route 53 alias records to the load balancer need the
    * region's ELB hosted zone id: the library knows those of every commercial region the AWS General
-   * Reference lists (not China or GovCloud); a stack in another region is rejected.
+   * Reference lists (not China or GovCloud); a stack in another region is rejected. The cluster's
+   * `traefik` add-on must be an FxTraefikAddon (it creates the certificate, load balancer and
+   * records), and two clusters of one stack cannot serve one domain of one hosted zone.
    * @default - no domain and no load balancer: Traefik is a ClusterIP Service reachable only inside the
    * cluster (e.g. `kubectl port-forward`); there is no Ingress, no public endpoint and no DNS record
    */
