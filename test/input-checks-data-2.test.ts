@@ -1,14 +1,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as config from 'aws-cdk-lib/aws-config';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { FxCluster, FxCompliance, FxComplianceRule, FxConfigRecording, FxDatabase, FxDatabaseRestore, FxGithubDeployRole, FxProfile } from '../src';
+import {
+  FxCluster, FxCompliance, FxComplianceRule, FxConfigRecording, FxDatabase, FxDatabaseRestore, FxGithubDeployRole, FxObservability, FxProfile,
+} from '../src';
 import { clusterWithAddons, ENV, testApp } from './util/fixtures';
 
 /**
@@ -254,5 +256,25 @@ describe('FxGithubDeployRole: what passes', () => {
     const own = new iam.OidcProviderNative(elsewhere, 'Github', { url: 'https://token.actions.githubusercontent.com', clientIds: ['sts.amazonaws.com'] });
     deployRole('ProviderOwned', { oidcProvider: own });
     deployRole('BranchesLegal', { branches: ['HEADS', 'feature/HEAD', 'head'] });
+  });
+});
+
+describe('FxObservability', () => {
+  test('a deploy-time free-storage threshold is described like every other size token, and passes in bytes', () => {
+    const s = new Stack(app, 'ObsFreeStorage', { env: ENV });
+    const owner = new FxCluster(s, 'Cluster', {});
+    const obs = new FxObservability(s, 'Observability', { cluster: owner });
+    const db = new FxDatabase(s, 'Database', { cluster: owner });
+    const token = new CfnParameter(s, 'FreeStorage', { type: 'Number' }).valueAsNumber;
+    expect(messageOf(() => obs.watchDatabase(db.instance, { freeStorage: Size.gibibytes(token) }))).toBe(
+      "FxObservability at ObsFreeStorage/Observability: invalid watchDatabase.freeStorage 'Size.gibibytes(<token>)'; allowed: a deploy-time value only as Size.bytes(<token>) (a token in another unit cannot be converted at synth)");
+    obs.watchDatabase(db.instance, { freeStorage: Size.bytes(token) });
+  });
+
+  test('a profile volume the message names the profile of', () => {
+    const s = new Stack(app, 'ObsProfileVolume', { env: ENV });
+    const owner = new FxCluster(s, 'Cluster', { profile: FxProfile.custom(FxProfile.DEVELOPMENT, 'lab', { prometheusStorage: Size.mebibytes(1536) }) });
+    expect(messageOf(() => new FxObservability(s, 'Observability', { cluster: owner }))).toBe(
+      "FxObservability at ObsProfileVolume/Observability: invalid prometheusStorage (from profile lab) '1536 MiB'; allowed: whole GiB from 1 to 16384 (gp3 volume sizes)");
   });
 });

@@ -263,7 +263,7 @@ describe('FxObservability', () => {
 
   test('profile values are checked like props, and say so', () => {
     expect(() => profileObservability('ObsProfileStorage', { elkEnabled: true, elasticsearchStorage: Size.gibibytes(5) })).toThrow(
-      "FxObservability at ObsProfileStorage/Observability: invalid elasticsearchStorage (the profile default) '5 GiB'; allowed: at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)");
+      "FxObservability at ObsProfileStorage/Observability: invalid elasticsearchStorage (from profile lab) '5 GiB'; allowed: at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)");
     expect(() => profileObservability('ObsProfileHeap', { elkEnabled: true, elasticsearchHeap: '4g', elasticsearchMemory: '2Gi' })).toThrow(
       "FxObservability at ObsProfileHeap/Observability: invalid elasticsearchHeap (from profile lab) '4g'; allowed: a heap below elasticsearchMemory (2Gi): the JVM needs memory beyond its heap (Elastic recommends at most half)");
     expect(() => profileObservability('ObsProfileHeapEqual', { elkEnabled: true, elasticsearchHeap: '2048M', elasticsearchMemory: '2Gi' })).toThrow(

@@ -140,7 +140,7 @@ export class FxObservability extends Construct implements IFxWorkloadObservabili
     const fromProfile = (given: unknown, prop: string) => (given === undefined ? `${prop}${profileSuffix(cluster.profile.name)}` : prop);
     validateSamplingRate(traceSamplingRate, fromProfile(props.traceSamplingRate, 'traceSamplingRate'));
     const retention = prometheusRetention(props.metricsRetention ?? settings.metricsRetention, fromProfile(props.metricsRetention, 'metricsRetention'));
-    const prometheusStorageGiB = validateVolume(props.prometheusStorage ? 'prometheusStorage' : 'prometheusStorage (the profile default)',
+    const prometheusStorageGiB = validateVolume(fromProfile(props.prometheusStorage, 'prometheusStorage'),
       props.prometheusStorage ?? settings.prometheusStorage);
     const grafanaStorageGiB = props.grafanaStorage ? validateVolume('grafanaStorage', props.grafanaStorage) : 10;
     validateProfileReplicas(cluster.profile, 'prometheusReplicas');

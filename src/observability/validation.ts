@@ -2,7 +2,7 @@ import { CfnResource, Duration, Size, SizeRoundingBehavior, Stack, Token, Tokeni
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { FxAlarmThresholds, FxDatabaseAlarmThresholds } from './props';
-import { check, checkKnownAtSynth, FxValidationError, isEmail, profileSuffix, tokenDescription } from '../core/errors';
+import { check, checkKnownAtSynth, checkSizeToken, FxValidationError, isEmail, profileSuffix, tokenDescription } from '../core/errors';
 import { explainNeeds, FxCapability } from '../core/install-order';
 import { isQuantity, quantityValue } from '../core/k8s-names';
 import { FxProfile } from '../core/profile';
@@ -208,14 +208,9 @@ export function resolveDatabaseThresholds(profile: FxProfile, given: FxDatabaseA
   };
   const at = (key: keyof FxDatabaseAlarmThresholds) => `watchDatabase.${key}${given[key] === undefined ? `${profileSuffix(profile.name)}` : ''}`;
   percent(at('cpuPercent'), t.cpuPercent);
-  if (t.freeStorage.isUnresolved()) {
-    try {
-      t.freeStorage.toBytes();
-    } catch {
-      throw new FxValidationError(WHO, 'watchDatabase.freeStorage', '(a deploy-time token in a unit other than bytes)',
-        'a deploy-time value only as Size.bytes(<token>) (the alarm threshold is in bytes)');
-    }
-  } else {
+  // The alarm threshold is in bytes: a deploy-time size passes only in bytes (another unit cannot be converted at synth).
+  checkSizeToken(t.freeStorage, WHO, at('freeStorage'), 'bytes');
+  if (!t.freeStorage.isUnresolved()) {
     const bytes = t.freeStorage.toBytes();
     check(bytes >= 2 ** 20 && bytes <= 64 * 2 ** 40, WHO, at('freeStorage'), `${bytes} bytes`, 'from 1 MiB to 64 TiB (the RDS storage maximum)');
   }
@@ -337,7 +332,7 @@ export function resolveElkSettings(profile: FxProfile, given: {
   checkKnownAtSynth(nodes, WHO, from('elasticsearchNodes'), 'a single node or a cluster of several is built from it');
   check(nodes >= s.elasticsearchMinNodes, WHO, from('elasticsearchNodes'), nodes, `at least ${s.elasticsearchMinNodes} in ${s.name} (one per availability zone)`);
   // The same rules for the profile's default as for the prop.
-  const storageProp = given.elasticsearchStorage ? 'elasticsearchStorage' : 'elasticsearchStorage (the profile default)';
+  const storageProp = from('elasticsearchStorage');
   const storageGiB = validateVolume(storageProp, given.elasticsearchStorage ?? s.elasticsearchStorage);
   check(storageGiB >= 10, WHO, storageProp, `${storageGiB} GiB`, 'at least 10 GiB (Elasticsearch stops allocating shards above 85% disk use)');
   days(from('elasticsearchRetentionDays'), retentionDays);
