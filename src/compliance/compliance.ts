@@ -105,7 +105,8 @@ export interface FxComplianceProps {
   readonly deliveryExpiration?: Duration;
 
   /**
-   * Bucket receiving S3 server access logs of the delivery bucket.
+   * Bucket receiving S3 server access logs of the delivery bucket, in this stack's account and region
+   * (S3 delivers access logs there only).
    * @default - no server access logs (reads are audited through CloudTrail)
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
@@ -113,6 +114,7 @@ export interface FxComplianceProps {
   /**
    * SNS topic notified when a rule finds a resource NON_COMPLIANT: typically FxObservability's
    * `alarmTopic`. A KMS-encrypted topic's key is granted to EventBridge when it is a key of this app.
+   * An imported topic must be of this stack's account and region.
    * @default - no notifications
    */
   readonly topic?: sns.ITopic;

@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PG_SETTING_UNITS, PG_SETTINGS, PgSetting } from './pg-settings.generated';
-import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, tokenDescription } from '../core/errors';
+import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, isUnresolved, tokenDescription } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
 
@@ -343,7 +343,7 @@ export function validateParameters(parameters: { [name: string]: string }, major
     check(Token.isUnresolved(value) || !/^\s|\s$/.test(String(value)), WHO, `parameters['${name}']`, value,
       'a value without leading or trailing whitespace or line breaks (the parameter group keeps them, and the server reads them as part of the value)');
     const fixed = FIXED_BY_RDS[name];
-    if (fixed) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: ${fixed}`);
+    if (fixed) throw new FxValidationError(WHO, `parameters['${name}']`, shown(value), `no value here: ${fixed}`);
     if (name === 'shared_preload_libraries') checkPreloadLibraries(value);
     if (name === 'ssl') {
       check(Token.isUnresolved(value) || BOOLEAN_ON.test(String(value)), WHO, "parameters['ssl']", value, "on or '1' (TLS is required for every connection)");
@@ -354,8 +354,13 @@ export function validateParameters(parameters: { [name: string]: string }, major
     if (name.includes('.')) checkExtensionSetting(name, value, major ?? NEWEST_MAJOR);
     else if (known) checkServerSetting(name, value, major!, known);
     const owner = OWNED_PARAMETERS[name];
-    if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, value, `no value here: the construct sets it from ${owner}`);
+    if (owner) throw new FxValidationError(WHO, `parameters['${name}']`, shown(value), `no value here: the construct sets it from ${owner}`);
   }
+}
+
+/** A value for a message that refuses the setting whatever its value: a deploy-time value is not printed as a token. */
+function shown(value: string): string {
+  return isUnresolved(value) ? '(a deploy-time token)' : value;
 }
 
 /** Settings the server fixes at build or initdb time: a parameter group cannot set them. */
