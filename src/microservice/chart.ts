@@ -121,6 +121,11 @@ export interface MonitoringSpec {
 }
 
 export interface MigrationSpec {
+  /**
+   * The image version naming the Job when it is only known at deploy time (a tag from a parameter):
+   * a new tag is a new Job, never the immutable old one applied again.
+   */
+  readonly version?: string;
   readonly command: string[];
   readonly kubectlImage: string;
   readonly activeDeadlineSeconds: number;
@@ -415,7 +420,7 @@ class ServiceObjects {
   }
 
   private migrationJob(migration: MigrationSpec): string {
-    const jobName = `${this.spec.name}-migrate-${this.spec.imageVersion}`;
+    const jobName = `${this.spec.name}-migrate-${migration.version ?? this.spec.imageVersion}`;
     // The service container without what only a long-running server has: probes, ports, preStop, args.
     const { startupProbe: _s, livenessProbe: _l, readinessProbe: _r, lifecycle: _h, ports: _p, args: _a, ...container } = this.container('migrate', this.spec.image);
     // The Job has the pod's volumes but no per-replica gp3 claim.

@@ -1,13 +1,14 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IDependable } from 'constructs';
 import { ImageCopy } from './image-copy/provider';
-import { checkKnownAtSynth, FxValidationError } from '../core/errors';
+import { checkKnownAtSynth, FxValidationError, isUnresolved } from '../core/errors';
 
 /** What a bound image gives the Deployment. */
 export interface FxImageConfig {
@@ -49,12 +50,93 @@ function checkTagOrDigest(prop: string, value: string): void {
     throw new FxValidationError(FROM_ECR, prop, value, 'a pinned tag or sha256 digest; latest is never deployed');
   }
   if (value.startsWith('sha256:') || value.includes(':')) {
-    if (!DIGEST.test(value)) throw new FxValidationError(FROM_ECR, prop, value, 'a digest of the form sha256:<64 lowercase hex characters>');
+    if (!DIGEST.test(value)) throw new FxValidationError(FROM_ECR, prop, value, 'a digest of the form sha256:<64 lowercase hex characters> (or sha512:<128>)');
     return;
   }
   if (!TAG.test(value)) {
     throw new FxValidationError(FROM_ECR, prop, value, 'a tag ([A-Za-z0-9_.-], up to 128 characters, not starting with . or -) or a sha256:<64 hex> digest');
   }
+}
+
+/** Whether a tag-or-digest is a digest (`sha256:...`, `sha512:...`): pulled as `<repository>@<digest>`. */
+function isDigest(value: string): boolean {
+  return !Token.isUnresolved(value) && DIGEST.test(value);
+}
+
+/**
+ * Checks the literal parts of a reference that holds deploy-time parts (`${registry}/api:${tag}`):
+ * what is written at synth must still be possible in a reference. Text next to a token is judged
+ * only where its place is certain: no whitespace anywhere, a path segment written whole between two
+ * '/' (or after the last one, before the tag) is a lowercase path component, a tag written whole
+ * after the last ':' is a tag and not latest.
+ */
+function checkReferenceParts(reference: string): void {
+  const allowed = (why: string) => new FxValidationError(FROM_REGISTRY, 'reference', reference,
+    `a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (${why})`);
+  const fragments = Tokenization.reverseString(reference);
+  // Literal text with each deploy-time part as one NUL character (never in a literal reference).
+  const marked = String(fragments.mapTokens({ mapToken: () => '\u0000' }).join({ join: (a: unknown, b: unknown) => `${a}${b}` }));
+  if (/\s/.test(marked)) throw allowed('no spaces');
+  if ((marked.match(/@/g) ?? []).length > 1) throw allowed("one '@' at most");
+  const [nameAndTag, digest] = marked.split('@');
+  if (digest !== undefined && !digest.includes('\u0000') && !DIGEST.test(digest)) throw allowed(`'${digest}' is not sha256:<64 lowercase hex characters>`);
+  const segments = nameAndTag.split('/');
+  const last = segments[segments.length - 1];
+  const colon = last.lastIndexOf(':');
+  const tag = colon >= 0 && !last.startsWith('[') ? last.slice(colon + 1) : undefined;
+  if (tag !== undefined) segments[segments.length - 1] = last.slice(0, colon);
+  if (tag !== undefined && !tag.includes('\u0000')) {
+    if (tag === '') throw allowed('the tag after : is empty');
+    if (tag.toLowerCase() === 'latest') throw new FxValidationError(FROM_REGISTRY, 'reference', reference, 'a pinned tag or sha256 digest; latest is never deployed');
+    if (!TAG.test(tag)) throw allowed(`tag '${tag}' may use [A-Za-z0-9_.-], up to 128 characters`);
+  }
+  // The first segment may be a registry host (any case, a port); the others are path components.
+  segments.slice(1).forEach((segment) => {
+    if (segment.includes('\u0000')) {
+      const literal = segment.split('\u0000').join('');
+      if (/[^a-z0-9._-]/.test(literal)) throw allowed(`path segment '${segment.replace(/\u0000/g, '<token>')}' must be lowercase letters and digits separated by ., _, __ or -`);
+      return;
+    }
+    if (segment === '') throw allowed('a path segment is empty');
+    if (!PATH_COMPONENT.test(segment)) throw allowed(`path segment '${segment}' must be lowercase letters and digits separated by ., _, __ or -`);
+  });
+}
+
+/** Construct id of the one version function of a stack (a child of the stack). */
+const VERSION_FUNCTION_ID = 'FxImageVersionFunction';
+
+/**
+ * A short version of a deploy-time image reference, computed at deploy time (the first 10 hex
+ * characters of the SHA-256 of the reference CloudFormation resolved), so that what is named after
+ * the version (the migration Job of a rollout) changes with a tag that comes from a parameter. One
+ * small inline function per stack answers every such image.
+ */
+function deployTimeVersion(scope: Construct, reference: string): string {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(VERSION_FUNCTION_ID) as lambda.Function | undefined;
+  const fn = existing ?? new lambda.Function(stack, VERSION_FUNCTION_ID, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    timeout: Duration.seconds(30),
+    description: 'Fx: the short version of an image reference known only at deploy time (names its migration Job)',
+    code: lambda.Code.fromInline([
+      "const crypto = require('crypto');",
+      'exports.handler = async (event) => {',
+      "  const version = crypto.createHash('sha256').update(String(event.ResourceProperties.Reference)).digest('hex').slice(0, 10);",
+      '  const body = JSON.stringify({',
+      "    Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId, StackId: event.StackId,",
+      '    RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Version: version },',
+      '  });',
+      "  await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });",
+      '};',
+    ].join('\n')),
+  });
+  const resource = new CustomResource(scope, 'ImageVersion', {
+    serviceToken: fn.functionArn,
+    resourceType: 'Custom::FxImageVersion',
+    properties: { Reference: reference },
+  });
+  return resource.getAttString('Version');
 }
 
 /**
@@ -131,8 +213,9 @@ export abstract class FxImage {
    * @param reference full reference with a pinned tag or digest
    */
   public static fromRegistry(reference: string): FxImage {
-    // A reference with a deploy-time part (a tag from a parameter) is passed on as it is.
+    // A reference with a deploy-time part (a tag from a parameter): only its literal parts are checked.
     if (!Token.isUnresolved(reference)) checkReference(reference);
+    else checkReferenceParts(reference);
     return new RegistryImage(reference);
   }
 
@@ -214,6 +297,10 @@ function checkBuildContext(directory: string, options: FxAssetImageOptions): voi
   }
   for (const [key, value] of Object.entries(options.buildArgs ?? {})) {
     checkKnownAtSynth(key, NAME, 'buildArgs', 'the CDK CLI builds the image before deployment, with the keys and values as written');
+    // Passed as --build-arg KEY=VALUE: an empty key or one holding '=' names another argument than written.
+    if (key === '' || key.includes('=') || /\s/.test(key)) {
+      throw new FxValidationError(NAME, 'buildArgs', key, "build argument names without '=' or whitespace, not empty (each is passed as --build-arg NAME=VALUE)");
+    }
     checkKnownAtSynth(value, NAME, `buildArgs.${key}`, 'the CDK CLI builds the image before deployment, with the values as written');
   }
   const platform = options.platform?.platform;
@@ -225,6 +312,11 @@ function checkBuildContext(directory: string, options: FxAssetImageOptions): voi
 class AssetImage extends FxImage {
   constructor(private readonly directory: string, private readonly options: FxAssetImageOptions) {
     super();
+  }
+
+  /** The target platform (`linux/amd64` unless set). */
+  public get platform(): string {
+    return (this.options.platform ?? ecrAssets.Platform.LINUX_AMD64).platform;
   }
 
   public bind(scope: Construct, nodeRole?: iam.IGrantable, repository?: ecr.IRepository): FxImageConfig {
@@ -254,7 +346,17 @@ class EcrImage extends FxImage {
 
   public bind(_scope: Construct, nodeRole?: iam.IGrantable): FxImageConfig {
     if (nodeRole) this.repository.grantPull(nodeRole);
-    return { imageUri: this.repository.repositoryUriForTagOrDigest(this.tagOrDigest), version: shortHash(this.tagOrDigest) };
+    // aws-cdk-lib pulls only sha256 digests by '@': any digest is (a sha512 one after ':' is no reference).
+    const imageUri = isDigest(this.tagOrDigest)
+      ? this.repository.repositoryUriForDigest(this.tagOrDigest)
+      : this.repository.repositoryUriForTagOrDigest(this.tagOrDigest);
+    return { imageUri, version: shortHash(this.tagOrDigest) };
+  }
+
+  /** A tag from a parameter changes at deploy: so does the version then. */
+  public deployTimeVersion(scope: Construct): string | undefined {
+    if (!isUnresolved(this.tagOrDigest)) return undefined;
+    return deployTimeVersion(scope, this.bind(scope).imageUri);
   }
 }
 
@@ -266,6 +368,11 @@ class RegistryImage extends FxImage {
   public bind(): FxImageConfig {
     return { imageUri: this.reference, version: shortHash(this.reference) };
   }
+
+  /** A reference with a deploy-time part changes at deploy: so does the version then. */
+  public deployTimeVersion(scope: Construct): string | undefined {
+    return isUnresolved(this.reference) ? deployTimeVersion(scope, this.reference) : undefined;
+  }
 }
 
 /**
@@ -276,4 +383,25 @@ class RegistryImage extends FxImage {
  */
 export function isBuiltImage(image: FxImage): boolean {
   return image instanceof AssetImage;
+}
+
+/**
+ * The version of an image whose tag or reference is a deploy-time value, worked out at deploy time
+ * (a custom resource under `scope`), or `undefined` when the synth-time version already follows the
+ * image. For what must be renamed when the image changes: the migration Job.
+ *
+ * @internal
+ */
+export function deployTimeVersionOf(image: FxImage, scope: Construct): string | undefined {
+  return image instanceof EcrImage || image instanceof RegistryImage ? image.deployTimeVersion(scope) : undefined;
+}
+
+/**
+ * The platform an image is built for, when this app builds it (`FxImage.fromAsset`): `linux/amd64`
+ * or `linux/arm64`; `undefined` for images from a registry, whose platforms are unknown at synth.
+ *
+ * @internal
+ */
+export function builtPlatformOf(image: FxImage): string | undefined {
+  return image instanceof AssetImage ? image.platform : undefined;
 }

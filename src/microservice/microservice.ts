@@ -3,20 +3,21 @@ import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { AwsEgress, awsEgressOf, awsEgressRules, rolePermissions } from './aws-egress';
 import { addServiceObjects, DATABASE_CREDENTIALS_DIR_ENV, EgressSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
 import { FxContainer, FxPlacement, FxSecurityContext, FxVolume } from './container';
-import { createServiceRepository, FxImage, isBuiltImage } from './image';
+import { builtPlatformOf, createServiceRepository, deployTimeVersionOf, FxImage, isBuiltImage } from './image';
 import { checkResources, containerResources, ExternalSecretSpec, podExtras, validatePodProps } from './pod';
 import {
   FxAutoscaling, FxMigration, FxNamespaceQuota, FxProbes, FxResources, FxRoute, FxSecretEnv, FxServiceAlerts,
 } from './props';
-import { circuitBreakerProblem, DOT_KEY_RULE, ENV_NAME_RULE, INT32_MAX, isDotFreeKey, isEnvName, isSecretKey, RESERVED_NAMESPACES } from './validation';
+import { checkListKnownAtSynth, circuitBreakerProblem, DOT_KEY_RULE, ENV_NAME_RULE, INT32_MAX, isDotFreeKey, isEnvName, isSecretKey, RESERVED_NAMESPACES } from './validation';
 import { FxWorkload } from './workload';
 import { validateWorkload, workloadSpec } from './workload-spec';
-import { FxClusterBase, IFxCluster } from '../cluster';
+import { FxCluster, FxClusterBase, IFxCluster } from '../cluster';
 import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../cluster/addons/external-secrets';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
@@ -281,8 +282,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     trackConstruct(this);
     const cluster = props.cluster;
     checkSameEnvironment(this, WHO, 'cluster', cluster);
+    checkEnvironmentKnown(this, 'cluster', cluster);
     for (const [prop, other] of [['database', props.database], ['observability', props.observability]] as const) {
       if (Construct.isConstruct(other)) checkSameEnvironment(this, WHO, prop, other);
+      if (Construct.isConstruct(other)) checkEnvironmentKnown(this, prop, other);
     }
     const settings = cluster.profile.settings;
     this.serviceName = props.serviceName ?? id.toLowerCase();
@@ -457,6 +460,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         dashboard: http ? props.observability.serviceDashboard(this.namespace, this.serviceName) : undefined,
       } : undefined,
       migration: props.migration ? {
+        version: deployTimeVersionOf(props.image, this),
         command: props.migration.command,
         kubectlImage: `${cluster.versions.images.kubectl.repository}:${cluster.versions.images.kubectl.tag}`,
         activeDeadlineSeconds: migrationTimeout.toSeconds(),
@@ -468,6 +472,15 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     this.chart = new cdk8s.Chart(new cdk8s.App(), this.serviceName);
     addServiceObjects(this.chart, spec);
     claimObjects(cluster, this.chart, this.node.path, this.serviceNameProp(props), this.serviceName);
+    const share = shareNamespace(cluster, this.namespace, this.namespaceNeeds(props, minReplicas, limits),
+      createNamespace
+        ? {
+          cpu: props.quota?.cpu ?? settings.serviceQuotaCpu,
+          memory: props.quota?.memory ?? settings.serviceQuotaMemory,
+          pods: props.quota?.pods ?? 50,
+        }
+        : undefined,
+      props.quota, fromProfile);
     this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
       cluster: cluster.cluster,
       manifest: this.withAwsEgress(this.chart.toJson()),
@@ -482,7 +495,12 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (props.route) needs.push(FxCapability.TRAEFIK_CRDS);
     if (props.observability) needs.push(FxCapability.PROMETHEUS_OPERATOR_CRDS);
     cluster.installAfter(this.manifest, FxCapability.NODES, ...needs);
-    for (const other of props.dependsOn ?? []) this.manifest.node.addDependency(other.manifest);
+    // The callee's namespace first; a callee in the namespace this service creates waits for this one instead.
+    for (const other of props.dependsOn ?? []) {
+      if (!(createNamespace && other.namespace === this.namespace)) this.manifest.node.addDependency(other.manifest);
+    }
+    // A service joining a namespace another service creates is applied after it (the namespace exists first).
+    share.order(this.manifest);
 
     this.declareFlows(props, spec);
     tagPlatform(this, cluster.platformName, 'microservice');
@@ -712,7 +730,71 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     }
     if (props.database) foreign('database', props.database);
     if (props.observability) foreign('observability', props.observability);
+    if (props.alerts !== undefined && !props.observability) {
+      throw new FxValidationError(WHO, 'alerts', props.alerts, 'set only together with observability (the alert rules are part of what observability installs; without it nothing would alert)');
+    }
+    this.validateSecretsWiring(props);
+    this.validateVolumesWiring(props);
+    this.validateArchitecture(props);
     (props.dependsOn ?? []).forEach((s, i) => foreign(`dependsOn[${i}]`, s));
+  }
+
+  /**
+   * Secrets synced by the namespace's SecretStore: it reads Secrets Manager in the service's region
+   * and account, by secret name. A list of keys from a parameter cannot be split into entries.
+   */
+  private validateSecretsWiring(props: FxMicroserviceProps): void {
+    const stack = Stack.of(this);
+    const sources: Array<[string, secretsmanager.ISecret | undefined]> = [
+      ...(props.secretEnv ?? []).map((s, i) => [`secretEnv[${i}].secret`, s.secret] as [string, secretsmanager.ISecret]),
+      ...(props.volumes ?? []).map((v, i) => [`volumes[${i}].secret`, v.sourceSecret] as [string, secretsmanager.ISecret | undefined]),
+      ['route.basicAuth.secret', props.route?.basicAuth?.secret],
+    ];
+    for (const [prop, secret] of sources) {
+      if (!secret) continue;
+      const env = secret.env;
+      for (const [part, theirs, mine] of [['region', env?.region, stack.region], ['account', env?.account, stack.account]] as const) {
+        if (theirs === undefined || isUnresolved(theirs) || isUnresolved(mine) || theirs === mine) continue;
+        throw new FxValidationError(WHO, prop, secret.secretArn,
+          `a secret in the service's ${part} ${mine} (this one is in ${part} ${theirs}): the namespace's SecretStore reads Secrets Manager of its own account and region, by secret name; replicate the secret there`);
+      }
+    }
+    (props.secretEnv ?? []).forEach((s, i) => checkListKnownAtSynth(s.keys, `secretEnv[${i}].keys`, 'each key becomes its own ExternalSecret entry and env var'));
+  }
+
+  /** An EFS volume needs the cluster's efs-sc StorageClass, which only FxCluster's own EFS add-on creates. */
+  private validateVolumesWiring(props: FxMicroserviceProps): void {
+    const cluster = props.cluster;
+    if (!(cluster instanceof FxCluster) || cluster.fileSystem !== undefined) return;
+    (props.volumes ?? []).forEach((v, i) => check(v.kind !== 'efs', WHO, `volumes[${i}]`, `efs ${v.name}`,
+      `an EFS volume only on a cluster with the efs add-on: cluster ${cluster.node.path} has no shared file system, so no efs-sc StorageClass (keep the efs add-on, or use FxVolume.gp3)`));
+  }
+
+  /** Images built here for one platform must run on the nodes the placement allows (kubernetes.io/arch). */
+  private validateArchitecture(props: FxMicroserviceProps): void {
+    const placement = props.placement;
+    const allowed: Array<{ arches: string[]; by: string }> = [];
+    const selected = placement?.nodeSelector?.[ARCH_LABEL];
+    if (selected !== undefined && !isUnresolved(selected)) allowed.push({ arches: [selected], by: `placement.nodeSelector ${ARCH_LABEL}: ${selected}` });
+    (placement?.requiredNodeAffinity ?? []).forEach((r, i) => {
+      if (r.key !== ARCH_LABEL || r.operator !== 'In' || !r.values || isUnresolved(r.values)) return;
+      allowed.push({ arches: [...r.values], by: `placement.requiredNodeAffinity[${i}] ${ARCH_LABEL} In ${r.values.join(', ')}` });
+    });
+    if (allowed.length === 0) return;
+    const images: Array<[string, FxImage]> = [['image', props.image],
+      ...(props.route?.canary ? [['route.canary.image', props.route.canary.image] as [string, FxImage]] : []),
+      ...(props.sidecars ?? []).map((c, i) => [`sidecars[${i}].image`, c.image] as [string, FxImage]),
+      ...(props.initContainers ?? []).map((c, i) => [`initContainers[${i}].image`, c.image] as [string, FxImage])];
+    for (const [prop, img] of images) {
+      const platform = builtPlatformOf(img);
+      if (platform === undefined) continue;
+      const arch = platform.split('/')[1];
+      const refusing = allowed.find((a) => !a.arches.includes(arch));
+      if (refusing) {
+        throw new FxValidationError(WHO, prop, `FxImage.fromAsset (${platform})`,
+          `an image built for the nodes the pods may run on (${refusing.by}): build it with platform linux/${refusing.arches[0]} (FxAssetImageOptions.platform), or place the pods on ${arch} nodes`);
+      }
+    }
   }
 
   /** The namespace quota must be a quantity that admits the service's pods. */
@@ -741,7 +823,57 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (pods !== undefined) {
       check(Number.isInteger(pods) && pods >= 1 && pods <= INT32_MAX, WHO, 'quota.pods', pods, `an integer from 1 to ${INT32_MAX}`);
       if (!isUnresolved(v.minReplicas)) check(pods >= v.minReplicas, WHO, 'quota.pods', pods, `at least autoscaling.minReplicas (${v.minReplicas})`);
+      const rollout = this.rolloutPods(props, v.minReplicas);
+      if (rollout) {
+        check(pods >= rollout.pods, WHO, 'quota.pods', pods,
+          `at least ${rollout.pods}: a rollout runs ${rollout.counted.join(', ')} at once (the quota refuses the pods beyond it, and the rollout stalls)`);
+      }
     }
+  }
+
+  /**
+   * The pods the service runs at once during a rollout: its replicas, the pods a rolling update surges
+   * (25%, rounded up), the migration Job's pod, the canary and its own surged pod. `undefined` when the
+   * replicas are a deploy-time value.
+   */
+  private rolloutPods(props: FxMicroserviceProps, minReplicas: number): { pods: number; counted: string[] } | undefined {
+    if (isUnresolved(minReplicas)) return undefined;
+    if (this.workload.runsToCompletion) return { pods: 1, counted: ['1 job pod'] };
+    const stateful = (props.volumes ?? []).some((vol) => vol.kind === 'gp3');
+    const surge = stateful ? 0 : Math.ceil(minReplicas / 4);
+    const migration = props.migration ? 1 : 0;
+    const canary = props.route?.canary !== undefined ? 2 : 0;
+    const counted = [`${minReplicas} replicas`, ...(surge ? [`${surge} surged in a rolling update`] : []),
+      ...(migration ? ['1 migration Job pod'] : []), ...(canary ? ['1 canary and 1 surged canary'] : [])];
+    return { pods: minReplicas + surge + migration + canary, counted };
+  }
+
+  /**
+   * What the service takes of its namespace's quota between rollouts: its replicas and canary, each pod
+   * at its limits (the app and its sidecars, or the largest init container if more); `undefined` parts
+   * are not known at synth.
+   */
+  private namespaceNeeds(props: FxMicroserviceProps, minReplicas: number, limits: { cpu: string; memory: string }): NamespaceNeeds {
+    const perPod = (kind: 'cpu' | 'memory'): number | undefined => {
+      const sidecars = (props.sidecars ?? []).map((c) => containerResources(c).limits[kind]);
+      const inits = (props.initContainers ?? []).map((c) => containerResources(c).limits[kind]);
+      const all = [limits[kind], ...sidecars, ...inits];
+      if (all.some((q) => isUnresolved(q) || !isQuantity(q))) return undefined;
+      return sidecars.reduce((sum, q) => sum + quantityValue(q), 0) + Math.max(quantityValue(limits[kind]), ...inits.map(quantityValue));
+    };
+    // Between rollouts: the replicas and the canary (a job's pod counts as one).
+    const steady = isUnresolved(minReplicas) ? undefined
+      : this.workload.runsToCompletion ? 1 : minReplicas + (props.route?.canary !== undefined ? 1 : 0);
+    const amounts = (pods: number | undefined) => {
+      const cpu = perPod('cpu');
+      const memory = perPod('memory');
+      return {
+        pods,
+        cpu: pods !== undefined && cpu !== undefined ? cpu * pods : undefined,
+        memory: pods !== undefined && memory !== undefined ? memory * pods : undefined,
+      };
+    };
+    return { path: this.node.path, steady: amounts(steady) };
   }
 
   /**
@@ -918,10 +1050,20 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
    */
   private createDatabaseRole(props: FxMicroserviceProps, database: IFxWorkloadDatabase): IFxWorkloadDatabaseRole {
     const defaultName = this.serviceName.replace(/-/g, '_');
-    return database.addWorkloadRole(this, 'DatabaseRole', {
-      ...props.databaseRole,
-      name: props.databaseRole?.name ?? (/^[0-9]/.test(defaultName) ? `_${defaultName}` : defaultName),
-    });
+    try {
+      return database.addWorkloadRole(this, 'DatabaseRole', {
+        ...props.databaseRole,
+        name: props.databaseRole?.name ?? (/^[0-9]/.test(defaultName) ? `_${defaultName}` : defaultName),
+      });
+    } catch (e) {
+      // A name or schema another service's role took: here it is this service's databaseRole, or derived from serviceName.
+      const collision = e instanceof FxValidationError && e.construct.startsWith('FxDatabaseServiceRole') && ['name', 'schema'].includes(e.prop)
+        && / (not used|not owned) by another service role /.test(e.allowed);
+      if (!collision) throw e;
+      const given = props.databaseRole?.[e.prop as 'name' | 'schema'] !== undefined;
+      const derived = e.prop === 'name' ? `from ${this.serviceNameProp(props).replace(' (from the construct id)', ', from the construct id')}` : 'from the role name';
+      throw new FxValidationError(`${WHO} at ${this.node.path}`, `databaseRole.${e.prop}${given ? '' : ` (${derived})`}`, e.value, e.allowed);
+    }
   }
 
   private wireDatabase(
@@ -992,6 +1134,123 @@ function forwardAuthUrlProblem(url: string): string | undefined {
 function formatQuantity(kind: 'cpu' | 'memory', value: number): string {
   if (kind === 'cpu') return Number.isInteger(value) ? String(value) : `${Math.ceil(value * 1000)}m`;
   return `${Math.ceil(value / 2 ** 20)}Mi`;
+}
+
+/** The node label of the CPU architecture (amd64, arm64). */
+const ARCH_LABEL = 'kubernetes.io/arch';
+
+/**
+ * Fails when exactly one of the service's stack and `other`'s stack is environment-agnostic: a stack
+ * deployed to any account and region cannot reference one pinned to an environment (aws-cdk-lib only
+ * says so at synth, naming a generated resource of the cluster). Both agnostic, or both pinned, pass.
+ */
+function checkEnvironmentKnown(service: Construct, prop: string, other: IConstruct): void {
+  const [mine, theirs] = [Stack.of(service), Stack.of(other)];
+  if (mine === theirs) return;
+  const agnostic = (stack: Stack) => Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
+  if (agnostic(mine) === agnostic(theirs)) return;
+  const where = (stack: Stack) => (agnostic(stack) ? 'an environment-agnostic stack' : `${stack.account}/${stack.region}`);
+  throw new FxValidationError(`${WHO} at ${service.node.path}`, prop, other.node.path,
+    `a construct in a stack of the same environment: this service's stack ${mine.stackName} is in ${where(mine)}, ${other.node.path} in ${where(theirs)} `
+    + `(give stack ${agnostic(mine) ? mine.stackName : theirs.stackName} an env with the account and region, e.g. env: { account, region })`);
+}
+
+/** Pods, CPU (cores) and memory (bytes) of a service's pods at their limits (`undefined`: not known at synth). */
+interface QuotaAmounts {
+  readonly pods?: number;
+  readonly cpu?: number;
+  readonly memory?: number;
+}
+
+/** What one service takes of its namespace's quota between rollouts. */
+interface NamespaceNeeds {
+  readonly path: string;
+  readonly steady: QuotaAmounts;
+}
+
+/** The service creating a namespace, with the quota it gives it. */
+interface NamespaceCreator {
+  path: string;
+  manifest?: eks.KubernetesManifest;
+  quota: { cpu: string; memory: string; pods: number };
+  given?: FxNamespaceQuota;
+  fromProfile: string;
+}
+
+/** The services of one namespace on one cluster: the one creating it (with its quota) and those joining it. */
+interface NamespaceShare {
+  creator?: NamespaceCreator;
+  readonly joiners: Array<{ path: string; manifest?: eks.KubernetesManifest }>;
+  readonly needs: NamespaceNeeds[];
+}
+
+/** Per cluster: namespace -> its services (`shareNamespace`). */
+const SHARES = new WeakMap<IFxCluster, Map<string, NamespaceShare>>();
+
+/**
+ * Records a service in its namespace: the quota of the namespace (when its creator is known) must
+ * admit every service in it at once, and a service joining the namespace is applied after the one
+ * creating it. Returns what orders the service's manifest once it exists.
+ */
+function shareNamespace(cluster: IFxCluster, namespace: string, needs: NamespaceNeeds,
+  quota: { cpu: string; memory: string; pods: number } | undefined, given: FxNamespaceQuota | undefined, fromProfile: string,
+): { order: (manifest: eks.KubernetesManifest) => void } {
+  const shares = SHARES.get(cluster) ?? new Map<string, NamespaceShare>();
+  SHARES.set(cluster, shares);
+  const share = shares.get(namespace) ?? { joiners: [], needs: [] };
+  shares.set(namespace, share);
+  const self = { path: needs.path } as { path: string; manifest?: eks.KubernetesManifest };
+  const creator = quota ? Object.assign(self, { quota, given, fromProfile }) : share.creator;
+  const all = [...share.needs, needs];
+  if (creator && all.length > 1) {
+    for (const [kind, unit] of [['pods', 'pods'], ['cpu', 'cpu'], ['memory', 'memory']] as const) {
+      const limit = creator.quota[kind];
+      if (isUnresolved(limit) || (kind !== 'pods' && !isQuantity(String(limit)))) continue;
+      const max = kind === 'pods' ? Number(limit) : quantityValue(String(limit));
+      if (all.some((x) => x.steady[kind] === undefined)) continue;
+      // Every service between rollouts (a loose bound: a rollout's surged pods need more still).
+      const total = all.reduce((sum, x) => sum + x.steady[kind]!, 0);
+      if (total <= max * (1 + 1e-9)) continue;
+      const amount = (x: number) => (kind === 'pods' ? String(x) : formatQuantity(kind, x));
+      const each = all.map((x) => `${x.path} ${amount(x.steady[kind]!)}`).join(', ');
+      const why = `the ${unit} of every service in namespace ${namespace} at once (${each}: ${amount(total)} in all, before any rollout surges more)`;
+      if (quota) {
+        const prop = given?.[kind] !== undefined ? `quota.${kind}` : `quota.${kind}${kind === 'pods' ? ' (the default)' : fromProfile}`;
+        throw new FxValidationError(WHO, prop, limit, `at least ${amount(total)}: the quota of the namespace admits ${why}`);
+      }
+      throw new FxValidationError(WHO, 'namespace', namespace,
+        `a namespace whose quota admits this service too: quota.${kind} ${amount(max)} of ${creator.path}, which creates it, is below ${why}; raise it there`);
+    }
+  }
+  if (quota) share.creator = creator;
+  else share.joiners.push(self);
+  share.needs.push(needs);
+  return {
+    order: (manifest) => {
+      self.manifest = manifest;
+      if (quota) {
+        for (const joiner of share.joiners) if (joiner.manifest) orderAfter(joiner.manifest, manifest);
+      } else if (creator?.manifest) {
+        orderAfter(manifest, creator.manifest);
+      }
+    },
+  };
+}
+
+/**
+ * `later` deploys after `first`: a dependency, unless `first`'s stack already depends on `later`'s
+ * (a cycle CloudFormation could not deploy; the namespace then comes from the next deploy).
+ */
+function orderAfter(later: eks.KubernetesManifest, first: eks.KubernetesManifest): void {
+  const [a, b] = [Stack.of(later), Stack.of(first)];
+  if (a !== b && dependsOnStack(b, a, new Set())) return;
+  later.node.addDependency(first);
+}
+
+function dependsOnStack(stack: Stack, other: Stack, seen: Set<Stack>): boolean {
+  if (seen.has(stack)) return false;
+  seen.add(stack);
+  return stack.dependencies.some((d) => d === other || dependsOnStack(d, other, seen));
 }
 
 const NAMES = new WeakMap<IFxCluster, Set<string>>();

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { FxContainer, FxNodeOperator, FxPlacement, FxSecurityContext, FxVolume } from './container';
 import { FxProbe } from './probes';
 import { FxProbes, FxResources, FxRoute } from './props';
-import { DOT_KEY_RULE, ENV_NAME_RULE, INT32_MAX, isDotFreeKey, isEnvName, isSecretKey } from './validation';
+import { checkListKnownAtSynth, DOT_KEY_RULE, ENV_NAME_RULE, INT32_MAX, isDotFreeKey, isEnvName, isSecretKey } from './validation';
 import { FxWorkload } from './workload';
 import { check, checkDurationToken, FxValidationError, isUnresolved } from '../core/errors';
 import { isDnsLabel, isLabelKey, isLabelValue, isMemoryQuantity, isQuantity, quantityValue } from '../core/k8s-names';
@@ -344,6 +344,7 @@ function validateSecurity(sc: FxSecurityContext | undefined, at: string, podWide
     'false: Pod Security restricted forbids privilege escalation');
   (sc.addCapabilities ?? []).forEach((cap, i) => check(cap === 'NET_BIND_SERVICE', WHO, `${at}addCapabilities[${i}]`, cap,
     'NET_BIND_SERVICE only: Pod Security restricted drops every other capability'));
+  checkListKnownAtSynth(sc.writablePaths, `${at}writablePaths`, 'each path becomes its own emptyDir volume and mount');
   (sc.writablePaths ?? []).forEach((p, i) => {
     const prop = `${at}writablePaths[${i}]`;
     check(isAbsolutePath(p), WHO, prop, p, "an absolute path such as /var/cache/nginx (no trailing /, '.' or '..')");
@@ -384,6 +385,8 @@ export function validatePodProps(props: PodProps, workload: FxWorkload): void {
   const names = new Set<string>(RESERVED_CONTAINERS);
   const servicePorts = [props.port ?? (workload.servesHttp ? 8000 : undefined), props.metricsPort].filter((port) => port !== undefined);
   const volumes = new Set((props.volumes ?? []).map((v) => v.name));
+  // Containers of a pod share its network: one port, one listener.
+  const sidecarPorts = new Map<number, string>();
   for (const [list, sidecar] of [['sidecars', true], ['initContainers', false]] as const) {
     (props[list] ?? []).forEach((c, i) => {
       const at = `${list}[${i}].`;
@@ -395,6 +398,9 @@ export function validatePodProps(props: PodProps, workload: FxWorkload): void {
       if (c.port !== undefined) {
         check(Number.isInteger(c.port) && c.port >= 1 && c.port <= 65535, WHO, `${at}port`, c.port, 'an integer from 1 to 65535');
         check(!sidecar || !servicePorts.includes(c.port), WHO, `${at}port`, c.port, `a port other than the service's port and metricsPort (${servicePorts.join(', ')})`);
+        const other = sidecar ? sidecarPorts.get(c.port) : undefined;
+        check(other === undefined, WHO, `${at}port`, c.port, `a port no other container of the pod listens on (${other}port is ${c.port}: the containers share the pod's network)`);
+        if (sidecar && !isUnresolved(c.port)) sidecarPorts.set(c.port, at);
         check(sidecar, WHO, `${at}port`, c.port, 'no port on an init container (it runs to completion before the service starts)');
       }
       for (const role of ['livenessProbe', 'readinessProbe'] as const) {
@@ -434,7 +440,12 @@ export function validatePodProps(props: PodProps, workload: FxWorkload): void {
 function validateProbe(probe: FxProbe, prop: string): void {
   const o = probe.options;
   if (probe.kind === 'http') check(probe.path!.startsWith('/'), WHO, `${prop} path`, probe.path, "a path starting with '/'");
+  // kubelet sends the path as written: whitespace would be part of the URL (or refused as a control character).
+  if (probe.kind === 'http') check(!/\s/.test(probe.path!), WHO, `${prop} path`, probe.path, 'a URL path without whitespace');
   if (probe.kind === 'exec') check(probe.command!.length > 0, WHO, `${prop} command`, probe.command, 'a non-empty command');
+  if (probe.kind === 'exec' && probe.command!.length > 0) {
+    check(probe.command![0] !== '', WHO, `${prop} command[0]`, probe.command![0], 'an executable name or path (not empty)');
+  }
   if (o.port !== undefined) check(Number.isInteger(o.port) && o.port >= 1 && o.port <= 65535, WHO, `${prop} port`, o.port, 'an integer from 1 to 65535');
   if (o.failureThreshold !== undefined) check(Number.isInteger(o.failureThreshold) && o.failureThreshold >= 1, WHO, `${prop} failureThreshold`, o.failureThreshold, 'an integer of at least 1');
   if (o.failureThreshold !== undefined) check(o.failureThreshold <= INT32_MAX, WHO, `${prop} failureThreshold`, o.failureThreshold, `an integer from 1 to ${INT32_MAX} (the int32 maximum)`);
@@ -494,6 +505,9 @@ function validateVolumes(props: PodProps, workload: FxWorkload): void {
         sum + Buffer.byteLength(f) + (isUnresolved(text) ? 0 : Buffer.byteLength(String(text))), 0);
       check(bytes <= 2 ** 20, WHO, `${at}.files`, `${bytes} bytes`, 'files of at most 1 MiB (1048576 bytes) in all, names included (the ConfigMap size limit)');
     }
+    Object.entries(v.files ?? {}).forEach(([f, text]) => check(typeof text === 'string', WHO, `${at}.files.${f}`, text,
+      "a string, the file's content (quote numbers and JSON: '8000', JSON.stringify(config))"));
+    if (v.kind === 'secret') checkListKnownAtSynth(v.keys, `${at}.keys`, 'each key becomes its own ExternalSecret entry and file');
     if (v.kind === 'secret' && v.keys !== undefined && !isUnresolved(v.keys)) {
       check(v.keys.length > 0, WHO, `${at}.keys`, v.keys, 'at least one key (leave keys unset to mount every key of the secret)');
     }

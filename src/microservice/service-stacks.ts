@@ -1,9 +1,13 @@
 import * as crypto from 'crypto';
 import { Stack, StackProps } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { atConstruct, check, checkKnownAtSynth, FxValidationError, trackConstruct } from '../core/errors';
 
 const WHO = 'FxServiceStacks';
+/** Per app: stack name prefix -> path of the FxServiceStacks using it. */
+const PREFIXES = new WeakMap<IConstruct, Map<string, string>>();
+/** Per app: name of every stack an FxServiceStacks created -> its path (`Svc` + 11 and `Svc1` + 1 are one name). */
+const STACK_NAMES = new WeakMap<IConstruct, Map<string, string>>();
 
 /** Props of `FxServiceStacks`. */
 export interface FxServiceStacksProps {
@@ -59,6 +63,7 @@ export class FxServiceStacks extends Construct {
   private readonly slots = new Map<number, Stack>();
   private readonly members = new Map<number, string[]>();
   private positional = 0;
+  private readonly prefixProp: string;
 
   constructor(scope: Construct, id: string, props: FxServiceStacksProps) {
     super(scope, id);
@@ -72,8 +77,17 @@ export class FxServiceStacks extends Construct {
     check(Number.isInteger(this.stackCount) && this.stackCount >= 1 && this.stackCount <= 100, WHO, 'stackCount', this.stackCount,
       'an integer from 1 to 100');
     this.prefix = props.stackNamePrefix ?? id;
-    check(/^[A-Za-z][A-Za-z0-9-]{0,124}$/.test(this.prefix), WHO, 'stackNamePrefix', this.prefix,
+    const prefixProp = props.stackNamePrefix !== undefined ? 'stackNamePrefix' : 'stackNamePrefix (from the construct id)';
+    checkKnownAtSynth(props.stackNamePrefix, WHO, 'stackNamePrefix', 'it names the stacks, which the CDK CLI deploys by name');
+    check(/^[A-Za-z][A-Za-z0-9-]{0,124}$/.test(this.prefix), WHO, prefixProp, this.prefix,
       'a CloudFormation stack name prefix: a letter, then letters, digits and - (no _), up to 125 characters');
+    const prefixes = PREFIXES.get(this.node.root) ?? new Map<string, string>();
+    PREFIXES.set(this.node.root, prefixes);
+    const other = prefixes.get(this.prefix);
+    check(other === undefined, WHO, prefixProp, this.prefix,
+      `a prefix no other FxServiceStacks of the app uses (${other} does: their stacks ${this.prefix}1, ${this.prefix}2... would have the same names)`);
+    prefixes.set(this.prefix, this.node.path);
+    this.prefixProp = prefixProp;
     this.env = props.env;
     this.node.addValidation({ validate: () => this.overfull() });
   }
@@ -85,6 +99,8 @@ export class FxServiceStacks extends Construct {
    * @param serviceName the service's name (its `serviceName`), unique among the services
    */
   public stackFor(serviceName: string): Stack {
+    atConstruct(this, () => checkKnownAtSynth(serviceName, WHO, 'stackFor(serviceName)', 'the stack is chosen by hashing the name at synth'));
+    atConstruct(this, () => check(typeof serviceName === 'string', WHO, 'stackFor(serviceName)', serviceName, 'a service name (a string)'));
     atConstruct(this, () => check(serviceName.length > 0 && serviceName.length <= 253, WHO, 'stackFor(serviceName)', serviceName, 'a non-empty service name (at most 253 characters)'));
     let best = 0;
     let bestScore = '';
@@ -122,7 +138,18 @@ export class FxServiceStacks extends Construct {
     if (!unbounded && index >= this.stackCount) throw new Error('unreachable: slot out of range');
     let stack = this.slots.get(index);
     if (!stack) {
-      stack = new Stack(this, `${index + 1}`, { env: this.env, stackName: `${this.prefix}${index + 1}` });
+      const stackName = `${this.prefix}${index + 1}`;
+      atConstruct(this, () => check(stackName.length <= 128, WHO, this.prefixProp, this.prefix,
+        `a prefix that leaves room for the stack number: stack ${index + 1} would be named ${stackName} (${stackName.length} characters, CloudFormation allows 128)`));
+      const names = STACK_NAMES.get(this.node.root) ?? new Map<string, string>();
+      STACK_NAMES.set(this.node.root, names);
+      const by = names.get(stackName);
+      if (by !== undefined) {
+        throw new FxValidationError(`${WHO} at ${this.node.path}`, this.prefixProp, this.prefix,
+          `a prefix whose stack names no other FxServiceStacks of the app produces: ${stackName} is a stack of ${by} already`);
+      }
+      names.set(stackName, this.node.path);
+      stack = new Stack(this, `${index + 1}`, { env: this.env, stackName });
       this.slots.set(index, stack);
     }
     return stack;

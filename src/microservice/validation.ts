@@ -1,3 +1,5 @@
+import { Token } from 'aws-cdk-lib';
+import { FxValidationError } from '../core/errors';
 import { explainNeeds, FxCapability } from '../core/install-order';
 import { isConfigKey } from '../core/k8s-names';
 import { WIRING } from '../core/wiring';
@@ -11,6 +13,19 @@ explainNeeds('FxMicroservice', {
   [FxCapability.EXTERNAL_SECRETS_WEBHOOK]: "prop 'secretEnv', 'database' or 'route.basicAuth', which External Secrets syncs",
   [FxCapability.PROMETHEUS_OPERATOR_CRDS]: "prop 'observability', its ServiceMonitor and PrometheusRule",
 });
+
+/**
+ * Refuses a list that is a deploy-time token as a whole (a CommaDelimitedList parameter): its
+ * elements are only known at deploy time, but each must become its own object at synth. A list
+ * written at synth passes, whatever deploy-time strings it holds.
+ */
+export function checkListKnownAtSynth(list: readonly string[] | undefined, prop: string, why: string): void {
+  if (list === undefined) return;
+  if (Token.isUnresolved(list) || list.some((x) => typeof x === 'string' && x.includes('#{Token['))) {
+    throw new FxValidationError('FxMicroservice', prop, '(a deploy-time list, e.g. a CommaDelimitedList parameter)',
+      `a list written at synth; each element may be a deploy-time string (e.g. [parameter.valueAsString]), since ${why}`);
+  }
+}
 
 /** Largest value of a Kubernetes int32 field (replicas, ports, percentages, counts). */
 export const INT32_MAX = 2 ** 31 - 1;
@@ -205,6 +220,47 @@ export function cronScheduleProblem(schedule: string): string | undefined {
     if (problem) return `${FIELDS[i].name} '${parts[i]}': ${problem}`;
   }
   return undefined;
+}
+
+/** The values a field of a schedule that parses selects, and whether it is starred (`*` or `?`, no step above 1). */
+function fieldValues(field: string, spec: typeof FIELDS[number]): { values: Set<number>; star: boolean } {
+  const value = (text: string): number => {
+    if (/^\d+$/.test(text)) return Number(text);
+    return spec.names!.indexOf(text.toUpperCase()) + (spec.name === 'month' ? 1 : 0);
+  };
+  const values = new Set<number>();
+  let star = false;
+  for (const item of field.split(',')) {
+    const [range, stepText] = item.split('/');
+    const step = stepText === undefined ? 1 : Number(stepText);
+    const all = range === '*' || range === '?';
+    if (all && step === 1) star = true;
+    const [from, to] = all ? [spec.min, spec.max] : range.split('-').map(value);
+    // 'N/step' runs from N to the field's maximum (robfig/cron).
+    const end = all ? spec.max : to ?? (stepText !== undefined ? spec.max : from);
+    for (let n = from; n <= end; n += step) values.add(n);
+  }
+  return { values, star };
+}
+
+/** Longest month of each month number (February: 29, in leap years). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a five-field schedule that parses never fires, or `undefined`: a day of month no selected
+ * month has (`0 0 31 2 *`, `0 0 30 2 *`). The CronJob controller (robfig/cron) requires both the
+ * day of month and the day of week when either is `*`, and either one when both are restricted
+ * (then the day of week fires anyway).
+ */
+export function cronNeverFires(schedule: string): string | undefined {
+  const parts = schedule.trim().split(/\s+/);
+  if (parts.length !== 5 || schedule.trim().startsWith('@')) return undefined;
+  const dom = fieldValues(parts[2], FIELDS[2]);
+  const dow = fieldValues(parts[4], FIELDS[4]);
+  if (dom.star || !dow.star) return undefined;
+  const months = [...fieldValues(parts[3], FIELDS[3]).values];
+  const fits = months.some((m) => [...dom.values].some((d) => d <= MONTH_DAYS[m - 1]));
+  return fits ? undefined : `no month ${parts[3]} has day ${parts[2]}, so the schedule never fires`;
 }
 
 function fieldProblem(field: string, spec: typeof FIELDS[number]): string | undefined {

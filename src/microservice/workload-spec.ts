@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { FxAutoscaling, FxMigration, FxRoute, FxServiceAlerts } from './props';
-import { cronScheduleProblem, INT32_MAX, isTimeZone, timeZoneHint } from './validation';
+import { cronNeverFires, cronScheduleProblem, INT32_MAX, isTimeZone, timeZoneHint } from './validation';
 import { FxConcurrencyPolicy, FxJobRunOptions, FxWorkload } from './workload';
 import { check, checkDurationToken, FxValidationError } from '../core/errors';
 import { JobSpec } from '../k8s/api.generated';
@@ -93,6 +93,9 @@ export function validateWorkload(props: WorkloadProps, workload: FxWorkload): vo
     const problem = cronScheduleProblem(cron.schedule);
     check(problem === undefined, WHO, 'workload schedule', cron.schedule,
       `a cron schedule of five fields (minute hour day-of-month month day-of-week, e.g. '0 3 * * *') or @hourly, @daily, @weekly, @monthly, @yearly${cron.schedule.trim().startsWith('@every') ? ', @every <Go duration>' : ''} (${problem})`);
+    const never = problem === undefined ? cronNeverFires(cron.schedule) : undefined;
+    check(never === undefined, WHO, 'workload schedule', cron.schedule, `a schedule that fires: ${never}`);
+    if (cron.suspend !== undefined) check(typeof cron.suspend === 'boolean', WHO, 'workload suspend', cron.suspend, 'true or false');
     if (cron.timeZone !== undefined) {
       check(isTimeZone(cron.timeZone), WHO, 'workload timeZone', cron.timeZone,
         `an IANA time zone such as Europe/Paris or UTC${timeZoneHint(cron.timeZone)}`);
