@@ -203,7 +203,7 @@ describe('FxDatabase: what passes', () => {
   test('a weekly retention of 1 day, not below the daily one; an RDS removal policy; a restore without a name', () => {
     database('Weekly1', { dailyBackupRetention: Duration.days(1), weeklyBackupRetention: Duration.days(1) });
     expect(messageOf(() => database('Weekly0', { dailyBackupRetention: Duration.days(1), weeklyBackupRetention: Duration.hours(12) }))).toBe(
-      "FxDatabase at Data/Weekly0: invalid weeklyBackupRetention '12 hours'; allowed: a whole number of days, at least 1 and at least dailyBackupRetention (1 days)");
+      "FxDatabase at Data/Weekly0: invalid weeklyBackupRetention '12 hours'; allowed: a whole number of days, at least dailyBackupRetention (1 days)");
     database('RemovalRetain', { removalPolicy: RemovalPolicy.RETAIN });
     database('RestoreUnnamed', { restore: FxDatabaseRestore.fromSnapshot('orders-before') });
     // The name of the database inside the snapshot: the secret carries it (nothing is created).

@@ -214,7 +214,7 @@ export function validatePlanRetention(daily: Duration, weekly: Duration, dailyPr
   check(Number.isInteger(d) && d >= 1, WHO, dailyProp, daysAsGiven(daily), 'a whole number of days, at least 1');
   // Compared with the daily retention only when that is known at synth.
   check(Number.isInteger(w) && (Token.isUnresolved(d) || w >= d) && w >= 1, WHO, weeklyProp, daysAsGiven(weekly),
-    Token.isUnresolved(d) ? 'a whole number of days, at least 1' : `a whole number of days, at least 1 and at least dailyBackupRetention (${d} days)`);
+    Token.isUnresolved(d) ? 'a whole number of days, at least 1' : `a whole number of days, at least dailyBackupRetention (${d} days)`);
 }
 
 /** A duration for a message: `<n> days` when whole days, otherwise as given (`5 hours`, not `0.2083 days`). */
