@@ -148,6 +148,9 @@ const CASES: Array<[string, () => [() => unknown, string]]> = [
   // 16. JavaScript types
   ['a ConfigMap file that is a number', () => refused({ volumes: [FxVolume.configMap({ name: 'cfg', mountPath: '/cfg', files: { port: 8000 as any } })] },
     "volumes[0].files.port 8000; allowed: a string, the file's content (quote numbers and JSON: '8000', JSON.stringify(config))")],
+  ['spot that is a string', () => refused({ spot: 'false' as any }, "spot 'false'; allowed: true or false")],
+  ['stripPrefix that is a string', () => refused({ route: { host: `p${++n}.fx.example.com`, pathPrefix: '/api', stripPrefix: 'yes' as any } },
+    "route.stripPrefix 'yes'; allowed: true or false")],
   ['suspend that is a string', () => refused({ workload: FxWorkload.scheduledJob({ schedule: '0 3 * * *', suspend: 'yes' as any }) },
     "workload suspend 'yes'; allowed: true or false")],
   // 17. build arguments
@@ -235,6 +238,7 @@ describe('legal values around each check pass', () => {
     expect(() => service({ placement: { nodeSelector: { 'kubernetes.io/arch': 'arm64' } } })).not.toThrow();
     expect(() => service({ volumes: [FxVolume.configMap({ name: 'cfg', mountPath: '/cfg', files: { 'a.json': '{}', 'b': str('Text') } })] })).not.toThrow();
     expect(() => service({ workload: FxWorkload.scheduledJob({ schedule: '0 3 * * *', suspend: true }) })).not.toThrow();
+    expect(() => service({ spot: false, createNamespace: true, route: { host: `p${++n}.fx.example.com`, stripPrefix: false, external: false } })).not.toThrow();
     expect(() => service({ image: FxImage.fromAsset(assetDir, { buildArgs: { NODE_ENV: 'production', _x: 'a=b' } }) })).not.toThrow();
     for (const schedule of ['0 0 29 2 *', '0 0 31 2 1', '0 0 31 1,2 *', '0 0 30 */2 *', '0 0 31 * *', '@monthly', '0 0 31 2 */2']) {
       expect(cronNeverFires(schedule)).toBeUndefined();
@@ -264,6 +268,16 @@ describe('a deploy-time image tag with a migration', () => {
     expect(find(literal, 'Job', 'migration')!.metadata.name).toMatch(/-migrate-[0-9a-f]{10}$/);
     // a deploy-time tag without a migration needs no version function
     expect(service({ image: FxImage.fromEcr(repo, str('Tag')) }).node.tryFindChild('ImageVersion')).toBeUndefined();
+  });
+
+  test('a one-off Job of a deploy-time tag is named after its spec and the deploy-time version', () => {
+    const repo = ecr.Repository.fromRepositoryName(stack, `Repo${++n}`, 'job');
+    const s = service({ image: FxImage.fromEcr(repo, str('Tag')), workload: FxWorkload.job() });
+    const name = JSON.stringify(stack.resolve(find(s, 'Job')!.metadata.name));
+    expect(name).toMatch(/^\{"Fn::Join":\["",\["s-\d+-[0-9a-f]{10}-",\{"Fn::GetAtt":\["S\d+ImageVersion[0-9A-F]+","Version"\]\}\]\]\}$/);
+    const literal = service({ image: FxImage.fromEcr(repo, '2.0.0'), workload: FxWorkload.job() });
+    expect(stack.resolve(find(literal, 'Job')!.metadata.name)).toMatch(/^s-\d+-[0-9a-f]{10}$/);
+    expect(literal.node.tryFindChild('ImageVersion')).toBeUndefined();
   });
 
   test('the version function answers the first 10 hex characters of the SHA-256 of the reference', async () => {

@@ -131,6 +131,8 @@ function deployTimeVersion(scope: Construct, reference: string): string {
       '};',
     ].join('\n')),
   });
+  const known = scope.node.tryFindChild('ImageVersion') as CustomResource | undefined;
+  if (known) return known.getAttString('Version');
   const resource = new CustomResource(scope, 'ImageVersion', {
     serviceToken: fn.functionArn,
     resourceType: 'Custom::FxImageVersion',

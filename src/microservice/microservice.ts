@@ -432,7 +432,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       envFromSecrets,
       databaseCredentialsSecret,
       externalSecrets,
-      workload: workloadSpec(this.workload, this, this.serviceName),
+      workload: workloadSpec(this.workload, this, this.serviceName, this.workload.kind === 'job' ? deployTimeVersionOf(props.image, this) : undefined),
       pod,
       terminationGracePeriodSeconds: grace.toSeconds(),
       spot: props.spot ?? false,
@@ -672,6 +672,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (props.migration?.command.length) {
       check(props.migration.command[0] !== '', WHO, 'migration.command[0]', props.migration.command[0], 'an executable name or path (not empty)');
     }
+    // Props a JavaScript caller could give as strings ('false' would read as true).
+    const flags: Array<[string, unknown]> = [['createNamespace', props.createNamespace], ['spot', props.spot],
+      ['route.stripPrefix', props.route?.stripPrefix], ['route.external', props.route?.external]];
+    for (const [prop, flag] of flags) if (flag !== undefined) check(typeof flag === 'boolean', WHO, prop, flag, 'true or false');
     const keep = props.imagesToKeep;
     if (keep !== undefined) check(Number.isInteger(keep) && keep >= 1 && keep <= 1000, WHO, 'imagesToKeep', keep, 'an integer from 1 to 1000');
     if (props.route) this.validateRoute(props.route);

@@ -114,9 +114,10 @@ export function validateWorkload(props: WorkloadProps, workload: FxWorkload): vo
  * The chart's view of the workload kind. A one-off Job is named `<service>-<hash of its spec>`, hashed at
  * synth over the resolved spec (CloudFormation references, not token numbers, which shift when other
  * constructs are added): the same template keeps its name and never re-runs; a changed one is a new Job,
- * and the manifest prunes the old.
+ * and the manifest prunes the old. An image whose tag is a deploy-time value adds its deploy-time
+ * version (`deployTimeVersion`) to the name, so that a new tag is a new Job too.
  */
-export function workloadSpec(workload: FxWorkload, scope: IConstruct, name: string): WorkloadChartSpec {
+export function workloadSpec(workload: FxWorkload, scope: IConstruct, name: string, deployTimeVersion?: string): WorkloadChartSpec {
   const run: FxJobRunOptions | undefined = workload.scheduledJobOptions ?? workload.jobOptions;
   const cron = workload.scheduledJobOptions;
   return {
@@ -135,8 +136,11 @@ export function workloadSpec(workload: FxWorkload, scope: IConstruct, name: stri
       activeDeadlineSeconds: seconds(run?.activeDeadline),
       ttlSecondsAfterFinished: seconds(workload.jobOptions?.ttlAfterFinished),
     } : undefined,
+    // An image tag from a parameter resolves to the same reference whatever its value: its deploy-time
+    // version joins the name (at most 40 + 1 + 10 + 1 + 10 = 62 characters, under the Job name's 63).
     jobName: workload.kind === 'job' ? (jobSpec) => Lazy.string({
-      produce: () => `${name}-${crypto.createHash('sha256').update(JSON.stringify(Stack.of(scope).resolve(jobSpec))).digest('hex').slice(0, 10)}`,
+      produce: () => `${name}-${crypto.createHash('sha256').update(JSON.stringify(Stack.of(scope).resolve(jobSpec))).digest('hex').slice(0, 10)}`
+        + (deployTimeVersion !== undefined ? `-${deployTimeVersion}` : ''),
     }) : undefined,
   };
 }
