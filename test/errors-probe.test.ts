@@ -234,7 +234,7 @@ const CASES: [string, () => unknown, string][] = [
   ['database monitoring interval 7 s', () => database('DbMonitoring', { monitoringInterval: Duration.seconds(7) }),
     "FxDatabase at Probe/DbMonitoring: invalid monitoringInterval '7 seconds'; allowed: one of 1, 5, 10, 15, 30, 60 seconds"],
   ['database weekly backups of 3 days', () => database('DbWeekly', { weeklyBackupRetention: Duration.days(3) }),
-    "FxDatabase at Probe/DbWeekly: invalid weeklyBackupRetention '3 days'; allowed: a whole number of days, at least 7 and at least dailyBackupRetention (7 days)"],
+    "FxDatabase at Probe/DbWeekly: invalid weeklyBackupRetention '3 days'; allowed: a whole number of days, at least dailyBackupRetention (7 days)"],
   ['database identifier with _', () => database('DbIdentifier', { instanceIdentifier: 'My_DB' }),
     "FxDatabase at Probe/DbIdentifier: invalid instanceIdentifier 'My_DB'; allowed: 1 to 63 lowercase letters, digits and -, starting with a letter, no -- and no trailing -"],
   ['database identifier with --', () => database('DbIdentifierDash', { instanceIdentifier: 'a--b' }),

@@ -419,9 +419,9 @@ test('rows that could show the same value at the same place never share a synthe
 describe('profile values are validated like the props they default', () => {
   test.each([
     ['prometheusStorage', FxProfile.DEVELOPMENT,
-      "FxObservability at Platform/Observability: invalid prometheusStorage (the profile default) '1536 MiB'; allowed: whole GiB from 1 to 16384 (gp3 volume sizes)"],
+      "FxObservability at Platform/Observability: invalid prometheusStorage (from profile custom) '1536 MiB'; allowed: whole GiB from 1 to 16384 (gp3 volume sizes)"],
     ['elasticsearchStorage', FxProfile.PRODUCTION,
-      "FxObservability at Platform/Observability: invalid elasticsearchStorage (the profile default) '1536 MiB'; allowed: whole GiB from 1 to 16384 (gp3 volume sizes)"],
+      "FxObservability at Platform/Observability: invalid elasticsearchStorage (from profile custom) '1536 MiB'; allowed: whole GiB from 1 to 16384 (gp3 volume sizes)"],
   ])('a fractional %s fails', (field, base, message) => {
     const custom = FxProfile.custom(base, 'custom', { [field]: Size.mebibytes(1536) } as FxProfileOverrides);
     expect(build(custom, ['observability'], {}).get('error')).toBe(message);
