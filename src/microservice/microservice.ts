@@ -759,7 +759,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       const env = secret.env;
       for (const [part, theirs, mine] of [['region', env?.region, stack.region], ['account', env?.account, stack.account]] as const) {
         if (theirs === undefined || isUnresolved(theirs) || isUnresolved(mine) || theirs === mine) continue;
-        throw new FxValidationError(WHO, prop, secret.secretArn,
+        throw new FxValidationError(WHO, prop, Token.isUnresolved(secret.secretArn) ? secret.node.path : secret.secretArn,
           `a secret in the service's ${part} ${mine} (this one is in ${part} ${theirs}): the namespace's SecretStore reads Secrets Manager of its own account and region, by secret name; replicate the secret there`);
       }
     }
