@@ -117,6 +117,8 @@ const CASES: Array<[string, () => [() => unknown, string]]> = [
     'quota.pods 3; allowed: at least 4: a rollout runs 2 replicas, 1 surged in a rolling update, 1 migration Job pod at once (the quota refuses the pods beyond it, and the rollout stalls)')],
   ['a pods quota that a canary rollout exceeds', () => refused({ autoscaling: { minReplicas: 1, maxReplicas: 2 }, route: { host: `c${++n}.fx.example.com`, canary: { image, weight: 10 } }, quota: { pods: 3 } },
     'quota.pods 3; allowed: at least 4: a rollout runs 1 replicas, 1 surged in a rolling update, 1 canary and 1 surged canary at once (the quota refuses the pods beyond it, and the rollout stalls)')],
+  ['a default pods quota that a rollout exceeds', () => refused({ autoscaling: { minReplicas: 48, maxReplicas: 60 }, quota: { cpu: '100', memory: '100Gi' } },
+    'quota.pods (the default) 50; allowed: at least 60: a rollout runs 48 replicas, 12 surged in a rolling update at once (the quota refuses the pods beyond it, and the rollout stalls)')],
   // 10. secrets the namespace's store cannot read
   ['a secret of another region', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:api-keys-AbCdEf';

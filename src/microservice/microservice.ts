@@ -827,11 +827,12 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     if (pods !== undefined) {
       check(Number.isInteger(pods) && pods >= 1 && pods <= INT32_MAX, WHO, 'quota.pods', pods, `an integer from 1 to ${INT32_MAX}`);
       if (!isUnresolved(v.minReplicas)) check(pods >= v.minReplicas, WHO, 'quota.pods', pods, `at least autoscaling.minReplicas (${v.minReplicas})`);
-      const rollout = this.rolloutPods(props, v.minReplicas);
-      if (rollout) {
-        check(pods >= rollout.pods, WHO, 'quota.pods', pods,
-          `at least ${rollout.pods}: a rollout runs ${rollout.counted.join(', ')} at once (the quota refuses the pods beyond it, and the rollout stalls)`);
-      }
+    }
+    // The pods of a rollout, against the quota given or its default of 50.
+    const rollout = this.rolloutPods(props, v.minReplicas);
+    if (rollout && (pods === undefined || (Number.isInteger(pods) && pods >= 1))) {
+      check((pods ?? 50) >= rollout.pods, WHO, pods !== undefined ? 'quota.pods' : 'quota.pods (the default)', pods ?? 50,
+        `at least ${rollout.pods}: a rollout runs ${rollout.counted.join(', ')} at once (the quota refuses the pods beyond it, and the rollout stalls)`);
     }
   }
 
