@@ -507,7 +507,7 @@ describe('FxMicroservice bad input', () => {
     ['two services share a name in one namespace', () => { make({ serviceName: 'dup', namespace: 'shop' }); make({ serviceName: 'dup', namespace: 'shop', createNamespace: false }); },
       /invalid serviceName 'dup'; allowed: a name not already used in namespace shop/],
     ['the canary weight is 100', () => make({ route: { host: 'a.example.com', canary: { image, weight: 100 } } }), /invalid route.canary.weight 100/],
-    ['an env var name is invalid', () => make({ env: { 'BAD NAME': 'x' } }), /invalid env 'BAD NAME'/],
+    ['an env var name is invalid', () => make({ env: { 'BAD=NAME': 'x' } }), /invalid env 'BAD=NAME'/],
     ['an egress CIDR is malformed', () => make({ egressCidrs: ['example.com'] }), /invalid egressCidrs\[0\] 'example.com'/],
     ['the termination grace is over an hour', () => make({ terminationGracePeriod: Duration.hours(2) }), /invalid terminationGracePeriod 7200; allowed: 0 to 3600 seconds/],
   ])('fails when %s', (_name, fn, message) => {

@@ -50,7 +50,7 @@ function checkTagOrDigest(prop: string, value: string): void {
     throw new FxValidationError(FROM_ECR, prop, value, 'a pinned tag or sha256 digest; latest is never deployed');
   }
   if (value.startsWith('sha256:') || value.includes(':')) {
-    if (!DIGEST.test(value)) throw new FxValidationError(FROM_ECR, prop, value, 'a digest of the form sha256:<64 lowercase hex characters> (or sha512:<128>)');
+    if (!DIGEST.test(value)) throw new FxValidationError(FROM_ECR, prop, value, 'a digest of the form sha256:<64 lowercase hex characters> or sha512:<128 lowercase hex characters>');
     return;
   }
   if (!TAG.test(value)) {

@@ -661,8 +661,8 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
         const taken = secretEnvKeys.get(key);
         check(taken === undefined, WHO, prop, key, `each environment variable once (it is ${taken} already)`);
         check(props.env?.[key] === undefined, WHO, prop, key, `a name not also set in env (env.${key} is set: one of them would be ignored)`);
-        // (A key that is no Secret data key at all is refused as such in validateWiring.)
-        if (isSecretKey(key)) check(isEnvName(key), WHO, prop, key, `a key usable as an environment variable: ${ENV_NAME_RULE}`);
+        // (A key that is no Secret data key at all is refused as such in validateWiring; every Secret data key is
+        // an environment variable name Kubernetes 1.34 and later accept.)
         const by = reserved.get(key);
         if (by !== undefined && !isUnresolved(key)) throw new FxValidationError(WHO, prop, key, `a name the library does not set itself (${key} is set ${by})`);
         secretEnvKeys.set(key, prop);

@@ -58,15 +58,16 @@ export function isDotFreeKey(value: string): boolean {
 export const DOT_KEY_RULE = "a key other than '.' or '..', not starting with '..' (kubelet's own names in a mounted volume, such as ..data)";
 
 /**
- * An environment variable name every supported Kubernetes version accepts: `[-._a-zA-Z][-._a-zA-Z0-9]*`
- * (the API server's rule before 1.34 relaxed it further), e.g. `LOG_LEVEL`, `my.var`.
+ * An environment variable name the API server accepts on every supported minor (1.34 and later, where
+ * relaxed environment variable validation is GA): one or more printable ASCII characters, none of them
+ * `=` (`LOG_LEVEL`, `my.var`, `1A`, `A-B`).
  */
 export function isEnvName(value: string): boolean {
-  return /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(value);
+  return /^[\x20-\x3c\x3e-\x7e]+$/.test(value);
 }
 
 /** What the env name checks say is allowed. */
-export const ENV_NAME_RULE = 'environment variable names ([-._a-zA-Z][-._a-zA-Z0-9]*, e.g. LOG_LEVEL or my.var)';
+export const ENV_NAME_RULE = "environment variable names: printable ASCII characters other than '=' (e.g. LOG_LEVEL or my.var)";
 
 type Tok = { kind: 'num' | 'ident' | 'op' | 'punct'; text: string; at: number };
 
