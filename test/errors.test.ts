@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -174,5 +174,23 @@ describe('a needed capability nobody provides names the construct, the prop and 
     order.require(custom, 'crd:example.com');
     expect(custom.node.validate()).toEqual(["FxCluster: Root/Custom needs 'crd:example.com' but nothing on this cluster provides it; "
       + "install an add-on whose provides lists 'crd:example.com' (IFxAddon) or a resource registered with registerProvider"]);
+  });
+});
+
+describe('deploy-time values in messages', () => {
+  test('are described, never printed as their encoding', () => {
+    const stack = new Stack();
+    const text = new CfnParameter(stack, 'Text').valueAsString;
+    const count = new CfnParameter(stack, 'Count', { type: 'Number' }).valueAsNumber;
+    const cidrs = new CfnParameter(stack, 'Cidrs', { type: 'CommaDelimitedList' }).valueAsList;
+    const message = (value: unknown) => new FxValidationError('FxX', 'p', value, 'x').message;
+    expect(message(text)).toBe("FxX: invalid p '(a deploy-time token)'; allowed: x");
+    expect(message(count)).toBe("FxX: invalid p '(a deploy-time token)'; allowed: x");
+    expect(message(`ghcr.io/Acme/${text}`)).toBe("FxX: invalid p 'ghcr.io/Acme/<token>'; allowed: x");
+    expect(message({ errorRatio: count, host: `a.${text}` })).toBe('FxX: invalid p {"errorRatio":"<token>","host":"a.<token>"}; allowed: x');
+    expect(message([cidrs[0], '10.0.0.0/8'])).toBe('FxX: invalid p ["<token>","10.0.0.0/8"]; allowed: x');
+    // Literal values as given.
+    expect(message(NaN)).toBe('FxX: invalid p NaN; allowed: x');
+    expect(message({ a: 1, b: 'Token' })).toBe('FxX: invalid p {"a":1,"b":"Token"}; allowed: x');
   });
 });

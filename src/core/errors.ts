@@ -141,13 +141,25 @@ export function tokenDescription(value: { toString(): string }): string {
 /** Numbers in exponent notation: how an encoded number token reads once formatted into a string. */
 const NUMBER = /-?\d+(\.\d+)?e[+-]\d+/g;
 
+/** A string token as aws-cdk-lib encodes it (`${Token[NAME.123]}`), or an element of a list token (`#{Token[...]}`). */
+const ENCODED_TOKEN = /[$#]\{Token\[[^\]]*\]\}/g;
+
 function formatValue(value: unknown): string {
   if (value === undefined) return '(undefined)';
-  if (typeof value === 'string') return `'${value}'`;
+  // A deploy-time value is described, never printed as its encoding (`${Token[...]}`, -1.888e+289).
+  // (Quoted as checkKnownAtSynth words it.)
+  if (typeof value === 'number' && Token.isUnresolved(value)) return "'(a deploy-time token)'";
+  if (typeof value === 'string') {
+    const literal = value.replace(ENCODED_TOKEN, '<token>');
+    return `'${literal === '<token>' ? '(a deploy-time token)' : literal}'`;
+  }
   // As given: NaN and Infinity, which JSON would print as null.
   if (typeof value === 'number') return String(value);
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (_, v) => {
+      if (typeof v === 'number' && Token.isUnresolved(v)) return '<token>';
+      return typeof v === 'string' ? v.replace(ENCODED_TOKEN, '<token>') : v;
+    });
   } catch {
     return String(value);
   }
