@@ -100,17 +100,17 @@ const CASES: Array<[string, () => [() => unknown, string]]> = [
   ['an uppercase path segment next to a deploy-time registry', () => {
     const registry = str('Registry');
     return [() => FxImage.fromRegistry(`${registry}/Acme/api:1.0`),
-      `FxImage.fromRegistry: invalid reference '<token>/Acme/api:1.0'; allowed: a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (path segment 'Acme' must be lowercase letters and digits separated by ., _, __ or -)`];
+      'FxImage.fromRegistry: invalid reference \'<token>/Acme/api:1.0\'; allowed: a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (path segment \'Acme\' must be lowercase letters and digits separated by ., _, __ or -)'];
   }],
   ['latest next to a deploy-time registry', () => {
     const registry = str('Registry');
     return [() => FxImage.fromRegistry(`${registry}/api:latest`),
-      `FxImage.fromRegistry: invalid reference '<token>/api:latest'; allowed: a pinned tag or sha256 digest; latest is never deployed`];
+      'FxImage.fromRegistry: invalid reference \'<token>/api:latest\'; allowed: a pinned tag or sha256 digest; latest is never deployed'];
   }],
   ['a space next to a deploy-time tag', () => {
     const tag = str('Tag');
     return [() => FxImage.fromRegistry(`ghcr.io/acme/api :${tag}`),
-      `FxImage.fromRegistry: invalid reference 'ghcr.io/acme/api :<token>'; allowed: a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (no spaces)`];
+      'FxImage.fromRegistry: invalid reference \'ghcr.io/acme/api :<token>\'; allowed: a pinned image reference such as ghcr.io/acme/api:1.4.2 or nginx@sha256:<64 hex> (no spaces)'];
   }],
   // 8. the quota's pods admit a rollout
   ['a pods quota that a rollout with a migration exceeds', () => refused({ autoscaling: { minReplicas: 2, maxReplicas: 4 }, migration: { command: ['migrate'] }, quota: { pods: 3 } },
