@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CfnParameter, Stack } from 'aws-cdk-lib';
-import { FxCluster } from '../src';
+import { FxCluster, FxDatabase } from '../src';
 import { ENV, testApp } from './util/fixtures';
 
 /**
@@ -34,6 +34,20 @@ const CASES: [string, () => unknown, string][] = [
     const stack = stackOf('NgNameToken2');
     return new FxCluster(stack, 'Cluster', { nodeGroups: [{ name: 'system' }, { name: `batch-${str(stack)}` }] });
   }, "FxCluster at NgNameToken2/Cluster: invalid nodeGroups[1].name '(a deploy-time token)'; allowed: a value known at synth: it names the node group's constructs and its fx.platform/node-group label"],
+  ...([
+    ['addHelmChart', (c: FxCluster, id: string) => c.addHelmChart(id, { namespace: 'apps', chart: { chart: 'podinfo', repository: 'https://stefanprodan.github.io/podinfo', version: '6.7.1' } })],
+    ['addManifest', (c: FxCluster, id: string) => c.addManifest(id, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'apps' } })],
+    ['addPodIdentityServiceAccount', (c: FxCluster, id: string) => c.addPodIdentityServiceAccount(id, { name: 'worker', namespace: 'apps' })],
+  ] as const).map(([method, call]): [string, () => unknown, string] => [`an ${method} id from a parameter`, () => {
+    const stack = stackOf(`Id${method}`);
+    const cluster = new FxCluster(stack, 'Cluster', {});
+    return call(cluster, str(stack));
+  }, `FxCluster at Id${method}/Cluster: invalid ${method} id '(a deploy-time token)'; allowed: a value known at synth: it is a construct id, and constructs cannot name a child after a deploy-time value`]),
+  ['an addServiceRole id from a parameter', () => {
+    const stack = stackOf('IdServiceRole');
+    const database = new FxDatabase(stack, 'Database', { cluster: new FxCluster(stack, 'Cluster', {}) });
+    return database.addServiceRole(str(stack), { name: 'orders' });
+  }, "FxDatabase at IdServiceRole/Database: invalid addServiceRole id '(a deploy-time token)'; allowed: a value known at synth: it is a construct id, and constructs cannot name a child after a deploy-time value"],
 ];
 
 describe('deploy-time values the library needs at synth', () => {

@@ -87,6 +87,7 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
    * clear error instead of aws-cdk-lib's "There is already a Construct with name".
    */
   private checkFreeId(method: string, id: string, scope: Construct, childId: string, underCluster: boolean = true): void {
+    checkKnownAtSynth(id, this.who, `${method} id`, 'it is a construct id, and constructs cannot name a child after a deploy-time value');
     const parent = scope === this && underCluster ? this.cluster.node : scope.node;
     const taken = parent.tryFindChild(childId);
     check(taken === undefined, this.who, `${method} id`, id, `an id not used by another construct in ${parent.path} (${taken?.node.path} exists)`);
@@ -98,6 +99,7 @@ export abstract class FxClusterBase extends Construct implements IFxCluster {
     const timeout = options.timeout ?? Duration.minutes(10);
     // Called after construction (no Fx constructor running), an error names this cluster's path.
     const seconds = atConstruct(this, () => {
+      checkKnownAtSynth(id, this.who, 'addHelmChart id', 'it is a construct id, and constructs cannot name a child after a deploy-time value');
       checkDurationToken(timeout, this.who, `addHelmChart(${id}).timeout`, 'seconds');
       return timeout.toSeconds({ integral: false });
     });

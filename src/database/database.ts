@@ -18,7 +18,7 @@ import { validateDatabaseUser } from './validation';
 import type { IFxCluster } from '../cluster/contract';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole } from '../core/contracts';
 import { checkSameEnvironment } from '../core/environment';
-import { atConstruct, trackConstruct } from '../core/errors';
+import { atConstruct, checkKnownAtSynth, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 
 /** Log types RDS for PostgreSQL exports to CloudWatch Logs. */
@@ -209,6 +209,7 @@ export class FxDatabase extends Construct implements IFxWorkloadDatabase, IFxSer
    * @param options the role's name, schema, IAM authentication, removal policy and rotation
    */
   public addServiceRole(id: string, options: FxServiceRoleOptions): FxDatabaseServiceRole {
+    atConstruct(this, () => checkKnownAtSynth(id, 'FxDatabase', 'addServiceRole id', 'it is a construct id, and constructs cannot name a child after a deploy-time value'));
     const scope = this.node.tryFindChild('ServiceRoles') ?? new Construct(this, 'ServiceRoles');
     return new FxDatabaseServiceRole(scope, id, { ...options, database: this });
   }
