@@ -471,7 +471,9 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
 
     this.chart = new cdk8s.Chart(new cdk8s.App(), this.serviceName);
     addServiceObjects(this.chart, spec);
-    claimObjects(cluster, this.chart, this.node.path, this.serviceNameProp(props), this.serviceName);
+    // Serialized once: the claims and the manifest read the same objects.
+    const objects = this.chart.toJson();
+    claimObjects(cluster, objects, this.node.path, this.serviceNameProp(props), this.serviceName);
     const share = shareNamespace(cluster, this.namespace, this.namespaceNeeds(props, minReplicas, limits),
       createNamespace
         ? {
@@ -483,7 +485,7 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
       props.quota, fromProfile);
     this.manifest = new eks.KubernetesManifest(this, 'Manifest', {
       cluster: cluster.cluster,
-      manifest: this.withAwsEgress(this.chart.toJson()),
+      manifest: this.withAwsEgress(objects),
       overwrite: true,
     });
     // The first pods must find their Pod Identity association, or they start without credentials.
@@ -1319,10 +1321,10 @@ function claimName(cluster: IFxCluster, namespace: string, name: string, prop: s
  * `<name>-secrets`, Service `<name>-headless`...) is registered per cluster: another service creating
  * an object of the same kind, namespace and name would overwrite it when applied.
  */
-function claimObjects(cluster: IFxCluster, chart: cdk8s.Chart, path: string, prop: string, name: string): void {
+function claimObjects(cluster: IFxCluster, objects: any[], path: string, prop: string, name: string): void {
   const taken = OBJECTS.get(cluster) ?? new Map<string, string>();
   OBJECTS.set(cluster, taken);
-  const keys = chart.toJson()
+  const keys = objects
     .filter((o: any) => o.metadata?.namespace !== undefined && typeof o.metadata.name === 'string' && !Token.isUnresolved(o.metadata.name))
     .map((o: any) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
   for (const key of keys) {
