@@ -10,7 +10,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   FxAccessLevel, FxAutoscalerExpander, FxCluster, FxClusterAutoscalerAddon, FxClusterProps, FxNodeAutoscaler, FxProfile, FxTls, IFxAddon, IFxCluster,
 } from '../src';
-import { ENV, testApp, testZone } from './util/fixtures';
+import { ENV, messageOf, testApp, testZone } from './util/fixtures';
 
 /**
  * More FxCluster input refused at synth with its exact message (repeated principals, ids and names,
@@ -36,15 +36,6 @@ const armPool = (id: string, instanceFamilies: string[], instanceSizes: string[]
 });
 const lab = (overrides: object) => FxProfile.custom(FxProfile.DEVELOPMENT, 'lab', overrides);
 const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' } });
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 /** Messages of the construct validations of everything in the stack, without synthesizing it. */
 function validationErrors(stack: Stack): string[] {

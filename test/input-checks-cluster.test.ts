@@ -10,7 +10,7 @@ import {
   FxAddonName, FxAutoscalerExpander, FxCluster, FxClusterAutoscalerAddon, FxClusterProps, FxConsolidationPolicy, FxKarpenterAddon, FxNodeAutoscaler,
   FxNodeImage, FxProfile, FxProfileOverrides, FxTls, FxTraefikAddon, FxUpgradePolicy,
 } from '../src';
-import { ENV, importedClusterNetwork, testApp } from './util/fixtures';
+import { ENV, importedClusterNetwork, messageOf, testApp } from './util/fixtures';
 import { kubernetesObjectsOf } from './util/manifests';
 import { nonInternetRangeOf } from '../src/core/errors';
 
@@ -41,15 +41,6 @@ const zoneIn = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(sta
 const num = (stack: Stack, id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
 const type = (name: string) => new ec2.InstanceType(name);
 const taint = (key: string, effect: eks.TaintEffect = eks.TaintEffect.NO_SCHEDULE, value?: string) => ({ key, value, effect });
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 const CASES: [string, () => unknown, string][] = [
   // ---- Node groups: what the EKS node group API refuses

@@ -11,7 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   FxCluster, FxCompliance, FxComplianceRule, FxConfigRecording, FxDatabase, FxDatabaseRestore, FxGithubDeployRole, FxObservability, FxProfile,
 } from '../src';
-import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { clusterWithAddons, ENV, messageOf, testApp } from './util/fixtures';
 
 /**
  * A second pass over bad inputs of the data constructs (FxDatabase, FxObservability, FxCompliance,
@@ -52,15 +52,6 @@ const deployRole = (id: string, props: object | ((s: Stack) => object)) => {
 const provider = (s: Stack, arn: string) => iam.OidcProviderNative.fromOidcProviderArn(s, 'Provider', arn);
 const recorded = (...types: (config.ResourceType | string)[]) =>
   ({ recording: FxConfigRecording.resourceTypes(types.map((t) => (typeof t === 'string' ? config.ResourceType.of(t) : t))) });
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 const CLASSES = 'a comma-separated list of pgaudit classes (read, write, function, role, ddl, misc, misc_set, all, none), each optionally excluded with a leading - (e.g. \'all, -misc\')';
 const LIBRARIES = 'a comma-separated list of libraries RDS for PostgreSQL preloads: auto_explain, orafce, pgaudit, pglogical, pg_bigm, pg_cron, '

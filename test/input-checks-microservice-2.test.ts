@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   FxAddonName, FxCluster, FxImage, FxMicroservice, FxMicroserviceProps, FxNodeOperator, FxProbe, FxProfile, FxServiceStacks, FxVolume, FxWorkload,
 } from '../src';
-import { clusterWithAddons, ENV, testApp } from './util/fixtures';
+import { clusterWithAddons, ENV, messageOf, testApp } from './util/fixtures';
 import { IFxWorkloadObservability } from '../src/core/contracts';
 import { FxValidationError } from '../src/core/errors';
 import { cronNeverFires } from '../src/microservice/validation';
@@ -52,15 +52,6 @@ beforeAll(() => {
 
 const str = (name: string) => new CfnParameter(stack, `${name}${++n}`, { type: 'String' }).valueAsString;
 const list = (name: string) => new CfnParameter(stack, `${name}${++n}`, { type: 'CommaDelimitedList' }).valueAsList;
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 /** A service with a fresh id in the shared stack. */
 function service(props: Partial<FxMicroserviceProps>, id?: string, scope: Stack = stack): FxMicroservice {

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CfnParameter, Stack } from 'aws-cdk-lib';
 import { FxCluster, FxDatabase } from '../src';
-import { ENV, testApp } from './util/fixtures';
+import { ENV, messageOf, testApp } from './util/fixtures';
 
 /**
  * Deploy-time values where the library needs a value at synth (it names constructs or computes from
@@ -15,15 +15,6 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 const stackOf = (id: string) => new Stack(testApp(path.join(outdir, id)), id, { env: ENV });
 const str = (stack: Stack, id = 'Value') => new CfnParameter(stack, id).valueAsString;
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 const CASES: [string, () => unknown, string][] = [
   ['a node group name from a parameter', () => {

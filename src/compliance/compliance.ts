@@ -14,7 +14,7 @@ import { FxConfigRecording, FxConfigRecordingFrequency } from './recording';
 import { FxComplianceRule } from './rules';
 import type { IFxCluster } from '../cluster/contract';
 import { claimAccountSingleton, checkSameEnvironment } from '../core/environment';
-import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, trackConstruct } from '../core/errors';
+import { check, checkDurationToken, checkKnownAtSynth, editDistance, FxValidationError, trackConstruct } from '../core/errors';
 import { tagPlatform } from '../core/tags';
 import { FxVersions } from '../core/versions';
 import { FxDatabase } from '../database/database';
@@ -487,24 +487,12 @@ function nearestType(type: string): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(lower.length / 8)) + 1;
   for (const [candidate, name] of CONFIG_TYPES) {
-    if (Math.abs(candidate.length - lower.length) >= bestDistance) continue;
-    const d = editDistance(lower, candidate);
+    const d = editDistance(lower, candidate, bestDistance);
     if (d < bestDistance) [best, bestDistance] = [name, d];
   }
   return best;
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length];
-}
 
 /**
  * An imported topic of another account or region: aws-cdk-lib cannot make this stack's EventBridge

@@ -34,6 +34,25 @@ export function checkSameEnvironment(construct: IConstruct, who: string, prop: s
   }
 }
 
+/**
+ * Fails when exactly one of `construct`'s stack and `other`'s stack is environment-agnostic: a stack
+ * deployed to any account and region cannot reference one pinned to an environment (aws-cdk-lib only
+ * says so at synth, naming a generated resource). Both agnostic, or both pinned, pass. `noun` names what
+ * `construct` is in the message (`this service's stack`).
+ *
+ * @internal
+ */
+export function checkEnvironmentKnown(construct: IConstruct, who: string, prop: string, other: IConstruct, noun: string): void {
+  const [mine, theirs] = [Stack.of(construct), Stack.of(other)];
+  if (mine === theirs) return;
+  const agnostic = (stack: Stack) => Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
+  if (agnostic(mine) === agnostic(theirs)) return;
+  const where = (stack: Stack) => (agnostic(stack) ? 'an environment-agnostic stack' : `${stack.account}/${stack.region}`);
+  throw new FxValidationError(`${who} at ${construct.node.path}`, prop, other.node.path,
+    `a construct in a stack of the same environment: this ${noun}'s stack ${mine.stackName} is in ${where(mine)}, ${other.node.path} in ${where(theirs)} `
+    + `(give stack ${agnostic(mine) ? mine.stackName : theirs.stackName} an env with the account and region, e.g. env: { account, region })`);
+}
+
 /** Per app: `<kind> <account>/<region>` -> path of the construct that claimed it. */
 const CLAIMS = new WeakMap<IConstruct, Map<string, string>>();
 

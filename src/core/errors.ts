@@ -293,3 +293,22 @@ export function checkSizeToken(size: Size, construct: string, prop: string, unit
 export function checkKnownAtSynth(value: unknown, construct: string, prop: string, why: string): void {
   if (isUnresolved(value)) throw new FxValidationError(construct, prop, '(a deploy-time token)', `a value known at synth: ${why}`);
 }
+
+/**
+ * Levenshtein distance between two names, for "did you mean" hints; `limit` (the caller only wants
+ * closer names) is returned as soon as the lengths alone differ by that much.
+ *
+ * @internal
+ */
+export function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length];
+}

@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PG_SETTING_UNITS, PG_SETTINGS, PgSetting } from './pg-settings.generated';
-import { check, checkDurationToken, checkKnownAtSynth, FxValidationError, isUnresolved, tokenDescription } from '../core/errors';
+import { check, checkDurationToken, checkKnownAtSynth, editDistance, FxValidationError, isUnresolved, tokenDescription } from '../core/errors';
 import { instanceTypeProblem } from '../core/instance-types';
 import { FxVersions } from '../core/versions';
 
@@ -525,18 +525,6 @@ function closest(name: string, names: string[]): string | undefined {
   return best;
 }
 
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) >= limit) return limit;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length];
-}
 
 /** Number of read replicas. */
 export function validateReplicas(count: number): void {

@@ -5,7 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { AwsEgress, awsEgressOf, awsEgressRules, rolePermissions } from './aws-egress';
 import { addServiceObjects, DATABASE_CREDENTIALS_DIR_ENV, EgressSpec, OtlpEgressSpec, RouteSpec, ServiceChartSpec } from './chart';
 import { FxContainer, FxPlacement, FxSecurityContext, FxVolume } from './container';
@@ -20,7 +20,7 @@ import { validateWorkload, workloadSpec } from './workload-spec';
 import { FxCluster, FxClusterBase, IFxCluster } from '../cluster';
 import { secretStoreObjects, trustServiceAccount, WorkloadStoreRole } from '../cluster/addons/external-secrets';
 import { IFxWorkloadDatabase, IFxWorkloadDatabaseRole, IFxWorkloadObservability } from '../core/contracts';
-import { checkSameEnvironment } from '../core/environment';
+import { checkEnvironmentKnown, checkSameEnvironment } from '../core/environment';
 import {
   check, checkDurationToken, checkKnownAtSynth, FxValidationError, isIpv4Cidr, isIpv4Network, isUnresolved, profileSuffix, trackConstruct,
 } from '../core/errors';
@@ -282,10 +282,10 @@ export class FxMicroservice extends Construct implements iam.IGrantable {
     trackConstruct(this);
     const cluster = props.cluster;
     checkSameEnvironment(this, WHO, 'cluster', cluster);
-    checkEnvironmentKnown(this, 'cluster', cluster);
+    checkEnvironmentKnown(this, WHO, 'cluster', cluster, 'service');
     for (const [prop, other] of [['database', props.database], ['observability', props.observability]] as const) {
       if (Construct.isConstruct(other)) checkSameEnvironment(this, WHO, prop, other);
-      if (Construct.isConstruct(other)) checkEnvironmentKnown(this, prop, other);
+      if (Construct.isConstruct(other)) checkEnvironmentKnown(this, WHO, prop, other, 'service');
     }
     const settings = cluster.profile.settings;
     this.serviceName = props.serviceName ?? id.toLowerCase();
@@ -1145,22 +1145,6 @@ function formatQuantity(kind: 'cpu' | 'memory', value: number): string {
 
 /** The node label of the CPU architecture (amd64, arm64). */
 const ARCH_LABEL = 'kubernetes.io/arch';
-
-/**
- * Fails when exactly one of the service's stack and `other`'s stack is environment-agnostic: a stack
- * deployed to any account and region cannot reference one pinned to an environment (aws-cdk-lib only
- * says so at synth, naming a generated resource of the cluster). Both agnostic, or both pinned, pass.
- */
-function checkEnvironmentKnown(service: Construct, prop: string, other: IConstruct): void {
-  const [mine, theirs] = [Stack.of(service), Stack.of(other)];
-  if (mine === theirs) return;
-  const agnostic = (stack: Stack) => Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
-  if (agnostic(mine) === agnostic(theirs)) return;
-  const where = (stack: Stack) => (agnostic(stack) ? 'an environment-agnostic stack' : `${stack.account}/${stack.region}`);
-  throw new FxValidationError(`${WHO} at ${service.node.path}`, prop, other.node.path,
-    `a construct in a stack of the same environment: this service's stack ${mine.stackName} is in ${where(mine)}, ${other.node.path} in ${where(theirs)} `
-    + `(give stack ${agnostic(mine) ? mine.stackName : theirs.stackName} an env with the account and region, e.g. env: { account, region })`);
-}
 
 /** Pods, CPU (cores) and memory (bytes) of a service's pods at their limits (`undefined`: not known at synth). */
 interface QuotaAmounts {

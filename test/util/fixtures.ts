@@ -73,3 +73,13 @@ export interface ObservabilityScenario {
   readonly observability: FxObservability;
   readonly template: Template;
 }
+
+/** The message of what `run` throws, or `(no error)`: a table of bad inputs compares it with the exact message. */
+export function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
